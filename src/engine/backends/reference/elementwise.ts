@@ -1,0 +1,75 @@
+// Reference element-wise kernels, softmax cross-entropy and the optimizer updates.
+
+import type { AdamParams, SgdParams } from '../../backend.js';
+
+export function reluForward(x: Float32Array, y: Float32Array): void {
+  for (let i = 0; i < x.length; i++) y[i] = x[i] > 0 ? x[i] : 0;
+}
+
+export function reluBackward(y: Float32Array, dy: Float32Array, dx: Float32Array): void {
+  for (let i = 0; i < y.length; i++) dx[i] = y[i] > 0 ? dy[i] : 0;
+}
+
+export function mul(a: Float32Array, b: Float32Array, y: Float32Array): void {
+  for (let i = 0; i < a.length; i++) y[i] = a[i] * b[i];
+}
+
+export function softmax(x: Float32Array, y: Float32Array, rows: number, cols: number): void {
+  for (let r = 0; r < rows; r++) {
+    const o = r * cols;
+    let max = -Infinity;
+    for (let j = 0; j < cols; j++) max = Math.max(max, x[o + j]);
+    let sum = 0;
+    for (let j = 0; j < cols; j++) {
+      const e = Math.exp(x[o + j] - max);
+      y[o + j] = e;
+      sum += e;
+    }
+    for (let j = 0; j < cols; j++) y[o + j] /= sum;
+  }
+}
+
+export function softmaxCrossEntropy(
+  logits: Float32Array, targets: Float32Array, probs: Float32Array, dlogits: Float32Array | null, rows: number, cols: number,
+): number {
+  let loss = 0;
+  for (let r = 0; r < rows; r++) {
+    const o = r * cols;
+    let max = -Infinity;
+    for (let j = 0; j < cols; j++) max = Math.max(max, logits[o + j]);
+    let sum = 0;
+    for (let j = 0; j < cols; j++) sum += Math.exp(logits[o + j] - max);
+    const lse = max + Math.log(sum);
+    for (let j = 0; j < cols; j++) {
+      const logp = logits[o + j] - lse; // log-softmax: finite even where the probability underflows to 0
+      probs[o + j] = Math.exp(logp);
+      if (targets[o + j] !== 0) loss -= targets[o + j] * logp;
+    }
+    if (dlogits) for (let j = 0; j < cols; j++) dlogits[o + j] = (probs[o + j] - targets[o + j]) / rows;
+  }
+  return loss;
+}
+
+export function adamStep(params: Float32Array, grads: Float32Array, m: Float32Array, v: Float32Array, p: AdamParams): void {
+  const { lr, beta1, beta2, epsilon, step } = p;
+  const c1 = 1 - Math.pow(beta1, step);
+  const c2 = 1 - Math.pow(beta2, step);
+  for (let i = 0; i < params.length; i++) {
+    const g = grads[i];
+    const mi = (m[i] = beta1 * m[i] + (1 - beta1) * g);
+    const vi = (v[i] = beta2 * v[i] + (1 - beta2) * g * g);
+    params[i] -= (lr * (mi / c1)) / (Math.sqrt(vi / c2) + epsilon);
+  }
+}
+
+export function sgdStep(params: Float32Array, grads: Float32Array, velocity: Float32Array, p: SgdParams): void {
+  const { lr, momentum, nesterov } = p;
+  if (momentum === 0) {
+    for (let i = 0; i < params.length; i++) params[i] -= lr * grads[i];
+    return;
+  }
+  for (let i = 0; i < params.length; i++) {
+    const vi = (velocity[i] = momentum * velocity[i] - lr * grads[i]);
+    params[i] += nesterov ? momentum * vi - lr * grads[i] : vi;
+  }
+}

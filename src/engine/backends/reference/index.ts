@@ -1,0 +1,45 @@
+// The reference backend: every kernel in plain TypeScript. It defines what each kernel computes, runs in
+// browsers and in Node, and is the oracle that the native backend is tested against.
+
+import { setDefaultBackend, type Activation, type Backend } from '../../backend.js';
+import { biasActivation, columnSums, conv2dBackwardFilter, conv2dBackwardInput, conv2dForward } from './conv.js';
+import { adamStep, mul, reluBackward, reluForward, sgdStep, softmax, softmaxCrossEntropy } from './elementwise.js';
+import { matmul, matmulNN } from './matmul.js';
+import { maxPool2dBackward, maxPool2dForward } from './pool.js';
+
+function denseForward(x: Float32Array, w: Float32Array, b: Float32Array, y: Float32Array, n: number, inSize: number, outSize: number, act: Activation): void {
+  matmulNN(x, w, y, n, outSize, inSize);
+  biasActivation(y, b, n, outSize, act);
+}
+
+function denseBackward(
+  x: Float32Array, w: Float32Array, dy: Float32Array, dx: Float32Array | null, dw: Float32Array, db: Float32Array,
+  n: number, inSize: number, outSize: number,
+): void {
+  matmul(x, dy, dw, inSize, outSize, n, true, false);
+  columnSums(dy, db, n, outSize);
+  if (dx) matmul(dy, w, dx, n, inSize, outSize, false, true);
+}
+
+export function referenceBackend(): Backend {
+  return {
+    name: 'reference',
+    matmul,
+    denseForward,
+    denseBackward,
+    conv2dForward,
+    conv2dBackwardInput,
+    conv2dBackwardFilter,
+    maxPool2dForward,
+    maxPool2dBackward,
+    reluForward,
+    reluBackward,
+    mul,
+    softmax,
+    softmaxCrossEntropy,
+    adamStep,
+    sgdStep,
+  };
+}
+
+setDefaultBackend(referenceBackend);

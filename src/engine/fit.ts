@@ -1,0 +1,124 @@
+// The training loop: epochs of shuffled batches, running loss and accuracy, validation, callbacks and
+// the NaN guard. Batches are gathered into one reused buffer; nothing is allocated per batch.
+
+import { checkLabels, fillTargets } from './losses.js';
+import { identity, type Sequential } from './model.js';
+import { Tensor } from './tensor.js';
+
+export type Logs = Record<string, number>;
+
+/** Keras-style callbacks; each hook may be async. Set `model.stopTraining = true` to stop after an epoch. */
+export interface Callback {
+  onTrainBegin?(logs: Logs): void | Promise<void>;
+  onEpochBegin?(epoch: number, logs: Logs): void | Promise<void>;
+  onBatchEnd?(batch: number, logs: Logs): void | Promise<void>;
+  onEpochEnd?(epoch: number, logs: Logs): void | Promise<void>;
+  onTrainEnd?(logs: Logs): void | Promise<void>;
+}
+
+export interface FitOptions {
+  epochs?: number;
+  batchSize?: number;
+  /** Fraction of the examples, taken from the end before shuffling (as Keras), held out for validation. */
+  validationSplit?: number;
+  validationData?: [Tensor, Tensor];
+  shuffle?: boolean;
+  callbacks?: Callback | Callback[];
+  /** Also call onBatchEnd only every this many batches (default 1). */
+  batchLogEvery?: number;
+}
+
+export interface History {
+  epoch: number[];
+  history: Record<string, number[]>;
+  params: { epochs: number; batchSize: number; samples: number; validationSamples: number };
+}
+
+export async function fitModel(model: Sequential, x: Tensor, y: Tensor, o: FitOptions): Promise<History> {
+  const epochs = positiveInt(o.epochs ?? 1, 'epochs');
+  const batchSize = positiveInt(o.batchSize ?? 32, 'batchSize');
+  const classes = model.outputShape[0];
+  model.checkInput('fit', x);
+  checkLabels('fit', model.loss!, y, x.shape[0], classes);
+  const { train, val } = splitValidation(x, y, o);
+  if (val) {
+    model.checkInput('fit (validation data)', val[0]);
+    checkLabels('fit (validation data)', model.loss!, val[1], val[0].shape[0], classes);
+  }
+  const n = train.idx.length;
+  const callbacks = o.callbacks === undefined ? [] : Array.isArray(o.callbacks) ? o.callbacks : [o.callbacks];
+  const history: History = {
+    epoch: [],
+    history: {},
+    params: { epochs, batchSize, samples: n, validationSamples: val ? val[0].shape[0] : 0 },
+  };
+  const batches = Math.ceil(n / batchSize);
+  const per = x.size / x.shape[0];
+  model.stopTraining = false;
+  for (const c of callbacks) await c.onTrainBegin?.({});
+  for (let epoch = 0; epoch < epochs && !model.stopTraining; epoch++) {
+    for (const c of callbacks) await c.onEpochBegin?.(epoch, {});
+    if (o.shuffle ?? true) model.rng.shuffle(train.idx);
+    let loss = 0;
+    let correct = 0;
+    for (let b = 0; b < batches; b++) {
+      const s = b * batchSize;
+      const e = Math.min(n, s + batchSize);
+      const xb = gather(model.scratchBuf('x', (e - s) * per), x.data, train.idx, s, e, per);
+      const t = model.scratchBuf('t', (e - s) * classes);
+      fillTargets(model.loss!, y, train.idx, s, e, classes, t);
+      const r = model.trainBatch(new Tensor(xb, [e - s, ...model.inputShape]), t);
+      if (!Number.isFinite(r.loss)) {
+        throw new Error(`fit: the loss became ${r.loss} at epoch ${epoch + 1}, batch ${b + 1} of ${batches}; training stopped. ` +
+          'Lower the learning rate or check the inputs for extreme values.');
+      }
+      loss += r.loss;
+      correct += r.correct;
+      const every = o.batchLogEvery ?? 1;
+      if (callbacks.length && ((b + 1) % every === 0 || b === batches - 1)) {
+        const logs = { batch: b, size: e - s, loss: loss / e, accuracy: correct / e };
+        for (const c of callbacks) await c.onBatchEnd?.(b, logs);
+      }
+    }
+    const logs: Logs = { loss: loss / n, accuracy: correct / n };
+    if (val) {
+      const v = model.evaluate(val[0], val[1], { batchSize: Math.max(batchSize, 256) });
+      logs.val_loss = v.loss;
+      logs.val_accuracy = v.accuracy;
+    }
+    history.epoch.push(epoch);
+    for (const [k, v] of Object.entries(logs)) (history.history[k] ??= []).push(v);
+    for (const c of callbacks) await c.onEpochEnd?.(epoch, logs);
+  }
+  for (const c of callbacks) await c.onTrainEnd?.({});
+  return history;
+}
+
+/** Training indices and, if asked, the validation tensors (the last fraction of x, y, as Keras does). */
+function splitValidation(x: Tensor, y: Tensor, o: FitOptions): { train: { idx: Int32Array }; val: [Tensor, Tensor] | null } {
+  const n = x.shape[0];
+  if (o.validationData) {
+    if (o.validationSplit) throw new Error('fit: give validationData or validationSplit, not both');
+    return { train: { idx: identity(n) }, val: o.validationData };
+  }
+  const split = o.validationSplit ?? 0;
+  if (!(split >= 0 && split < 1)) throw new Error(`fit: validationSplit must be in [0, 1), got ${split}`);
+  const nVal = Math.floor(n * split);
+  if (split > 0 && (nVal === 0 || nVal === n)) {
+    throw new Error(`fit: validationSplit ${split} of ${n} examples leaves ${nVal === 0 ? 'no validation' : 'no training'} examples`);
+  }
+  if (nVal === 0) return { train: { idx: identity(n) }, val: null };
+  const nTrain = n - nVal;
+  const ySplit = (s: number, e: number): Tensor => y.slice0(s, e);
+  return { train: { idx: identity(nTrain) }, val: [x.slice0(nTrain, n), ySplit(nTrain, n)] };
+}
+
+function gather(out: Float32Array, src: Float32Array, idx: Int32Array, s: number, e: number, per: number): Float32Array {
+  for (let r = s; r < e; r++) out.set(src.subarray(idx[r] * per, (idx[r] + 1) * per), (r - s) * per);
+  return out;
+}
+
+function positiveInt(v: number, what: string): number {
+  if (!Number.isInteger(v) || v < 1) throw new Error(`fit: ${what} must be a positive integer, got ${v}`);
+  return v;
+}
