@@ -37,13 +37,14 @@ export function earlyStopping(model: Sequential, o: EarlyStoppingOptions = {}): 
         best = v;
         wait = 0;
         if (o.restoreBestWeights) bestWeights = model.getWeights();
-      } else if (++wait > patience) {
+      } else if (++wait >= Math.max(patience, 1)) {
         model.stopTraining = true;
         cb.stoppedEpoch = epoch;
       }
     },
     onTrainEnd(): void {
-      if (o.restoreBestWeights && bestWeights) model.setWeights(bestWeights);
+      // As Keras: the best weights come back only when training was stopped early.
+      if (o.restoreBestWeights && bestWeights && cb.stoppedEpoch !== null) model.setWeights(bestWeights);
     },
   };
   return cb;
