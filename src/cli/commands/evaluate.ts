@@ -1,0 +1,35 @@
+// `digitnet evaluate`: a saved model against a labelled test set: accuracy and loss, the confusion matrix
+// as a text table and the classification report as scikit-learn lays it out (or metrics.json with --json).
+
+import { Command } from 'commander';
+import { evaluateModel, testMetricsJson } from '../../eval/evaluate.js';
+import { formatClassificationReport, formatConfusionMatrix } from '../../eval/format.js';
+import { loadTestData } from '../../train/data.js';
+import { intOption } from '../options.js';
+import { loadDigitModel } from './model.js';
+
+export function evaluateCommand(): Command {
+  return new Command('evaluate')
+    .description('evaluate a trained model on a labelled test set')
+    .requiredOption('--model <dir>', 'model folder (model.json) or run folder')
+    .option('--data <mnist|path>', 'test data: mnist (embedded test set), a labelled CSV file, or a folder of CSV or IDX files', 'mnist')
+    .option('--limit <n>', 'use only the first N test images', intOption(1))
+    .option('--json', 'print metrics.json instead of the tables')
+    .action(async (f: { model: string; data: string; limit?: number; json?: boolean }) => {
+      const { model } = await loadDigitModel(f.model);
+      const { test, source } = await loadTestData(f.data, f.limit);
+      const ev = evaluateModel(model, test);
+      if (f.json) {
+        console.log(JSON.stringify({ test: testMetricsJson(ev) }, null, 2));
+        return;
+      }
+      const m = ev.metrics;
+      console.log(`Test set: ${source} (${m.count.toLocaleString('en-US')} images)`);
+      console.log(`Test accuracy: ${(m.accuracy * 100).toFixed(2)}%  (${Math.round(m.accuracy * m.count)} of ${m.count})`);
+      console.log(`Test loss: ${ev.loss.toFixed(4)}`);
+      console.log('\nConfusion matrix (rows: actual, columns: predicted)\n');
+      console.log(formatConfusionMatrix(m.confusionMatrix));
+      console.log('\nClassification report\n');
+      process.stdout.write(formatClassificationReport(m));
+    });
+}

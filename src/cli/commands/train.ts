@@ -1,0 +1,49 @@
+// `digitnet train`: trains the seed CNN (by default on the embedded MNIST with the defaults), evaluates it
+// on the test set and writes the run directory with its report.
+
+import { Command } from 'commander';
+import { relative } from 'node:path';
+import { DEFAULTS } from '../../train/defaults.js';
+import { trainRun } from '../../train/run.js';
+import { floatOption, intOption } from '../options.js';
+import { progressPrinter } from '../progress.js';
+
+interface TrainFlags {
+  data: string;
+  test?: string;
+  epochs: number;
+  batchSize: number;
+  validationSplit: number;
+  lr: number;
+  lrDecay: number;
+  seed: number;
+  limit?: number;
+  testLimit?: number;
+  out?: string;
+}
+
+export function trainCommand(): Command {
+  return new Command('train')
+    .description('train the CNN, evaluate it on the test set and write a run directory with the model and report')
+    .option('--data <mnist|path>', 'training data: mnist (embedded), a labelled CSV file, or a folder of CSV or IDX files', 'mnist')
+    .option('--test <path>', 'test set, when --data is one CSV file (default: its sibling named *test*)')
+    .option('--epochs <n>', 'passes over the training data', intOption(1), DEFAULTS.epochs)
+    .option('--batch-size <b>', 'images per optimizer step', intOption(1), DEFAULTS.batchSize)
+    .option('--validation-split <f>', 'fraction of the training data held out for validation (stratified)', floatOption((n) => n >= 0 && n < 1, '0 <= f < 1'), DEFAULTS.validationSplit)
+    .option('--lr <x>', "Adam's learning rate", floatOption((n) => n > 0, 'x > 0'), DEFAULTS.learningRate)
+    .option('--lr-decay <f>', 'multiply the learning rate by this after each epoch (1: constant)', floatOption((n) => n > 0 && n <= 1, '0 < f <= 1'), DEFAULTS.lrDecay)
+    .option('--seed <s>', 'seed for initialization, split and shuffles', intOption(0), DEFAULTS.seed)
+    .option('--limit <n>', 'use only the first N training images (and N test images), for quick runs', intOption(1))
+    .option('--test-limit <n>', 'use only the first N test images', intOption(1))
+    .option('--out <dir>', 'run directory (default runs/<date-time>)')
+    .action(async (f: TrainFlags) => {
+      const result = await trainRun({
+        data: f.data, test: f.test, epochs: f.epochs, batchSize: f.batchSize, validationSplit: f.validationSplit,
+        learningRate: f.lr, lrDecay: f.lrDecay, seed: f.seed, limit: f.limit, testLimit: f.testLimit, out: f.out,
+      }, progressPrinter());
+      const dir = relative(process.cwd(), result.runDir) || '.';
+      const at = (name: string): string => `  ${dir}/${name}`;
+      console.log(`Run written to ${dir}/`);
+      console.log([at('model/              (TensorFlow.js format)'), at('history.json, history.csv'), at('metrics.json'), at('figures/            (SVG and PNG)'), at('report.html')].join('\n'));
+    });
+}

@@ -1,0 +1,228 @@
+// Any image of a digit to MNIST's form, the way MNIST itself was made: grayscale, white ink on black,
+// cropped to the ink, scaled so its longer side is 20 px (keeping the aspect ratio, with area-averaging so
+// edges keep their grey levels), pasted into 28x28 and moved so the centre of mass sits at pixel (14, 14).
+// Used by `digitnet predict` for files and by the web page for canvas drawings, so it is browser-safe:
+// no Node APIs, only typed arrays.
+
+export interface RawImage {
+  data: Uint8Array | Uint8ClampedArray;
+  width: number;
+  height: number;
+  /** 1 gray, 2 gray+alpha, 3 RGB, 4 RGBA; interleaved, row-major. */
+  channels: 1 | 2 | 3 | 4;
+}
+
+export interface Box {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
+export interface MnistForm {
+  /** 784 values 0..1, row-major 28x28, white ink on black. */
+  pixels: Float32Array;
+  /** True when no ink stands out from the background (the pixels are then all 0). */
+  empty: boolean;
+  /** The ink's bounding box in the source image (all zero when empty). */
+  box: Box;
+}
+
+export interface ToMnistOptions {
+  /** 'auto' (default): invert when the border is light, i.e. dark ink on a light background. */
+  invert?: 'auto' | boolean;
+}
+
+export const SIDE = 28;
+/** MNIST's digits fit a 20x20 box inside the 28x28 frame. */
+export const FIT = 20;
+/** MNIST's centre of mass, in pixel indices (measured: the test set averages 14.00, 13.99). */
+export const CENTRE = 14;
+/** Ink fainter than this (out of 255, after removing the background) is noise: it does not widen the crop. */
+export const NOISE_LEVEL = 26;
+/** An image whose ink rises less than this above its background holds no digit. */
+const MIN_CONTRAST = 32;
+
+export function toMnist(img: RawImage, o: ToMnistOptions = {}): MnistForm {
+  checkImage(img);
+  const ink = inkLevels(img, o.invert ?? 'auto');
+  const box = inkBox(ink, img.width, img.height);
+  if (!box) return { pixels: new Float32Array(SIDE * SIDE), empty: true, box: { x: 0, y: 0, width: 0, height: 0 } };
+  const scale = FIT / Math.max(box.width, box.height);
+  const w = Math.max(1, Math.round(box.width * scale));
+  const h = Math.max(1, Math.round(box.height * scale));
+  const small = resizeArea(crop(ink, img.width, box), box.width, box.height, w, h);
+  return { pixels: centreByMass(small, w, h), empty: false, box };
+}
+
+function checkImage(img: RawImage): void {
+  const { width, height, channels, data } = img;
+  if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) {
+    throw new Error(`toMnist: image size ${width}x${height} is not a positive whole size`);
+  }
+  if (![1, 2, 3, 4].includes(channels)) throw new Error(`toMnist: channels must be 1, 2, 3 or 4, got ${channels}`);
+  if (data.length !== width * height * channels) {
+    throw new Error(`toMnist: a ${width}x${height} image with ${channels} channels needs ${width * height * channels} values, got ${data.length}`);
+  }
+}
+
+/** Gray levels 0..255 (transparent parts composited onto white, as a drawing on a page). */
+export function grayscale(img: RawImage): Float32Array {
+  const { data, channels } = img;
+  const n = img.width * img.height;
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    const p = i * channels;
+    let g = channels >= 3 ? 0.299 * data[p] + 0.587 * data[p + 1] + 0.114 * data[p + 2] : data[p];
+    if (channels === 2 || channels === 4) {
+      const a = data[p + channels - 1] / 255;
+      g = g * a + 255 * (1 - a);
+    }
+    out[i] = g;
+  }
+  return out;
+}
+
+/**
+ * Ink per pixel, 0 (background) to 255 (full ink): inverted when the background is light, the background's
+ * level removed (paper in a photo is not pure white) and stretched so the darkest stroke is full ink.
+ */
+function inkLevels(img: RawImage, invert: 'auto' | boolean): Float32Array {
+  const gray = grayscale(img);
+  const border = borderValues(gray, img.width, img.height);
+  const flip = invert === 'auto' ? mean(border) > 127.5 : invert;
+  if (flip) for (let i = 0; i < gray.length; i++) gray[i] = 255 - gray[i];
+  const background = median(flip ? border.map((v) => 255 - v) : border);
+  let peak = 0;
+  for (const v of gray) if (v > peak) peak = v;
+  if (peak - background < MIN_CONTRAST) return new Float32Array(gray.length);
+  const gain = 255 / (peak - background);
+  for (let i = 0; i < gray.length; i++) gray[i] = Math.min(255, Math.max(0, (gray[i] - background) * gain));
+  return gray;
+}
+
+function borderValues(g: Float32Array, w: number, h: number): number[] {
+  const out: number[] = [];
+  for (let x = 0; x < w; x++) {
+    out.push(g[x]);
+    if (h > 1) out.push(g[(h - 1) * w + x]);
+  }
+  for (let y = 1; y < h - 1; y++) {
+    out.push(g[y * w]);
+    if (w > 1) out.push(g[y * w + w - 1]);
+  }
+  return out;
+}
+
+function mean(v: number[]): number {
+  return v.reduce((a, b) => a + b, 0) / v.length;
+}
+
+function median(v: number[]): number {
+  const s = [...v].sort((a, b) => a - b);
+  return s[Math.floor((s.length - 1) / 2)];
+}
+
+/** Bounding box of the pixels at or above the noise level, or null when there are none. */
+function inkBox(ink: Float32Array, w: number, h: number): Box | null {
+  let x0 = w;
+  let y0 = h;
+  let x1 = -1;
+  let y1 = -1;
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      if (ink[y * w + x] < NOISE_LEVEL) continue;
+      if (x < x0) x0 = x;
+      if (x > x1) x1 = x;
+      if (y < y0) y0 = y;
+      if (y > y1) y1 = y;
+    }
+  }
+  return x1 < 0 ? null : { x: x0, y: y0, width: x1 - x0 + 1, height: y1 - y0 + 1 };
+}
+
+function crop(ink: Float32Array, w: number, b: Box): Float32Array {
+  const out = new Float32Array(b.width * b.height);
+  for (let y = 0; y < b.height; y++) out.set(ink.subarray((b.y + y) * w + b.x, (b.y + y) * w + b.x + b.width), y * b.width);
+  return out;
+}
+
+/** Box-filter resampling: each output pixel is the area-weighted mean of the source pixels it covers. */
+export function resizeArea(src: Float32Array, sw: number, sh: number, dw: number, dh: number): Float32Array {
+  const cols = areaWeights(sw, dw);
+  const rows = areaWeights(sh, dh);
+  const mid = new Float32Array(sh * dw);
+  for (let y = 0; y < sh; y++) {
+    for (let x = 0; x < dw; x++) {
+      let s = 0;
+      for (const [i, wgt] of cols[x]) s += src[y * sw + i] * wgt;
+      mid[y * dw + x] = s;
+    }
+  }
+  const out = new Float32Array(dw * dh);
+  for (let y = 0; y < dh; y++) {
+    for (let x = 0; x < dw; x++) {
+      let s = 0;
+      for (const [i, wgt] of rows[y]) s += mid[i * dw + x] * wgt;
+      out[y * dw + x] = s;
+    }
+  }
+  return out;
+}
+
+/** For each of `dst` output cells, the source cells it overlaps and the share of its area each covers. */
+function areaWeights(src: number, dst: number): [number, number][][] {
+  const step = src / dst;
+  return Array.from({ length: dst }, (_, o) => {
+    const a = o * step;
+    const b = (o + 1) * step;
+    const list: [number, number][] = [];
+    for (let i = Math.floor(a); i < Math.min(src, Math.ceil(b)); i++) {
+      const overlap = Math.min(b, i + 1) - Math.max(a, i);
+      if (overlap > 1e-9) list.push([i, overlap / step]);
+    }
+    return list;
+  });
+}
+
+/**
+ * Pastes the w x h digit into 28x28 so that its centre of mass lands on pixel (14, 14), moving by whole
+ * pixels as MNIST did (no resampling blur). The move is limited so the digit never leaves the frame.
+ */
+function centreByMass(digit: Float32Array, w: number, h: number): Float32Array {
+  let total = 0;
+  let mx = 0;
+  let my = 0;
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      const v = digit[y * w + x];
+      total += v;
+      mx += v * x;
+      my += v * y;
+    }
+  }
+  const ox = clamp(Math.round(CENTRE - mx / total), 0, SIDE - w);
+  const oy = clamp(Math.round(CENTRE - my / total), 0, SIDE - h);
+  const out = new Float32Array(SIDE * SIDE);
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) out[(oy + y) * SIDE + ox + x] = Math.min(1, Math.max(0, digit[y * w + x] / 255));
+  }
+  return out;
+}
+
+function clamp(v: number, lo: number, hi: number): number {
+  return Math.min(hi, Math.max(lo, v));
+}
+
+/** Centre of mass (x, y) of a 28x28 image, in pixel indices; null when it is all zero. */
+export function centreOfMass(pixels: ArrayLike<number>, side = SIDE): { x: number; y: number } | null {
+  let t = 0;
+  let x = 0;
+  let y = 0;
+  for (let i = 0; i < side * side; i++) {
+    t += pixels[i];
+    x += pixels[i] * (i % side);
+    y += pixels[i] * Math.floor(i / side);
+  }
+  return t > 0 ? { x: x / t, y: y / t } : null;
+}

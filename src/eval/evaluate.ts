@@ -1,0 +1,116 @@
+// A trained model against a labelled image set: predictions, the loss (categorical cross-entropy with
+// probabilities clipped at 1e-7, as Keras computes it), every classification metric, and the test images
+// to show in the report (a sample, and the misclassified ones). Browser-safe.
+
+import type { Sequential } from '../engine/model.js';
+import { Tensor } from '../engine/tensor.js';
+import type { ImageSet } from '../data/idx.js';
+import { classificationMetrics, mostConfused, type ClassificationMetrics, type ConfusedPair } from './metrics.js';
+
+export interface Evaluation {
+  loss: number;
+  metrics: ClassificationMetrics;
+  predicted: Uint8Array;
+  /** Probability of the predicted class, per example. */
+  confidence: Float32Array;
+  seconds: number;
+  imagesPerSecond: number;
+}
+
+/** What metrics.json's "test" holds. */
+export interface TestMetricsJson extends ClassificationMetrics {
+  loss: number;
+  mostConfused: ConfusedPair[];
+  seconds: number;
+  imagesPerSecond: number;
+}
+
+const EPSILON = 1e-7;
+
+/** Runs the model over the set in batches (so memory stays bounded) and scores it. */
+export function evaluateModel(model: Sequential, set: ImageSet, o: { batchSize?: number; classes?: number } = {}): Evaluation {
+  const per = set.height * set.width;
+  const bs = o.batchSize ?? 256;
+  const classes = o.classes ?? model.outputShape[0];
+  const predicted = new Uint8Array(set.count);
+  const confidence = new Float32Array(set.count);
+  let loss = 0;
+  const start = performance.now();
+  for (let s = 0; s < set.count; s += bs) {
+    const e = Math.min(set.count, s + bs);
+    const x = new Float32Array((e - s) * per);
+    for (let i = 0; i < x.length; i++) x[i] = set.images[s * per + i] / 255;
+    const probs = model.predict(new Tensor(x, [e - s, set.height, set.width, 1])).data;
+    for (let r = 0; r < e - s; r++) {
+      let best = 0;
+      for (let c = 1; c < classes; c++) if (probs[r * classes + c] > probs[r * classes + best]) best = c;
+      predicted[s + r] = best;
+      confidence[s + r] = probs[r * classes + best];
+      const p = Math.min(1 - EPSILON, Math.max(EPSILON, probs[r * classes + set.labels[s + r]]));
+      loss -= Math.log(p);
+    }
+  }
+  const seconds = (performance.now() - start) / 1000;
+  return {
+    loss: loss / set.count,
+    metrics: classificationMetrics(set.labels, predicted, classes),
+    predicted,
+    confidence,
+    seconds,
+    imagesPerSecond: set.count / Math.max(seconds, 1e-9),
+  };
+}
+
+export function testMetricsJson(ev: Evaluation): TestMetricsJson {
+  const { accuracy, ...rest } = ev.metrics;
+  return {
+    accuracy,
+    loss: ev.loss,
+    ...rest,
+    mostConfused: mostConfused(ev.metrics.confusionMatrix, 3),
+    seconds: ev.seconds,
+    imagesPerSecond: ev.imagesPerSecond,
+  };
+}
+
+export interface ShownImage {
+  /** Index in the test set. */
+  index: number;
+  label: number;
+  predicted: number;
+  confidence: number;
+  /** 28x28 bytes, base64. */
+  pixels: string;
+}
+
+/** The first `n` test images, and up to `m` misclassified ones (the most confident mistakes first). */
+export function shownImages(set: ImageSet, ev: Evaluation, n: number, m: number): { samples: ShownImage[]; misclassified: ShownImage[] } {
+  const per = set.height * set.width;
+  const show = (i: number): ShownImage => ({
+    index: i,
+    label: set.labels[i],
+    predicted: ev.predicted[i],
+    confidence: Number(ev.confidence[i].toFixed(4)),
+    pixels: toBase64(set.images.subarray(i * per, (i + 1) * per)),
+  });
+  const wrong: number[] = [];
+  for (let i = 0; i < set.count; i++) if (ev.predicted[i] !== set.labels[i]) wrong.push(i);
+  wrong.sort((a, b) => ev.confidence[b] - ev.confidence[a] || a - b);
+  return {
+    samples: Array.from({ length: Math.min(n, set.count) }, (_, i) => show(i)),
+    misclassified: wrong.slice(0, m).map(show),
+  };
+}
+
+function toBase64(bytes: Uint8Array): string {
+  let s = '';
+  for (const b of bytes) s += String.fromCharCode(b);
+  return btoa(s);
+}
+
+export function fromBase64(text: string): Uint8Array {
+  const s = atob(text);
+  const out = new Uint8Array(s.length);
+  for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i);
+  return out;
+}

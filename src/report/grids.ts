@@ -1,0 +1,61 @@
+// Grids of test images as SVG: each digit an embedded PNG (enlarged with square pixels) with its true
+// label, the prediction and the confidence beneath. Correct predictions are captioned in green, wrong
+// ones in red. Node-only (PNG encoding).
+
+import { encodeGrayPng } from '../data/images.js';
+import { fromBase64, type ShownImage } from '../eval/evaluate.js';
+import { FONT } from './charts.js';
+
+const ZOOM = 3;
+const SIDE = 28;
+const CELL_W = 104;
+const CELL_H = SIDE * ZOOM + 40;
+const COLUMNS = 10;
+
+/** An SVG grid of the images; `mode` picks the caption. */
+export function imageGridSvg(title: string, images: ShownImage[], mode: 'samples' | 'misclassified'): string {
+  const rows = Math.max(1, Math.ceil(images.length / COLUMNS));
+  const width = COLUMNS * CELL_W + 24;
+  const height = rows * CELL_H + 56;
+  const cells = images.map((im, i) => cell(im, 12 + (i % COLUMNS) * CELL_W, 44 + Math.floor(i / COLUMNS) * CELL_H, mode));
+  const empty = images.length === 0
+    ? `<text x="${width / 2}" y="${44 + CELL_H / 2}" text-anchor="middle" font-size="14" fill="#555">none: every test image was classified correctly</text>`
+    : '';
+  return [
+    `<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="${FONT}">`,
+    `<rect width="100%" height="100%" fill="white"/>`,
+    `<text x="12" y="26" font-size="15" font-weight="bold" fill="#000">${escapeXml(title)}</text>`,
+    ...cells,
+    empty,
+    '</svg>',
+  ].join('\n');
+}
+
+function cell(im: ShownImage, x: number, y: number, mode: 'samples' | 'misclassified'): string {
+  const ok = im.label === im.predicted;
+  const colour = ok ? '#1a7f37' : '#cf222e';
+  const size = SIDE * ZOOM;
+  const ix = x + (CELL_W - size) / 2;
+  const line1 = mode === 'samples' ? `true ${im.label} · pred ${im.predicted}` : `true ${im.label} → pred ${im.predicted}`;
+  const line2 = `${(im.confidence * 100).toFixed(1)}% · #${im.index}`;
+  const png = digitPng(im.pixels);
+  return [
+    `<image x="${ix}" y="${y}" width="${size}" height="${size}" xlink:href="data:image/png;base64,${png}"/>`,
+    `<rect x="${ix - 0.5}" y="${y - 0.5}" width="${size + 1}" height="${size + 1}" fill="none" stroke="${colour}" stroke-width="${ok ? 1 : 2}"/>`,
+    `<text x="${x + CELL_W / 2}" y="${y + size + 16}" text-anchor="middle" font-size="12" fill="${colour}">${escapeXml(line1)}</text>`,
+    `<text x="${x + CELL_W / 2}" y="${y + size + 31}" text-anchor="middle" font-size="11" fill="#555">${escapeXml(line2)}</text>`,
+  ].join('\n');
+}
+
+/** The 28x28 digit enlarged ZOOM times with nearest-neighbour pixels, as base64 PNG. */
+function digitPng(base64: string): string {
+  const src = fromBase64(base64);
+  const s = SIDE * ZOOM;
+  const big = new Uint8Array(s * s);
+  for (let y = 0; y < s; y++) for (let x = 0; x < s; x++) big[y * s + x] = src[Math.floor(y / ZOOM) * SIDE + Math.floor(x / ZOOM)];
+  return encodeGrayPng(big, s, s).toString('base64');
+}
+
+export function escapeXml(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+}

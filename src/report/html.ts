@@ -1,0 +1,131 @@
+// report.html: one self-contained page (figures embedded as data URIs, styles inline, no scripts or
+// network) with the curves, the confusion matrix and its most confused pairs, per-class scores and the
+// classification report, the sample and misclassified grids, the model summary, the hyperparameters, the
+// data, the time taken, the backend and the test metrics.
+
+import { formatClassificationReport, formatConfusionMatrix } from '../eval/format.js';
+import type { RunFiles } from '../train/run-files.js';
+import { escapeXml as esc } from './grids.js';
+
+export interface Figure {
+  name: string;
+  title: string;
+  svg: string;
+}
+
+export function reportHtml(runName: string, f: RunFiles, figures: Map<string, Figure>): string {
+  const t = f.metrics.test;
+  const fig = (name: string): string => {
+    const g = figures.get(name)!;
+    return `<figure id="fig-${name}"><img alt="${esc(g.title)}" src="data:image/svg+xml;base64,${Buffer.from(g.svg).toString('base64')}"></figure>`;
+  };
+  const confused = t.mostConfused.length
+    ? `<ol>${t.mostConfused.map((p) => `<li><b>${p.actual}</b> taken for <b>${p.predicted}</b>: ${p.count} time${p.count === 1 ? '' : 's'}</li>`).join('')}</ol>`
+    : '<p>No digit was ever taken for another.</p>';
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>digitnet report: ${esc(runName)}</title>
+<style>${STYLE}</style>
+</head>
+<body>
+<header>
+<h1>Digit recognition report</h1>
+<p class="sub">Run <code>${esc(runName)}</code>, ${esc(f.run.createdAt.replace('T', ' ').replace(/\.\d+Z$/, ' UTC'))}</p>
+${headline(f)}
+</header>
+<section><h2>Training curves</h2><div class="row">${fig('loss')}${fig('accuracy')}</div></section>
+<section><h2>Confusion matrix</h2><div class="row">${fig('confusion')}<div class="aside"><h3>Most confused pairs</h3>${confused}
+<h3>As text</h3><pre>${esc(formatConfusionMatrix(t.confusionMatrix))}</pre></div></div></section>
+<section><h2>Per-class scores</h2><div class="row">${fig('per-class')}<div class="aside"><h3>Classification report</h3><pre>${esc(formatClassificationReport({ ...t, count: t.count }, 4))}</pre></div></div></section>
+<section><h2>Sample test predictions</h2>${fig('samples')}</section>
+<section><h2>Misclassified test images</h2><p>${f.samples.misclassifiedTotal} of ${t.count.toLocaleString('en-US')} test images were misclassified; the ${f.samples.misclassified.length} shown are the most confident mistakes.</p>${fig('misclassified')}</section>
+<section><h2>Model</h2>${modelTable(f)}</section>
+<section class="cols"><div><h2>Hyperparameters</h2>${hyperTable(f)}</div><div><h2>Data</h2>${dataTable(f)}</div><div><h2>Time and backend</h2>${timeTable(f)}</div></section>
+<footer>Made by <code>digitnet</code>. Figures are also in <code>figures/</code> as SVG and PNG; the numbers are in <code>metrics.json</code> and <code>history.json</code>.</footer>
+</body>
+</html>
+`;
+}
+
+function headline(f: RunFiles): string {
+  const t = f.metrics.test;
+  const cards: [string, string][] = [
+    ['test accuracy', pct(t.accuracy)],
+    ['test loss', t.loss.toFixed(4)],
+    ['macro F1', t.macroAvg.f1.toFixed(4)],
+    ['validation accuracy', f.metrics.validation ? pct(f.metrics.validation.accuracy) : 'none held out'],
+    ['training time', duration(f.run.timing.trainSeconds)],
+    ['training speed', `${Math.round(f.run.timing.trainImagesPerSecond).toLocaleString('en-US')} images/s`],
+    ['backend', f.run.backend],
+  ];
+  return `<div class="cards">${cards.map(([k, v]) => `<div class="card"><div class="k">${esc(k)}</div><div class="v">${esc(v)}</div></div>`).join('')}</div>`;
+}
+
+function table(head: string[] | null, rows: (string | number)[][], numeric: number[] = []): string {
+  const cell = (v: string | number, i: number, tag: string): string => `<${tag}${numeric.includes(i) ? ' class="num"' : ''}>${esc(String(v))}</${tag}>`;
+  const h = head ? `<thead><tr>${head.map((c, i) => cell(c, i, 'th')).join('')}</tr></thead>` : '';
+  return `<table>${h}<tbody>${rows.map((r) => `<tr>${r.map((c, i) => cell(c, i, head ? 'td' : i === 0 ? 'th' : 'td')).join('')}</tr>`).join('')}</tbody></table>`;
+}
+
+function modelTable(f: RunFiles): string {
+  const m = f.run.model;
+  const rows = m.rows.map((r) => [`${r.name} (${r.className})`, `(${r.outputShape.map((d) => (d === null ? 'None' : d)).join(', ')})`, r.params.toLocaleString('en-US')]);
+  rows.push(['Total', '', m.totalParams.toLocaleString('en-US')]);
+  return `<p>Model <code>${esc(m.name)}</code>: ${m.totalParams.toLocaleString('en-US')} trainable parameters.</p>${table(['Layer (type)', 'Output shape', 'Param #'], rows, [2])}`;
+}
+
+function hyperTable(f: RunFiles): string {
+  const h = f.run.hyperparameters;
+  return table(null, [
+    ['epochs', h.epochs], ['batch size', h.batchSize], ['optimizer', `${h.optimizer} (learning rate ${h.learningRate}${h.lrDecay !== undefined && h.lrDecay !== 1 ? `, × ${h.lrDecay} per epoch` : ''})`],
+    ['loss', h.loss], ['validation split', `${h.validationSplit} (stratified)`], ['seed', h.seed],
+  ]);
+}
+
+function dataTable(f: RunFiles): string {
+  const d = f.run.data;
+  return table(null, [
+    ['training data', d.trainSource], ['training images', d.trainImages.toLocaleString('en-US')],
+    ['validation images', d.validationImages.toLocaleString('en-US')], ['test data', d.testSource],
+    ['test images', d.testImages.toLocaleString('en-US')], ['limit', d.limit ? `first ${d.limit.toLocaleString('en-US')}` : 'none'],
+    ['preprocessing', 'pixels / 255 → 28x28x1; labels one-hot'],
+  ]);
+}
+
+function timeTable(f: RunFiles): string {
+  const t = f.run.timing;
+  const perEpoch = f.history.seconds.map((s, i) => `${i + 1}: ${duration(s)}`).join(', ');
+  return table(null, [
+    ['backend', f.run.backend], ['loading data', duration(t.loadSeconds)], ['training', duration(t.trainSeconds)],
+    ['per epoch', perEpoch], ['training speed', `${Math.round(t.trainImagesPerSecond).toLocaleString('en-US')} images/s`],
+    ['evaluation', `${duration(t.evaluateSeconds)} (${Math.round(t.testImagesPerSecond).toLocaleString('en-US')} images/s)`],
+    ['total', duration(t.totalSeconds)],
+  ]);
+}
+
+export function pct(v: number): string {
+  return `${(v * 100).toFixed(2)}%`;
+}
+
+export function duration(s: number): string {
+  if (s < 60) return `${s.toFixed(1)} s`;
+  const m = Math.floor(s / 60);
+  return m < 60 ? `${m} min ${Math.round(s - m * 60)} s` : `${Math.floor(m / 60)} h ${m % 60} min`;
+}
+
+const STYLE = `
+body{font-family:"DejaVu Sans",system-ui,sans-serif;margin:0 auto;max-width:1180px;padding:24px;color:#1f2328;background:#fff}
+h1{margin:0 0 4px;font-size:26px}h2{font-size:19px;border-bottom:1px solid #d0d7de;padding-bottom:4px;margin-top:32px}h3{font-size:15px;margin:8px 0}
+.sub{color:#57606a;margin:0 0 16px}code{font-family:"DejaVu Sans Mono",monospace;font-size:90%}
+.cards{display:flex;flex-wrap:wrap;gap:10px}.card{border:1px solid #d0d7de;border-radius:6px;padding:8px 14px;min-width:120px}
+.card .k{font-size:12px;color:#57606a}.card .v{font-size:18px;font-weight:bold}
+.row{display:flex;flex-wrap:wrap;gap:16px;align-items:flex-start}figure{margin:0}figure img{max-width:100%;height:auto;display:block}
+.aside{flex:1;min-width:300px}pre{font-family:"DejaVu Sans Mono",monospace;font-size:12px;background:#f6f8fa;padding:8px;border-radius:6px;overflow-x:auto}
+table{border-collapse:collapse;font-size:13px;margin:6px 0}th,td{border:1px solid #d0d7de;padding:4px 8px;text-align:left;vertical-align:top}
+thead th{background:#f6f8fa}tbody th{background:#f6f8fa;font-weight:normal;color:#57606a}.num{text-align:right}
+.cols{display:flex;flex-wrap:wrap;gap:24px}.cols>div{flex:1;min-width:300px}
+footer{margin-top:40px;color:#57606a;font-size:12px}
+`;

@@ -1,0 +1,45 @@
+// Builds a run's figures (SVG and PNG, in figures/) and its report.html from the run's files alone, so
+// `digitnet report RUN_DIR` can rebuild them at any time. Node-only.
+
+import { mkdir, writeFile } from 'node:fs/promises';
+import { basename, join, resolve } from 'node:path';
+import { readRunFiles } from '../train/run-files.js';
+import { confusionSpec, curveSpec, perClassSpec } from './charts.js';
+import { imageGridSvg } from './grids.js';
+import { reportHtml, type Figure } from './html.js';
+import { specToSvg, svgToPng } from './render.js';
+
+export const FIGURES_DIR = 'figures';
+export const FIGURE_NAMES = ['loss', 'accuracy', 'confusion', 'per-class', 'samples', 'misclassified'] as const;
+
+export interface ReportResult {
+  html: string;
+  figures: { name: string; svg: string; png: string }[];
+}
+
+export async function buildReport(runDir: string): Promise<ReportResult> {
+  const dir = resolve(runDir);
+  const f = readRunFiles(runDir);
+  const t = f.metrics.test;
+  const figures = new Map<string, Figure>();
+  const add = (name: string, title: string, svg: string): void => void figures.set(name, { name, title, svg });
+  add('loss', 'Loss per epoch', await specToSvg(curveSpec(f.history, 'loss')));
+  add('accuracy', 'Accuracy per epoch', await specToSvg(curveSpec(f.history, 'accuracy')));
+  add('confusion', 'Confusion matrix', await specToSvg(confusionSpec(t.confusionMatrix)));
+  add('per-class', 'Per-class precision, recall and F1', await specToSvg(perClassSpec(t.perClass)));
+  add('samples', 'Sample test predictions', imageGridSvg(`Sample test predictions (first ${f.samples.samples.length} test images)`, f.samples.samples, 'samples'));
+  add('misclassified', 'Misclassified test images', imageGridSvg(`Misclassified test images (${f.samples.misclassified.length} most confident of ${f.samples.misclassifiedTotal})`, f.samples.misclassified, 'misclassified'));
+  const figDir = join(dir, FIGURES_DIR);
+  await mkdir(figDir, { recursive: true });
+  const written: ReportResult['figures'] = [];
+  for (const g of figures.values()) {
+    const svg = join(figDir, `${g.name}.svg`);
+    const png = join(figDir, `${g.name}.png`);
+    await writeFile(svg, g.svg);
+    await writeFile(png, svgToPng(g.svg));
+    written.push({ name: g.name, svg, png });
+  }
+  const html = join(dir, 'report.html');
+  await writeFile(html, reportHtml(basename(dir), f, figures));
+  return { html, figures: written };
+}

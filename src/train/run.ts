@@ -1,0 +1,200 @@
+// A training run from start to finish: load the data, hold out a stratified validation split, train the
+// seed CNN with Adam, evaluate it on the test set, and write the run directory (model, history, metrics,
+// figures, report.html). The CLI's `train` command and the web server's first start both call this.
+// Node-only.
+
+import { resolve } from 'node:path';
+import { validationSplit } from '../data/split.js';
+import type { ImageSet } from '../data/idx.js';
+import { oneHot } from '../data/tensors.js';
+import type { Logs } from '../engine/fit.js';
+import { adam, saveModel, seedCnn, Tensor, type Sequential } from './engine.js';
+import { evaluateModel, shownImages, testMetricsJson } from '../eval/evaluate.js';
+import { buildReport } from '../report/index.js';
+import { loadData, type LoadedData } from './data.js';
+import { CLASSES, DEFAULTS } from './defaults.js';
+import { MODEL_DIR, newRunDir, writeRunFiles, type HistoryJson, type RunFiles } from './run-files.js';
+
+export interface TrainOptions {
+  /** 'mnist' (default) or a path: see data.ts. */
+  data?: string;
+  /** Where the test set comes from, when `data` is one CSV file. */
+  test?: string;
+  epochs?: number;
+  batchSize?: number;
+  validationSplit?: number;
+  learningRate?: number;
+  /** Factor applied to the learning rate after each epoch. */
+  lrDecay?: number;
+  seed?: number;
+  /** Use at most this many training images (and as many test images, unless testLimit says otherwise). */
+  limit?: number;
+  testLimit?: number;
+  /** The run directory (default runs/<date-time>). */
+  out?: string;
+}
+
+export type Progress =
+  | { type: 'data'; train: number; validation: number; test: number; trainSource: string; testSource: string; seconds: number }
+  | { type: 'epochBegin'; epoch: number; epochs: number; batches: number }
+  | { type: 'batch'; epoch: number; epochs: number; batch: number; batches: number; loss: number; accuracy: number; imagesPerSecond: number; epochEtaSeconds: number; etaSeconds: number }
+  | { type: 'epochEnd'; epoch: number; epochs: number; loss: number; accuracy: number; valLoss: number | null; valAccuracy: number | null; seconds: number }
+  | { type: 'evaluate'; images: number }
+  | { type: 'done'; runDir: string; testAccuracy: number; testLoss: number };
+
+export type ProgressListener = (p: Progress) => void | Promise<void>;
+
+export interface RunResult {
+  runDir: string;
+  model: Sequential;
+  files: RunFiles;
+}
+
+/** Trains with the defaults on the embedded MNIST and writes the run: what the web server calls when it has no model. */
+export function trainDefaultRun(o: { out?: string; onProgress?: ProgressListener } = {}): Promise<RunResult> {
+  return trainRun({ out: o.out }, o.onProgress);
+}
+
+export async function trainRun(opts: TrainOptions, onProgress: ProgressListener = () => {}): Promise<RunResult> {
+  const cfg = settle(opts);
+  const started = performance.now();
+  const data = await loadData(cfg.data, { test: opts.test, limit: cfg.limit, testLimit: cfg.testLimit });
+  const { xTrain, yTrain, val } = splitTensors(data.train, cfg.validationSplit, cfg.seed);
+  const loadSeconds = secondsSince(started);
+  await onProgress({ type: 'data', train: xTrain.shape[0], validation: val ? val[0].shape[0] : 0, test: data.test.count, trainSource: data.trainSource, testSource: data.testSource, seconds: loadSeconds });
+
+  const model = seedCnn({ seed: cfg.seed });
+  model.compile({ optimizer: adam({ learningRate: cfg.learningRate }), loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
+  const trainStart = performance.now();
+  const history = await fitWithProgress(model, xTrain, yTrain, val, cfg, onProgress);
+  const trainSeconds = secondsSince(trainStart);
+
+  await onProgress({ type: 'evaluate', images: data.test.count });
+  const ev = evaluateModel(model, data.test);
+  const runDir = resolve(cfg.out ?? newRunDir(DEFAULTS.runsDir));
+  const files = runFilesOf(model, cfg, data, history, ev, {
+    loadSeconds, trainSeconds, evaluateSeconds: ev.seconds, totalSeconds: secondsSince(started),
+    trainImagesPerSecond: (xTrain.shape[0] * history.epoch.length) / trainSeconds, testImagesPerSecond: ev.imagesPerSecond,
+  }, xTrain.shape[0], val ? val[0].shape[0] : 0);
+  await saveModel(model, `${runDir}/${MODEL_DIR}`, { digitnet: { testAccuracy: ev.metrics.accuracy, createdAt: files.run.createdAt } });
+  await writeRunFiles(runDir, files);
+  await buildReport(runDir);
+  await onProgress({ type: 'done', runDir, testAccuracy: ev.metrics.accuracy, testLoss: ev.loss });
+  return { runDir, model, files };
+}
+
+type Settled = Required<Omit<TrainOptions, 'test' | 'out' | 'limit' | 'testLimit'>> & { out?: string; limit: number; testLimit: number };
+
+/** Fills in the defaults and checks every setting, naming the option when one is out of range. */
+function settle(o: TrainOptions): Settled {
+  const s = {
+    data: o.data ?? 'mnist',
+    epochs: o.epochs ?? DEFAULTS.epochs,
+    batchSize: o.batchSize ?? DEFAULTS.batchSize,
+    validationSplit: o.validationSplit ?? DEFAULTS.validationSplit,
+    learningRate: o.learningRate ?? DEFAULTS.learningRate,
+    lrDecay: o.lrDecay ?? DEFAULTS.lrDecay,
+    seed: o.seed ?? DEFAULTS.seed,
+    limit: o.limit ?? 0,
+    testLimit: o.testLimit ?? o.limit ?? 0,
+    out: o.out,
+  };
+  const int = (v: number, name: string, min: number): void => {
+    if (!Number.isInteger(v) || v < min) throw new Error(`${name} must be a whole number of at least ${min}, got ${v}`);
+  };
+  int(s.epochs, '--epochs', 1);
+  int(s.batchSize, '--batch-size', 1);
+  int(s.seed, '--seed', 0);
+  int(s.limit, '--limit', 0);
+  int(s.testLimit, '--test-limit', 0);
+  if (!(s.validationSplit >= 0 && s.validationSplit < 1)) throw new Error(`--validation-split must be at least 0 and below 1, got ${s.validationSplit}`);
+  if (!(s.learningRate > 0 && Number.isFinite(s.learningRate))) throw new Error(`--lr must be a positive number, got ${s.learningRate}`);
+  if (!(s.lrDecay > 0 && s.lrDecay <= 1)) throw new Error(`--lr-decay must be above 0 and at most 1, got ${s.lrDecay}`);
+  return s;
+}
+
+/** Training and validation tensors from the training set only (the test set is never touched here). */
+function splitTensors(train: ImageSet, fraction: number, seed: number): { xTrain: Tensor; yTrain: Tensor; val: [Tensor, Tensor] | null } {
+  const split = validationSplit(train.labels, fraction, { seed });
+  const gather = (idx: Int32Array): [Tensor, Tensor] => {
+    const per = train.height * train.width;
+    const x = new Float32Array(idx.length * per);
+    const labels = new Uint8Array(idx.length);
+    idx.forEach((src, r) => {
+      for (let i = 0; i < per; i++) x[r * per + i] = train.images[src * per + i] / 255;
+      labels[r] = train.labels[src];
+    });
+    return [new Tensor(x, [idx.length, train.height, train.width, 1]), oneHot(labels, CLASSES)];
+  };
+  const [xTrain, yTrain] = gather(split.train);
+  return { xTrain, yTrain, val: split.validation.length ? gather(split.validation) : null };
+}
+
+async function fitWithProgress(model: Sequential, x: Tensor, y: Tensor, val: [Tensor, Tensor] | null, cfg: Settled, onProgress: ProgressListener): Promise<HistoryJson> {
+  const n = x.shape[0];
+  const batches = Math.ceil(n / cfg.batchSize);
+  const seconds: number[] = [];
+  let epochStart = 0;
+  let trainedBefore = 0;
+  const run = await model.fit(x, y, {
+    epochs: cfg.epochs,
+    batchSize: cfg.batchSize,
+    validationData: val ?? undefined,
+    shuffle: true,
+    callbacks: {
+      onEpochBegin: async (epoch: number) => {
+        model.optimizer!.learningRate = cfg.learningRate * cfg.lrDecay ** epoch;
+        epochStart = performance.now();
+        await onProgress({ type: 'epochBegin', epoch, epochs: cfg.epochs, batches });
+      },
+      onBatchEnd: async (batch: number, logs: Logs) => {
+        const done = Math.min(n, (batch + 1) * cfg.batchSize);
+        const elapsed = secondsSince(epochStart);
+        const rate = done / Math.max(elapsed, 1e-9);
+        const left = (n - done) + (cfg.epochs - 1 - trainedBefore) * n;
+        await onProgress({ type: 'batch', epoch: trainedBefore, epochs: cfg.epochs, batch, batches, loss: logs.loss, accuracy: logs.accuracy, imagesPerSecond: rate, epochEtaSeconds: (n - done) / rate, etaSeconds: left / rate });
+      },
+      onEpochEnd: async (epoch: number, logs: Logs) => {
+        seconds.push(secondsSince(epochStart));
+        trainedBefore = epoch + 1;
+        await onProgress({ type: 'epochEnd', epoch, epochs: cfg.epochs, loss: logs.loss, accuracy: logs.accuracy, valLoss: logs.val_loss ?? null, valAccuracy: logs.val_accuracy ?? null, seconds: seconds[epoch] });
+      },
+    },
+  });
+  const h = run.history;
+  return { epoch: run.epoch, loss: h.loss, accuracy: h.accuracy, val_loss: h.val_loss ?? [], val_accuracy: h.val_accuracy ?? [], seconds };
+}
+
+function runFilesOf(model: Sequential, cfg: Settled, data: LoadedData, history: HistoryJson, ev: ReturnType<typeof evaluateModel>, timing: RunFiles['run']['timing'], nTrain: number, nVal: number): RunFiles {
+  const last = history.epoch.length - 1;
+  const text: string[] = [];
+  const summary = model.summary((l) => text.push(l));
+  const shown = shownImages(data.test, ev, DEFAULTS.sampleImages, DEFAULTS.misclassifiedImages);
+  return {
+    history,
+    metrics: {
+      test: testMetricsJson(ev),
+      train: { loss: history.loss[last], accuracy: history.accuracy[last] },
+      validation: nVal ? { loss: history.val_loss[last], accuracy: history.val_accuracy[last] } : null,
+    },
+    run: {
+      createdAt: new Date().toISOString(),
+      backend: model.backend.name,
+      hyperparameters: {
+        epochs: cfg.epochs, batchSize: cfg.batchSize, learningRate: cfg.learningRate, lrDecay: cfg.lrDecay, validationSplit: cfg.validationSplit,
+        seed: cfg.seed, optimizer: 'adam', loss: 'categoricalCrossentropy',
+      },
+      data: {
+        trainSource: data.trainSource, testSource: data.testSource, trainImages: nTrain, validationImages: nVal,
+        testImages: data.test.count, limit: cfg.limit || null,
+      },
+      timing,
+      model: { name: model.name, rows: summary.rows, totalParams: summary.totalParams, text },
+    },
+    samples: { ...shown, misclassifiedTotal: ev.predicted.reduce((s, p, i) => s + (p === data.test.labels[i] ? 0 : 1), 0) },
+  };
+}
+
+function secondsSince(t: number): number {
+  return (performance.now() - t) / 1000;
+}

@@ -1,0 +1,136 @@
+// CSV reading: both layouts (Kaggle's header or none), labelled and unlabeled rows, and one test per kind
+// of malformed input, each checking that the message names the file, the line and what is wrong.
+
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { csvLines, readMnistCsv } from '../src/data/csv.js';
+import { loadMnist } from '../src/data/mnist.js';
+import { cap } from '../src/train/data.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'digitnet-csv-'));
+const mnist = loadMnist();
+const header = (labeled: boolean): string => [...(labeled ? ['label'] : []), ...Array.from({ length: 784 }, (_, i) => `pixel${i}`)].join(',');
+const row = (label: number | null, fill = 0): string => [...(label === null ? [] : [label]), ...new Array(784).fill(fill)].join(',');
+
+function file(name: string, text: string): string {
+  const p = join(dir, name);
+  writeFileSync(p, text);
+  return p;
+}
+
+/** Reading `text` fails with exactly `file:line: message`. */
+async function rejects(name: string, text: string, line: number | null, message: RegExp, kind: 'labeled' | 'unlabeled' | 'auto' = 'labeled'): Promise<void> {
+  const p = file(name, text);
+  await assert.rejects(readMnistCsv(p, { kind }), (e: Error) => {
+    const prefix = line === null ? `${p}: ` : `${p}:${line}: `;
+    assert.ok(e.message.startsWith(prefix), `expected '${prefix}...', got '${e.message}'`);
+    assert.match(e.message.slice(prefix.length), message);
+    return true;
+  });
+}
+
+test('MNIST rows written as CSV read back identically, with and without a header', async () => {
+  const set = cap(mnist.test, 50);
+  for (const h of ['none', 'kaggle'] as const) {
+    const p = file(`roundtrip-${h}.csv`, [...csvLines(set, h)].join(''));
+    const r = await readMnistCsv(p, { kind: 'labeled' });
+    assert.equal(r.count, 50);
+    assert.equal(r.labeled, true);
+    assert.equal(r.hasHeader, h === 'kaggle');
+    assert.deepEqual(r.labels, Uint8Array.from(set.labels));
+    assert.deepEqual(r.images, Uint8Array.from(set.images));
+    assert.equal(r.lines[0], h === 'kaggle' ? 2 : 1);
+  }
+});
+
+test('unlabeled rows (Kaggle test.csv) with and without the pixel header', async () => {
+  const set = { ...cap(mnist.test, 5), labels: new Uint8Array(0) };
+  for (const h of ['none', 'kaggle'] as const) {
+    const p = file(`unlabeled-${h}.csv`, [...csvLines(set, h)].join(''));
+    const r = await readMnistCsv(p, { kind: 'auto' });
+    assert.equal(r.labeled, false);
+    assert.equal(r.count, 5);
+    assert.deepEqual(r.images, Uint8Array.from(mnist.test.images.subarray(0, 5 * 784)));
+  }
+});
+
+test('Windows line endings, a byte-order mark, spaces and a trailing blank line are accepted; limit stops early', async () => {
+  const text = '\uFEFF' + header(true) + '\r\n' + row(3, 7).replace(/,/g, ', ') + '\r\n' + row(4, 255) + '\r\n' + row(5) + '\r\n\r\n';
+  const r = await readMnistCsv(file('crlf.csv', text), { kind: 'labeled' });
+  assert.equal(r.count, 3);
+  assert.deepEqual([...r.labels], [3, 4, 5]);
+  assert.equal(r.images[0], 7);
+  assert.equal(r.images[784], 255);
+  const limited = await readMnistCsv(file('crlf2.csv', text), { kind: 'labeled', limit: 2 });
+  assert.equal(limited.count, 2);
+});
+
+test('a row with too few columns names its line', async () => {
+  const bad = row(1).split(',').slice(0, 700).join(',');
+  await rejects('short.csv', `${row(0)}\n${row(1)}\n${bad}\n`, 3, /^700 columns, expected 785 \(label \+ 784 pixels\)$/);
+});
+
+test('a row with too many columns names its line', async () => {
+  await rejects('long.csv', `${header(true)}\n${row(0)}\n${row(1)},9\n`, 3, /^786 columns, expected 785/);
+});
+
+test('a first row of the wrong width says what was expected', async () => {
+  await rejects('width.csv', '1,2,3\n', 1, /^3 columns, expected 785 \(label \+ 784 pixels\)$/);
+});
+
+test('a value that is not a number names the column', async () => {
+  const cells = row(2).split(',');
+  cells[101] = 'abc';
+  await rejects('nan.csv', `${row(0)}\n${cells.join(',')}\n`, 2, /^column 102 is 'abc', not a number$/);
+});
+
+test('an empty value is reported as empty', async () => {
+  const cells = row(2).split(',');
+  cells[5] = '';
+  await rejects('blank-cell.csv', `${cells.join(',')}\n`, 1, /^column 6 is empty, not a number$/);
+});
+
+test('a pixel outside 0..255 names the pixel and its place in the image', async () => {
+  const cells = row(2).split(',');
+  cells[1 + 30] = '256';
+  await rejects('pixel.csv', `${header(true)}\n${cells.join(',')}\n`, 2, /^pixel 30 \(column 32, row 1, column 2 of the image\) is 256, outside 0\.\.255$/);
+  const neg = row(2).split(',');
+  neg[1] = '-1';
+  await rejects('pixel-neg.csv', `${neg.join(',')}\n`, 1, /^pixel 0 .* is -1, outside 0\.\.255$/);
+});
+
+test('a label outside 0..9 is refused', async () => {
+  await rejects('label.csv', `${row(0)}\n${row(1)}\n${row(10)}\n`, 3, /^label is 10, expected an integer digit 0\.\.9$/);
+  await rejects('label-frac.csv', `${row(0).replace(/^0/, '2.5')}\n`, 1, /^label is 2\.5, expected an integer digit 0\.\.9$/);
+});
+
+test('an empty file is refused', async () => {
+  await rejects('empty.csv', '', null, /^the file is empty$/);
+  await rejects('blank-lines.csv', '\n\n', null, /^the file is empty$/);
+});
+
+test('a header with no rows is refused', async () => {
+  await rejects('header-only.csv', `${header(true)}\n`, null, /^the file has a header but no data rows$/);
+});
+
+test('a blank line between rows is refused rather than skipped', async () => {
+  await rejects('gap.csv', `${row(0)}\n\n${row(1)}\n`, 2, /^empty line between rows/);
+});
+
+test('a header that is not MNIST pixels names the column', async () => {
+  const h = header(true).replace('pixel9,', 'colour,');
+  await rejects('header.csv', `${h}\n${row(0)}\n`, 1, /^header column 11 is 'colour', expected a pixel name such as 'pixel9'$/);
+});
+
+test('training data without labels is refused; labelled rows where unlabeled are expected too', async () => {
+  await rejects('nolabel.csv', `${row(null)}\n`, 1, /^784 columns: the rows have no label; expected 785/);
+  await rejects('labelled.csv', `${row(1)}\n`, 1, /^785 columns: expected 784 pixel columns without a label/, 'unlabeled');
+});
+
+test('a missing file and a folder are named', async () => {
+  await assert.rejects(readMnistCsv(join(dir, 'nope.csv')), /nope\.csv: no such file/);
+  await assert.rejects(readMnistCsv(dir), /is a folder, not a CSV file/);
+});
