@@ -1,0 +1,37 @@
+// Builds the page: bundles src/web/main.ts (with the engine and the preprocessing it imports) into
+// dist/web/main.js with esbuild, and copies index.html and style.css beside it.
+// Usage: node scripts/build-web.mjs [--dev]   (--dev: no minification)
+
+import { build } from 'esbuild';
+import { copyFile, mkdir } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const src = join(root, 'src', 'web');
+const out = join(root, 'dist', 'web');
+
+/** Builds the page into dist/web; returns the bundle's size in bytes. */
+export async function buildWeb({ dev = false, quiet = false } = {}) {
+  await mkdir(out, { recursive: true });
+  const result = await build({
+    entryPoints: [join(src, 'main.ts')],
+    outfile: join(out, 'main.js'),
+    bundle: true,
+    format: 'esm',
+    platform: 'browser',
+    target: ['es2022', 'chrome100', 'firefox100', 'safari15'],
+    minify: !dev,
+    sourcemap: true,
+    metafile: true,
+    logLevel: quiet ? 'error' : 'warning',
+  });
+  await Promise.all(['index.html', 'style.css'].map((f) => copyFile(join(src, f), join(out, f))));
+  const bytes = result.metafile.outputs[Object.keys(result.metafile.outputs).find((k) => k.endsWith('main.js'))].bytes;
+  if (!quiet) console.log(`built ${out} (main.js ${(bytes / 1024).toFixed(1)} KiB)`);
+  return bytes;
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  await buildWeb({ dev: process.argv.includes('--dev') });
+}

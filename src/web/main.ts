@@ -1,0 +1,80 @@
+// The page's entry point: wires the drawing pad, the upload button and the in-page model together.
+// Each change to the drawing schedules one prediction for the next animation frame, so a burst of
+// pointer events costs one inference per frame.
+
+import { Classifier } from './classifier.js';
+import { DrawingPad } from './pad.js';
+import { buildBars, showModel, showResult, showStatus, type ModelInfo } from './view.js';
+
+/** The model's input is rendered at this fixed size, whatever the screen: the same pixels on every device. */
+const INPUT_SIZE = 280;
+
+const input = document.createElement('canvas');
+input.width = INPUT_SIZE;
+input.height = INPUT_SIZE;
+const inputCtx = input.getContext('2d', { willReadFrequently: true })!;
+
+let classifier: Classifier | null = null;
+let frame = 0;
+
+const pad = new DrawingPad(document.getElementById('pad') as HTMLCanvasElement, schedule);
+const undoButton = document.getElementById('undo') as HTMLButtonElement;
+const clearButton = document.getElementById('clear') as HTMLButtonElement;
+const upload = document.getElementById('upload') as HTMLInputElement;
+
+function schedule(): void {
+  undoButton.disabled = !pad.canUndo;
+  clearButton.disabled = pad.isEmpty;
+  document.body.classList.toggle('has-ink', !pad.isEmpty);
+  if (!frame) frame = requestAnimationFrame(classifyNow);
+}
+
+function classifyNow(): void {
+  frame = 0;
+  if (!classifier) return;
+  pad.renderTo(inputCtx, INPUT_SIZE);
+  showResult(classifier.classify(inputCtx.getImageData(0, 0, INPUT_SIZE, INPUT_SIZE)));
+}
+
+async function onUpload(): Promise<void> {
+  const file = upload.files?.[0];
+  upload.value = '';
+  if (!file) return;
+  try {
+    const bitmap = await createImageBitmap(file);
+    pad.setImage(bitmap, bitmap.width, bitmap.height);
+    showStatus('');
+  } catch {
+    showStatus(`${file.name}: this file could not be read as an image (PNG, JPEG, WebP or GIF).`, true);
+  }
+}
+
+async function start(): Promise<void> {
+  buildBars();
+  undoButton.addEventListener('click', () => pad.undo());
+  clearButton.addEventListener('click', () => pad.clear());
+  upload.addEventListener('change', () => void onUpload());
+  document.addEventListener('keydown', (e) => {
+    if ((e.ctrlKey || e.metaKey) && e.key.toLowerCase() === 'z') {
+      e.preventDefault();
+      pad.undo();
+    } else if (e.key === 'Escape') {
+      pad.clear();
+    }
+  });
+  schedule();
+  fetch('api/model')
+    .then((r) => (r.ok ? (r.json() as Promise<ModelInfo>) : Promise.reject(new Error(`${r.status}`))))
+    .then(showModel)
+    .catch(() => undefined); // the description is extra: the page works without it
+  try {
+    classifier = await Classifier.load('model/');
+    showStatus('');
+    document.body.classList.add('ready');
+    schedule();
+  } catch (e) {
+    showStatus(`The model could not be loaded: ${(e as Error).message}`, true);
+  }
+}
+
+void start();
