@@ -1,10 +1,37 @@
 // Builds the optional native backend with node-gyp. A failed build is not an install failure:
 // digitnet then runs on its TypeScript reference backend and says so when it starts.
+// Uses npm's bundled node-gyp when npm tells us where it is (npm_config_node_gyp), else node-gyp on PATH.
+// When Node's own headers are installed next to the binary (distribution packages), they are used, so
+// that the build needs no download.
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 
 if (!existsSync('binding.gyp')) process.exit(0);
-const r = spawnSync('npx', ['--no-install', 'node-gyp', 'rebuild'], { stdio: 'inherit', shell: process.platform === 'win32' });
+if (process.env.DIGITNET_SKIP_NATIVE === '1') {
+  console.warn('digitnet: DIGITNET_SKIP_NATIVE=1, not building the native backend.');
+  process.exit(0);
+}
+
+const args = ['rebuild'];
+const hasNodedir = process.env.npm_config_nodedir || process.argv.some((a) => a.startsWith('--nodedir'));
+if (!hasNodedir) {
+  const prefix = resolve(dirname(process.execPath), '..');
+  const versionH = join(prefix, 'include', 'node', 'node_version.h');
+  if (existsSync(versionH) && existsSync(join(prefix, 'include', 'node', 'common.gypi'))) {
+    const text = readFileSync(versionH, 'utf8');
+    const v = ['MAJOR', 'MINOR', 'PATCH'].map((k) => text.match(new RegExp(`#define NODE_${k}_VERSION (\\d+)`))?.[1]).join('.');
+    if (v === process.versions.node) args.push(`--nodedir=${prefix}`);
+  }
+}
+
+// npm tells its scripts where its bundled node-gyp is; run directly, look for it beside npm.
+const bundled = join(dirname(process.execPath), '..', 'lib', 'node_modules', 'npm', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js');
+const gyp = process.env.npm_config_node_gyp || (existsSync(bundled) ? bundled : undefined);
+const r = gyp && existsSync(gyp)
+  ? spawnSync(process.execPath, [gyp, ...args], { stdio: 'inherit' })
+  : spawnSync('node-gyp', args, { stdio: 'inherit', shell: process.platform === 'win32' });
 if (r.status !== 0) {
-  console.warn('digitnet: the native backend did not build; the TypeScript reference backend will be used instead.');
+  const why = r.error ? ` (${r.error.message})` : '';
+  console.warn(`digitnet: the native backend did not build${why}; the TypeScript reference backend will be used instead.`);
 }

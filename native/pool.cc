@@ -1,0 +1,116 @@
+// Max pooling over NHWC windows, channel-innermost so that the compare/select vectorizes.
+// Semantics follow the reference: first maximum wins, padding never wins, y = x[argmax].
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <cstring>
+
+#include "common.h"
+#include "kernels.h"
+#include "threadpool.h"
+
+namespace dn {
+namespace {
+
+DN_CLONES void pool_row(const float* x, float* y, int32_t* am, const Geo& g, long b, long oy) {
+  const long c = g.c;
+  const long xb = b * g.h * g.w * c;
+  const long y0 = std::max(oy * g.sh - g.pt, 0L), y1 = std::min(oy * g.sh - g.pt + g.kh, g.h);
+  for (long ox = 0; ox < g.ow; ox++) {
+    const long x0 = std::max(ox * g.sw - g.pl, 0L), x1 = std::min(ox * g.sw - g.pl + g.kw, g.w);
+    float* yo = y + ((b * g.oh + oy) * g.ow + ox) * c;
+    int32_t* ao = am + ((b * g.oh + oy) * g.ow + ox) * c;
+    const int32_t first = static_cast<int32_t>(xb + (y0 * g.w + x0) * c);
+    for (long ch = 0; ch < c; ch++) {
+      yo[ch] = -INFINITY;
+      ao[ch] = first + static_cast<int32_t>(ch);
+    }
+    for (long iy = y0; iy < y1; iy++) {
+      for (long ix = x0; ix < x1; ix++) {
+        const int32_t base = static_cast<int32_t>(xb + (iy * g.w + ix) * c);
+        const float* xi = x + base;
+        for (long ch = 0; ch < c; ch++) {
+          const float v = xi[ch];
+          const bool gt = v > yo[ch];
+          yo[ch] = gt ? v : yo[ch];
+          ao[ch] = gt ? base + static_cast<int32_t>(ch) : ao[ch];
+        }
+      }
+    }
+    // y = x[argmax]; differs from the running best only when no value beat -inf (NaN / -inf first cell).
+    for (long ch = 0; ch < c; ch++)
+      if (!(yo[ch] > -INFINITY)) yo[ch] = x[ao[ch]];
+  }
+}
+
+/** 2x2 windows, stride 2, no padding: four rows of channels compared in window order. */
+DN_CLONES void pool2x2_row(const float* x, float* y, int32_t* am, const Geo& g, long b, long oy) {
+  const long c = g.c, xb = b * g.h * g.w * c;
+  for (long ox = 0; ox < g.ow; ox++) {
+    const int32_t i0 = static_cast<int32_t>(xb + ((2 * oy) * g.w + 2 * ox) * c), i1 = i0 + static_cast<int32_t>(c);
+    const int32_t i2 = i0 + static_cast<int32_t>(g.w * c), i3 = i2 + static_cast<int32_t>(c);
+    const float *x0 = x + i0, *x1 = x + i1, *x2 = x + i2, *x3 = x + i3;
+    float* yo = y + ((b * g.oh + oy) * g.ow + ox) * c;
+    int32_t* ao = am + ((b * g.oh + oy) * g.ow + ox) * c;
+    for (long ch = 0; ch < c; ch++) {
+      float best = x0[ch];
+      int32_t at = i0 + static_cast<int32_t>(ch);
+      // -inf start: a NaN first value loses to any number, as in the reference.
+      if (!(best > -INFINITY)) best = -INFINITY;
+      const float v1 = x1[ch], v2 = x2[ch], v3 = x3[ch];
+      if (v1 > best) { best = v1; at = i1 + static_cast<int32_t>(ch); }
+      if (v2 > best) { best = v2; at = i2 + static_cast<int32_t>(ch); }
+      if (v3 > best) { best = v3; at = i3 + static_cast<int32_t>(ch); }
+      ao[ch] = at;
+      yo[ch] = at == i0 + static_cast<int32_t>(ch) ? x0[ch] : best;
+    }
+  }
+}
+
+}  // namespace
+
+void maxpool_forward(const float* x, float* y, int32_t* argmax, const Geo& g) {
+  const long rows = g.n * g.oh;
+  const long per = std::max<long>(1, 4096 / std::max<long>(1, g.ow * g.c));  // rows per task
+  const int tasks = static_cast<int>(ceil_div(rows, per));
+  auto f = [&](int t, int) {
+    const bool fast = g.kh == 2 && g.kw == 2 && g.sh == 2 && g.sw == 2 && g.pt == 0 && g.pl == 0 && 2 * g.oh <= g.h &&
+                      2 * g.ow <= g.w;
+    for (long r = t * per; r < std::min(rows, (t + 1) * per); r++) {
+      if (fast) pool2x2_row(x, y, argmax, g, r / g.oh, r % g.oh);
+      else pool_row(x, y, argmax, g, r / g.oh, r % g.oh);
+    }
+  };
+  if (rows * g.ow * g.c < 16384) for (int t = 0; t < tasks; t++) f(t, 0);
+  else parallel_for(tasks, f);
+}
+
+bool maxpool_backward(const float* dy, const int32_t* argmax, float* dx, const Geo& g) {
+  const long img = g.h * g.w * g.c, oimg = g.oh * g.ow * g.c, total = g.n * img;
+  std::atomic<int> bad{0}, foreign{0};
+  auto f = [&](int b, int) {
+    float* d = dx + b * img;
+    std::memset(d, 0, img * sizeof(float));
+    const long lo = b * img, hi = lo + img;
+    const int32_t* a = argmax + b * oimg;
+    const float* s = dy + b * oimg;
+    for (long i = 0; i < oimg; i++) {
+      const long at = a[i];
+      if (at >= lo && at < hi) dx[at] += s[i];
+      else if (at < 0 || at >= total) bad.store(1, std::memory_order_relaxed);
+      else foreign.store(1, std::memory_order_relaxed);
+    }
+  };
+  if (g.n * oimg < 16384) for (long b = 0; b < g.n; b++) f(static_cast<int>(b), 0);
+  else parallel_for(static_cast<int>(g.n), f);
+  if (bad.load()) return false;
+  if (foreign.load()) {
+    // argmax pointing into another image (not produced by our forward): redo serially, in order.
+    std::memset(dx, 0, total * sizeof(float));
+    const long outs = g.n * oimg;
+    for (long i = 0; i < outs; i++) dx[argmax[i]] += dy[i];
+  }
+  return true;
+}
+
+}  // namespace dn

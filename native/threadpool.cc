@@ -1,0 +1,154 @@
+// Persistent pool. Workers spin briefly after each job (kernels come back to back during a training step),
+// then sleep on a condition variable so that an idle process costs nothing.
+#include "threadpool.h"
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+#include <vector>
+#ifdef __linux__
+#include <sched.h>
+#endif
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define DN_PAUSE() _mm_pause()
+#else
+#define DN_PAUSE() std::this_thread::yield()
+#endif
+
+#include "common.h"
+
+namespace dn {
+namespace {
+
+// Jobs: `next` packs (generation << 32 | next task index). A worker claims a task with a CAS that also
+// checks the generation, so a worker that wakes late can never run a task of a finished or newer job, and
+// the caller never waits for a worker that has not started: it runs unclaimed tasks itself and waits only
+// for claimed ones to finish (`done`).
+struct Pool {
+  std::vector<std::thread> workers;
+  std::mutex mu;
+  std::condition_variable cv;
+  std::atomic<uint64_t> next{0};
+  std::atomic<int> done{0};
+  std::atomic<bool> stop{false};
+  std::atomic<int> ntasks{0};
+  std::atomic<void (*)(void*, int, int)> fn{nullptr};
+  std::atomic<void*> ctx{nullptr};
+  int nthreads = 1;
+};
+
+// Never destroyed: at process exit workers may still sleep on its condition variable.
+Pool& pool = *new Pool;
+constexpr auto kSpin = std::chrono::microseconds(500);
+
+/** Claims and runs tasks of generation `gen` until none is left. */
+void run_tasks(uint32_t gen, int tid) {
+  for (;;) {
+    uint64_t v = pool.next.load(std::memory_order_acquire);
+    if (static_cast<uint32_t>(v >> 32) != gen) return;
+    auto fn = pool.fn.load(std::memory_order_relaxed);
+    void* ctx = pool.ctx.load(std::memory_order_relaxed);
+    const int n = pool.ntasks.load(std::memory_order_relaxed);
+    const int i = static_cast<int>(v & 0xffffffffu);
+    if (i >= n) return;
+    if (!pool.next.compare_exchange_weak(v, v + 1, std::memory_order_acq_rel, std::memory_order_relaxed)) continue;
+    fn(ctx, i, tid);
+    pool.done.fetch_add(1, std::memory_order_release);
+  }
+}
+
+bool has_work(uint32_t seen) {
+  const uint64_t v = pool.next.load(std::memory_order_acquire);
+  return static_cast<uint32_t>(v >> 32) != seen && static_cast<int>(v & 0xffffffffu) < pool.ntasks.load(std::memory_order_relaxed);
+}
+
+void worker_main(int tid) {
+  uint32_t seen = static_cast<uint32_t>(pool.next.load() >> 32);
+  for (;;) {
+    auto start = std::chrono::steady_clock::now();
+    int spins = 0;
+    while (!has_work(seen) && !pool.stop.load(std::memory_order_relaxed)) {
+      DN_PAUSE();
+      if ((++spins & 63) == 0 && std::chrono::steady_clock::now() - start > kSpin) {
+        std::unique_lock<std::mutex> lk(pool.mu);
+        pool.cv.wait(lk, [&] { return has_work(seen) || pool.stop.load(); });
+      }
+    }
+    if (pool.stop.load()) return;
+    const uint32_t gen = static_cast<uint32_t>(pool.next.load(std::memory_order_acquire) >> 32);
+    seen = gen;
+    run_tasks(gen, tid);
+  }
+}
+
+void stop_workers() {
+  {
+    std::lock_guard<std::mutex> lk(pool.mu);
+    pool.stop.store(true);
+  }
+  pool.cv.notify_all();
+  for (auto& t : pool.workers) t.join();
+  pool.workers.clear();
+  pool.stop.store(false);
+}
+
+}  // namespace
+
+int available_cores() {
+#ifdef __linux__
+  cpu_set_t set;
+  if (sched_getaffinity(0, sizeof(set), &set) == 0) {
+    int n = CPU_COUNT(&set);
+    if (n > 0) return n;
+  }
+#endif
+  unsigned n = std::thread::hardware_concurrency();
+  return n ? static_cast<int>(n) : 1;
+}
+
+void pool_set_threads(int n) {
+  if (n <= 0) n = available_cores();
+  if (n > kMaxThreads) n = kMaxThreads;
+  if (n == pool.nthreads && static_cast<int>(pool.workers.size()) == n - 1) return;
+  stop_workers();
+  pool.nthreads = n;
+  for (int t = 1; t < n; t++) pool.workers.emplace_back(worker_main, t);
+}
+
+int pool_threads() { return pool.nthreads; }
+
+void parallel_for_raw(int ntasks, void (*fn)(void*, int, int), void* ctx) {
+  pool.fn.store(fn, std::memory_order_relaxed);
+  pool.ctx.store(ctx, std::memory_order_relaxed);
+  pool.ntasks.store(ntasks, std::memory_order_relaxed);
+  pool.done.store(0, std::memory_order_relaxed);
+  const uint32_t gen = static_cast<uint32_t>(pool.next.load(std::memory_order_relaxed) >> 32) + 1;
+  {
+    std::lock_guard<std::mutex> lk(pool.mu);
+    pool.next.store(static_cast<uint64_t>(gen) << 32, std::memory_order_release);
+  }
+  pool.cv.notify_all();
+  run_tasks(gen, 0);
+  // Wait only for tasks that workers claimed and are still running.
+  int spins = 0;
+  while (pool.done.load(std::memory_order_acquire) < ntasks) {
+    if (++spins < 200000) DN_PAUSE();
+    else std::this_thread::yield();
+  }
+}
+
+// Per-thread scratch lives here too.
+static FBuf g_scratch[kMaxThreads][kSlots];
+static FBuf g_shared[kSlots];
+FBuf& scratch(int tid, int slot) { return g_scratch[tid][slot]; }
+FBuf& shared_scratch(int slot) { return g_shared[slot]; }
+void release_scratch() {
+  for (auto& row : g_scratch)
+    for (auto& b : row) b.release();
+  for (auto& b : g_shared) b.release();
+}
+
+}  // namespace dn

@@ -1,0 +1,478 @@
+// Every kernel of every backend against (1) tiny naive loops written here, in double precision, and (2) the
+// reference backend (the definition of each kernel). One suite per backend: the reference always; the
+// native addon when it loads, once per GEMM micro-kernel this CPU runs and once single-threaded. When the
+// addon is missing, the native suites are reported as skipped with the reason.
+
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { Activation, Backend } from '../src/engine/backend.js';
+import { referenceBackend } from '../src/engine/backends/reference/index.js';
+import { loadNativeBackend, type NativeBinding } from '../src/engine/backends/native/index.js';
+import { convGeometry, windowGeometry, type ConvGeometry, type Padding, type WindowGeometry } from '../src/engine/geometry.js';
+
+const TOL = 1e-4;
+
+// ---- data -------------------------------------------------------------------------------------------
+
+function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function rand(size: number, seed: number, lo = -1, hi = 1): Float32Array {
+  const r = rng(seed);
+  const a = new Float32Array(size);
+  for (let i = 0; i < size; i++) a[i] = lo + (hi - lo) * r();
+  return a;
+}
+
+/** Checks ‖got − want‖ ≤ TOL·‖want‖ and max |got − want| ≤ TOL·max|want| (float32 sums vs double loops). */
+function close(got: ArrayLike<number>, want: ArrayLike<number>, what: string, tol = TOL): void {
+  assert.equal(got.length, want.length, `${what}: length ${got.length}, expected ${want.length}`);
+  let num = 0, den = 0, worst = 0, at = -1, scale = 0;
+  for (let i = 0; i < want.length; i++) {
+    const d = got[i] - want[i];
+    num += d * d;
+    den += want[i] * want[i];
+    scale = Math.max(scale, Math.abs(want[i]));
+    if (!(Math.abs(d) <= worst)) {
+      worst = Math.abs(d);
+      at = i;
+    }
+  }
+  const rel = Math.sqrt(num) / Math.max(Math.sqrt(den), 1e-30);
+  const detail = at >= 0 ? ` (worst at ${at}: got ${got[at]}, expected ${want[at]})` : '';
+  assert.ok(rel <= tol || den === 0, `${what}: relative error ${rel.toExponential(2)} > ${tol}${detail}`);
+  assert.ok(worst <= tol * Math.max(scale, 1e-30) || worst === 0, `${what}: max difference ${worst.toExponential(2)} > ${tol}·max|expected|${detail}`);
+}
+
+// ---- naive loops (double precision) ---------------------------------------------------------------
+
+function naiveMatmul(a: Float32Array, b: Float32Array, m: number, n: number, k: number, ta: boolean, tb: boolean): Float64Array {
+  const y = new Float64Array(m * n);
+  for (let i = 0; i < m; i++)
+    for (let j = 0; j < n; j++) {
+      let s = 0;
+      for (let p = 0; p < k; p++) s += (ta ? a[p * m + i] : a[i * k + p]) * (tb ? b[j * k + p] : b[p * n + j]);
+      y[i * n + j] = s;
+    }
+  return y;
+}
+
+function naiveConv(x: Float32Array, w: Float32Array, bias: Float32Array, g: ConvGeometry, act: Activation): Float64Array {
+  const y = new Float64Array(g.n * g.oh * g.ow * g.oc);
+  for (let b = 0; b < g.n; b++)
+    for (let oy = 0; oy < g.oh; oy++)
+      for (let ox = 0; ox < g.ow; ox++)
+        for (let o = 0; o < g.oc; o++) {
+          let s = bias[o];
+          for (let ky = 0; ky < g.kh; ky++)
+            for (let kx = 0; kx < g.kw; kx++) {
+              const iy = oy * g.strideH - g.padTop + ky, ix = ox * g.strideW - g.padLeft + kx;
+              if (iy < 0 || iy >= g.h || ix < 0 || ix >= g.w) continue;
+              for (let ci = 0; ci < g.c; ci++) s += x[((b * g.h + iy) * g.w + ix) * g.c + ci] * w[((ky * g.kw + kx) * g.c + ci) * g.oc + o];
+            }
+          y[((b * g.oh + oy) * g.ow + ox) * g.oc + o] = act === 'relu' ? Math.max(s, 0) : s;
+        }
+  return y;
+}
+
+function naiveConvBackward(x: Float32Array, w: Float32Array, dy: Float32Array, g: ConvGeometry) {
+  const dx = new Float64Array(g.n * g.h * g.w * g.c), dw = new Float64Array(g.kh * g.kw * g.c * g.oc), db = new Float64Array(g.oc);
+  for (let b = 0; b < g.n; b++)
+    for (let oy = 0; oy < g.oh; oy++)
+      for (let ox = 0; ox < g.ow; ox++)
+        for (let o = 0; o < g.oc; o++) {
+          const d = dy[((b * g.oh + oy) * g.ow + ox) * g.oc + o];
+          db[o] += d;
+          for (let ky = 0; ky < g.kh; ky++)
+            for (let kx = 0; kx < g.kw; kx++) {
+              const iy = oy * g.strideH - g.padTop + ky, ix = ox * g.strideW - g.padLeft + kx;
+              if (iy < 0 || iy >= g.h || ix < 0 || ix >= g.w) continue;
+              for (let ci = 0; ci < g.c; ci++) {
+                const xi = ((b * g.h + iy) * g.w + ix) * g.c + ci, wi = ((ky * g.kw + kx) * g.c + ci) * g.oc + o;
+                dx[xi] += d * w[wi];
+                dw[wi] += d * x[xi];
+              }
+            }
+        }
+  return { dx, dw, db };
+}
+
+function naivePool(x: Float32Array, g: WindowGeometry) {
+  const y = new Float64Array(g.n * g.oh * g.ow * g.c), am = new Int32Array(y.length);
+  for (let b = 0; b < g.n; b++)
+    for (let oy = 0; oy < g.oh; oy++)
+      for (let ox = 0; ox < g.ow; ox++)
+        for (let ch = 0; ch < g.c; ch++) {
+          let best = -Infinity, at = -1;
+          for (let ky = 0; ky < g.kh; ky++)
+            for (let kx = 0; kx < g.kw; kx++) {
+              const iy = oy * g.strideH - g.padTop + ky, ix = ox * g.strideW - g.padLeft + kx;
+              if (iy < 0 || iy >= g.h || ix < 0 || ix >= g.w) continue;
+              const i = ((b * g.h + iy) * g.w + ix) * g.c + ch;
+              if (x[i] > best) { best = x[i]; at = i; }
+            }
+          const o = ((b * g.oh + oy) * g.ow + ox) * g.c + ch;
+          y[o] = best;
+          am[o] = at;
+        }
+  return { y, am };
+}
+
+// ---- cases ------------------------------------------------------------------------------------------
+
+interface ConvCase { x: [number, number, number, number]; k: [number, number]; oc: number; s: [number, number]; pad: Padding }
+const convCases: ConvCase[] = [
+  { x: [2, 7, 7, 3], k: [3, 3], oc: 5, s: [2, 2], pad: 'same' },
+  { x: [1, 28, 28, 1], k: [3, 3], oc: 32, s: [1, 1], pad: 'valid' },
+  { x: [3, 13, 13, 32], k: [3, 3], oc: 64, s: [1, 1], pad: 'valid' },
+  { x: [1, 8, 8, 1], k: [5, 5], oc: 7, s: [1, 1], pad: 'same' },
+  { x: [2, 9, 10, 3], k: [5, 5], oc: 129, s: [2, 2], pad: 'same' },
+  { x: [1, 1, 1, 1], k: [1, 1], oc: 1, s: [1, 1], pad: 'valid' },
+  { x: [2, 6, 5, 7], k: [1, 1], oc: 13, s: [1, 1], pad: 'valid' },
+  { x: [1, 12, 12, 16], k: [3, 3], oc: 33, s: [1, 1], pad: 'same' },
+  { x: [4, 11, 11, 2], k: [3, 2], oc: 8, s: [2, 1], pad: 'same' },
+  { x: [1, 5, 5, 129], k: [2, 2], oc: 7, s: [2, 2], pad: 'valid' },
+];
+interface PoolCase { x: [number, number, number, number]; k: [number, number]; s: [number, number]; pad: Padding }
+const poolCases: PoolCase[] = [
+  { x: [2, 26, 26, 32], k: [2, 2], s: [2, 2], pad: 'valid' },
+  { x: [1, 7, 7, 3], k: [2, 2], s: [2, 2], pad: 'same' },
+  { x: [2, 5, 5, 1], k: [3, 3], s: [1, 1], pad: 'same' },
+  { x: [1, 9, 9, 129], k: [3, 3], s: [2, 2], pad: 'valid' },
+  { x: [3, 1, 1, 7], k: [1, 1], s: [1, 1], pad: 'valid' },
+];
+const matmulCases: [number, number, number][] = [[1, 1, 1], [7, 129, 13], [129, 7, 300], [1, 128, 1600], [128, 10, 128], [300, 64, 600], [13, 33, 0]];
+const denseCases: [number, number, number, Activation][] = [[1, 1600, 128, 'relu'], [128, 1600, 128, 'relu'], [7, 13, 129, 'linear'], [129, 3, 1, 'linear'], [2, 128, 10, 'linear']];
+const sizes = [1, 7, 129, 100003];
+
+const shape = (a: readonly number[]) => `[${a.join(',')}]`;
+
+function conformance(be: () => Backend): void {
+  const ref = referenceBackend();
+
+  for (const c of convCases) {
+    const g = convGeometry('test', c.x, c.k, c.s, c.pad, c.oc);
+    const label = `x=${shape(c.x)} w=${shape([...c.k, c.x[3], c.oc])} s=${c.s[0] === c.s[1] ? c.s[0] : shape(c.s)} ${c.pad}`;
+    const seed = c.x.reduce((a, b) => a * 31 + b, c.oc);
+    const x = rand(c.x.reduce((a, b) => a * b, 1), seed);
+    const w = rand(c.k[0] * c.k[1] * c.x[3] * c.oc, seed + 1);
+    const bias = rand(c.oc, seed + 2, -0.5, 0.5);
+    const dy = rand(g.n * g.oh * g.ow * g.oc, seed + 3);
+    for (const act of ['linear', 'relu'] as const) {
+      test(`conv2dForward ${label} ${act}`, () => {
+        const y = new Float32Array(g.n * g.oh * g.ow * g.oc).fill(NaN);
+        be().conv2dForward(x, w, bias, y, g, act);
+        close(y, naiveConv(x, w, bias, g, act), 'vs naive');
+        const yr = new Float32Array(y.length);
+        ref.conv2dForward(x, w, bias, yr, g, act);
+        close(y, yr, 'vs reference');
+      });
+    }
+    const want = naiveConvBackward(x, w, dy, g);
+    test(`conv2dBackwardInput ${label}`, () => {
+      const dx = new Float32Array(x.length).fill(NaN);
+      be().conv2dBackwardInput(dy, w, dx, g);
+      close(dx, want.dx, 'vs naive');
+      const dr = new Float32Array(x.length);
+      ref.conv2dBackwardInput(dy, w, dr, g);
+      close(dx, dr, 'vs reference');
+    });
+    test(`conv2dBackwardFilter ${label}`, () => {
+      const dw = new Float32Array(w.length).fill(NaN), db = new Float32Array(c.oc).fill(NaN);
+      be().conv2dBackwardFilter(x, dy, dw, db, g);
+      close(dw, want.dw, 'dw vs naive');
+      close(db, want.db, 'db vs naive');
+      const dwr = new Float32Array(w.length), dbr = new Float32Array(c.oc);
+      ref.conv2dBackwardFilter(x, dy, dwr, dbr, g);
+      close(dw, dwr, 'dw vs reference');
+      close(db, dbr, 'db vs reference');
+    });
+  }
+
+  for (const c of poolCases) {
+    const g = windowGeometry('test', c.x, c.k, c.s, c.pad);
+    const label = `x=${shape(c.x)} k=${shape(c.k)} s=${c.s[0]} ${c.pad}`;
+    const seed = c.x.reduce((a, b) => a * 7 + b, 5);
+    const x = rand(c.x.reduce((a, b) => a * b, 1), seed);
+    // Ties: some windows with equal values, where the first maximum must win.
+    for (let i = 0; i < x.length; i += 11) x[i] = 0.5;
+    const dy = rand(g.n * g.oh * g.ow * g.c, seed + 1);
+    test(`maxPool2dForward+Backward ${label}`, () => {
+      const y = new Float32Array(dy.length).fill(NaN), am = new Int32Array(dy.length).fill(-1);
+      be().maxPool2dForward(x, y, am, g);
+      const want = naivePool(x, g);
+      close(y, want.y, 'y vs naive', 0);
+      assert.deepEqual(Array.from(am), Array.from(want.am), 'argmax vs naive');
+      const dx = new Float32Array(x.length).fill(NaN);
+      be().maxPool2dBackward(dy, am, dx, g);
+      const wdx = new Float64Array(x.length);
+      for (let i = 0; i < dy.length; i++) wdx[want.am[i]] += dy[i];
+      close(dx, wdx, 'dx vs naive');
+      const dr = new Float32Array(x.length);
+      ref.maxPool2dBackward(dy, am, dr, g);
+      close(dx, dr, 'dx vs reference');
+    });
+  }
+
+  for (const [m, n, k] of matmulCases) {
+    for (const [ta, tb] of [[false, false], [true, false], [false, true]] as const) {
+      test(`matmul m=${m} n=${n} k=${k}${ta ? ' transA' : ''}${tb ? ' transB' : ''}`, () => {
+        const a = rand(m * k, m + 3 * n + 7 * k), b = rand(k * n, m * n + k);
+        const y = new Float32Array(m * n).fill(NaN);
+        be().matmul(a, b, y, m, n, k, ta, tb);
+        close(y, naiveMatmul(a, b, m, n, k, ta, tb), 'vs naive');
+        const yr = new Float32Array(m * n);
+        ref.matmul(a, b, yr, m, n, k, ta, tb);
+        close(y, yr, 'vs reference');
+      });
+    }
+  }
+
+  for (const [n, inSize, outSize, act] of denseCases) {
+    const x = rand(n * inSize, n + inSize), w = rand(inSize * outSize, outSize, -0.1, 0.1), b = rand(outSize, 3);
+    const dy = rand(n * outSize, 4);
+    test(`denseForward x=[${n},${inSize}] w=[${inSize},${outSize}] ${act}`, () => {
+      const y = new Float32Array(n * outSize).fill(NaN);
+      be().denseForward(x, w, b, y, n, inSize, outSize, act);
+      const want = naiveMatmul(x, w, n, outSize, inSize, false, false);
+      for (let i = 0; i < want.length; i++) {
+        want[i] += b[i % outSize];
+        if (act === 'relu') want[i] = Math.max(want[i], 0);
+      }
+      close(y, want, 'vs naive');
+      const yr = new Float32Array(y.length);
+      ref.denseForward(x, w, b, yr, n, inSize, outSize, act);
+      close(y, yr, 'vs reference');
+    });
+    for (const withDx of [true, false]) {
+      test(`denseBackward x=[${n},${inSize}] w=[${inSize},${outSize}]${withDx ? '' : ' dx=null'}`, () => {
+        const dx = withDx ? new Float32Array(n * inSize).fill(NaN) : null;
+        const dw = new Float32Array(w.length).fill(NaN), db = new Float32Array(outSize).fill(NaN);
+        be().denseBackward(x, w, dy, dx, dw, db, n, inSize, outSize);
+        close(dw, naiveMatmul(x, dy, inSize, outSize, n, true, false), 'dw vs naive');
+        const wdb = new Float64Array(outSize);
+        for (let i = 0; i < dy.length; i++) wdb[i % outSize] += dy[i];
+        close(db, wdb, 'db vs naive');
+        if (dx) close(dx, naiveMatmul(dy, w, n, inSize, outSize, false, true), 'dx vs naive');
+        const dxr = withDx ? new Float32Array(n * inSize) : null, dwr = new Float32Array(w.length), dbr = new Float32Array(outSize);
+        ref.denseBackward(x, w, dy, dxr, dwr, dbr, n, inSize, outSize);
+        close(dw, dwr, 'dw vs reference');
+        close(db, dbr, 'db vs reference');
+        if (dx && dxr) close(dx, dxr, 'dx vs reference');
+      });
+    }
+  }
+
+  for (const size of sizes) {
+    test(`reluForward/reluBackward/mul size=${size}`, () => {
+      const x = rand(size, size), dy = rand(size, size + 1);
+      const y = new Float32Array(size).fill(NaN);
+      be().reluForward(x, y);
+      close(y, Array.from(x, (v) => Math.max(v, 0)), 'relu vs naive', 0);
+      const inPlace = x.slice();
+      be().reluForward(inPlace, inPlace);
+      close(inPlace, y, 'relu in place', 0);
+      const dx = new Float32Array(size).fill(NaN);
+      be().reluBackward(y, dy, dx);
+      close(dx, Array.from(dy, (d, i) => (y[i] > 0 ? d : 0)), 'reluBackward vs naive', 0);
+      const m = new Float32Array(size).fill(NaN);
+      be().mul(x, dy, m);
+      close(m, Array.from(x, (v, i) => Math.fround(v * dy[i])), 'mul vs naive', 0);
+    });
+    test(`adamStep size=${size} steps 1 and 10`, () => {
+      const p = rand(size, 1), g = rand(size, 2), m = rand(size, 3, 0, 0.1), v = rand(size, 4, 0, 0.1);
+      const [p2, m2, v2] = [p.slice(), m.slice(), v.slice()];
+      const [p3, m3, v3] = [p.slice(), m.slice(), v.slice()];
+      for (const step of [1, 10]) {
+        const hp = { lr: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-7, step };
+        be().adamStep(p2, g, m2, v2, hp);
+        ref.adamStep(p3, g, m3, v3, hp);
+        // naive
+        const c1 = 1 - 0.9 ** step, c2 = 1 - 0.999 ** step;
+        for (let i = 0; i < size; i++) {
+          m[i] = 0.9 * m[i] + 0.1 * g[i];
+          v[i] = 0.999 * v[i] + 0.001 * g[i] * g[i];
+          p[i] -= (1e-3 * (m[i] / c1)) / (Math.sqrt(v[i] / c2) + 1e-7);
+        }
+      }
+      close(p2, p, 'params vs naive');
+      close(m2, m, 'm vs naive');
+      close(v2, v, 'v vs naive');
+      close(p2, p3, 'params vs reference');
+    });
+    test(`sgdStep size=${size} momentum 0, 0.9, nesterov`, () => {
+      for (const [momentum, nesterov] of [[0, false], [0.9, false], [0.9, true]] as const) {
+        const p = rand(size, 5), g = rand(size, 6), vel = rand(size, 7, -0.1, 0.1);
+        const [p2, v2] = [p.slice(), vel.slice()];
+        const [p3, v3] = [p.slice(), vel.slice()];
+        be().sgdStep(p2, g, v2, { lr: 0.01, momentum, nesterov });
+        ref.sgdStep(p3, g, v3, { lr: 0.01, momentum, nesterov });
+        for (let i = 0; i < size; i++) {
+          if (momentum === 0) { p[i] -= 0.01 * g[i]; continue; }
+          vel[i] = momentum * vel[i] - 0.01 * g[i];
+          p[i] += nesterov ? momentum * vel[i] - 0.01 * g[i] : vel[i];
+        }
+        close(p2, p, `params vs naive (momentum ${momentum}${nesterov ? ' nesterov' : ''})`);
+        close(v2, vel, 'velocity vs naive');
+        close(p2, p3, 'params vs reference');
+      }
+    });
+  }
+
+  for (const [rows, cols] of [[1, 1], [7, 10], [129, 13], [128, 10]] as const) {
+    test(`softmax and softmaxCrossEntropy rows=${rows} cols=${cols}`, () => {
+      const logits = rand(rows * cols, rows * cols, -5, 5);
+      logits[0] = 100; // stability: a large logit must not overflow
+      const targets = new Float32Array(rows * cols);
+      const r = rng(rows);
+      for (let i = 0; i < rows; i++) {
+        if (i % 3 === 2) {
+          // soft targets
+          let s = 0;
+          for (let j = 0; j < cols; j++) s += (targets[i * cols + j] = r());
+          for (let j = 0; j < cols; j++) targets[i * cols + j] /= s;
+        } else targets[i * cols + Math.floor(r() * cols)] = 1;
+      }
+      const wantP = new Float64Array(rows * cols), wantD = new Float64Array(rows * cols);
+      let wantLoss = 0;
+      for (let i = 0; i < rows; i++) {
+        let mx = -Infinity;
+        for (let j = 0; j < cols; j++) mx = Math.max(mx, logits[i * cols + j]);
+        let s = 0;
+        for (let j = 0; j < cols; j++) s += Math.exp(logits[i * cols + j] - mx);
+        for (let j = 0; j < cols; j++) {
+          const lp = logits[i * cols + j] - mx - Math.log(s);
+          wantP[i * cols + j] = Math.exp(lp);
+          wantLoss -= targets[i * cols + j] * lp;
+          wantD[i * cols + j] = (wantP[i * cols + j] - targets[i * cols + j]) / rows;
+        }
+      }
+      const y = new Float32Array(rows * cols).fill(NaN);
+      be().softmax(logits, y, rows, cols);
+      close(y, wantP, 'softmax vs naive');
+      const probs = new Float32Array(rows * cols).fill(NaN), dl = new Float32Array(rows * cols).fill(NaN);
+      const loss = be().softmaxCrossEntropy(logits, targets, probs, dl, rows, cols);
+      assert.ok(Math.abs(loss - wantLoss) <= TOL * Math.max(1, Math.abs(wantLoss)), `loss ${loss} vs naive ${wantLoss}`);
+      close(probs, wantP, 'probs vs naive');
+      close(dl, wantD, 'dlogits vs naive');
+      const probs2 = new Float32Array(rows * cols);
+      const loss2 = be().softmaxCrossEntropy(logits, targets, probs2, null, rows, cols);
+      assert.equal(loss2, loss, 'loss without dlogits');
+      const pr = new Float32Array(rows * cols), dr = new Float32Array(rows * cols);
+      const lr = ref.softmaxCrossEntropy(logits, targets, pr, dr, rows, cols);
+      assert.ok(Math.abs(loss - lr) <= TOL * Math.max(1, Math.abs(lr)), `loss ${loss} vs reference ${lr}`);
+      close(probs, pr, 'probs vs reference');
+      close(dl, dr, 'dlogits vs reference');
+    });
+  }
+}
+
+// ---- suites -----------------------------------------------------------------------------------------
+
+describe('backend reference', () => conformance(() => referenceBackend()));
+
+const native = loadNativeBackend();
+const nativeSkip = 'error' in native ? `native addon not loaded: ${native.error}` : false;
+const binding: NativeBinding | null = 'binding' in native ? native.binding : null;
+const initial = binding?.info();
+const variants: { label: string; isa: string; threads: number }[] = [];
+if (binding && initial) {
+  for (const isa of initial.supportedIsas) variants.push({ label: `${isa}, ${initial.threads} threads`, isa, threads: initial.threads });
+  if (initial.threads !== 1) variants.push({ label: `${initial.supportedIsas[0]}, 1 thread`, isa: initial.supportedIsas[0], threads: 1 });
+  if (initial.threads < 3) variants.push({ label: `${initial.supportedIsas[0]}, 3 threads`, isa: initial.supportedIsas[0], threads: 3 });
+} else {
+  variants.push({ label: 'auto', isa: 'auto', threads: 0 });
+}
+
+for (const v of variants) {
+  describe(`backend native (${v.label})`, { skip: nativeSkip }, () => {
+    let be: Backend | null = null;
+    before(() => {
+      const r = loadNativeBackend({ threads: v.threads || undefined, isa: v.isa as 'auto' });
+      if ('error' in r) throw new Error(r.error);
+      be = r.backend;
+    });
+    after(() => {
+      if (binding && initial) {
+        binding.setIsa('auto');
+        binding.setThreads(initial.threads);
+      }
+    });
+    conformance(() => be!);
+  });
+}
+
+describe('native binding rejects bad buffers', { skip: nativeSkip }, () => {
+  const nb = () => binding!;
+  const g = convGeometry('test', [2, 7, 7, 3], [3, 3], [1, 1], 'valid', 4);
+  const ok = {
+    x: new Float32Array(2 * 7 * 7 * 3), w: new Float32Array(3 * 3 * 3 * 4), b: new Float32Array(4), y: new Float32Array(2 * 5 * 5 * 4),
+  };
+  test('conv2dForward with a Float64Array x throws a TypeError', () => {
+    assert.throws(() => nb().conv2dForward(new Float64Array(ok.x.length) as unknown as Float32Array, ok.w, ok.b, ok.y, g, 'relu'), TypeError);
+  });
+  test('conv2dForward with a plain array or undefined throws', () => {
+    assert.throws(() => nb().conv2dForward([1, 2, 3] as unknown as Float32Array, ok.w, ok.b, ok.y, g, 'relu'), TypeError);
+    assert.throws(() => nb().conv2dForward(undefined as unknown as Float32Array, ok.w, ok.b, ok.y, g, 'relu'), TypeError);
+  });
+  test('conv2dForward with y too short throws a RangeError naming y', () => {
+    assert.throws(() => nb().conv2dForward(ok.x, ok.w, ok.b, new Float32Array(10), g, 'relu'), { name: 'RangeError', message: /y has 10 elements/ });
+  });
+  test('conv2dForward with x too short for the geometry throws', () => {
+    assert.throws(() => nb().conv2dForward(ok.x.subarray(1), ok.w, ok.b, ok.y, g, 'linear'), RangeError);
+  });
+  test('conv2dForward with a negative, fractional or missing geometry field throws', () => {
+    assert.throws(() => nb().conv2dForward(ok.x, ok.w, ok.b, ok.y, { ...g, n: -1 }, 'relu'), RangeError);
+    assert.throws(() => nb().conv2dForward(ok.x, ok.w, ok.b, ok.y, { ...g, kh: 2.5 }, 'relu'), RangeError);
+    const { oc: _, ...noOc } = g;
+    assert.throws(() => nb().conv2dForward(ok.x, ok.w, ok.b, ok.y, noOc as ConvGeometry, 'relu'), TypeError);
+    assert.throws(() => nb().conv2dForward(ok.x, ok.w, ok.b, ok.y, null as unknown as ConvGeometry, 'relu'), TypeError);
+    assert.throws(() => nb().conv2dForward(ok.x, ok.w, ok.b, ok.y, { ...g, n: 1e12 }, 'relu'), RangeError);
+  });
+  test('conv2dForward with an unknown activation throws', () => {
+    assert.throws(() => nb().conv2dForward(ok.x, ok.w, ok.b, ok.y, g, 'tanh' as Activation), RangeError);
+  });
+  test('conv2dBackwardInput / conv2dBackwardFilter with short buffers throw', () => {
+    assert.throws(() => nb().conv2dBackwardInput(ok.y, ok.w, new Float32Array(3), g), RangeError);
+    assert.throws(() => nb().conv2dBackwardFilter(ok.x, ok.y, ok.w, new Float32Array(1), g), RangeError);
+  });
+  test('matmul with negative dims, too-short buffers, or both transposes throws', () => {
+    const a = new Float32Array(12), b = new Float32Array(12), y = new Float32Array(9);
+    assert.throws(() => nb().matmul(a, b, y, -3, 3, 4, false, false), RangeError);
+    assert.throws(() => nb().matmul(a, b, y, 3, 3, 5, false, false), RangeError);
+    assert.throws(() => nb().matmul(a, b, y, 3, 3, 4, true, true), RangeError);
+    assert.throws(() => nb().matmul(a, b, y, 3, 3, 4, 1 as unknown as boolean, false), TypeError);
+    assert.throws(() => (nb().matmul as unknown as (...a: unknown[]) => void)(a, b, y, 3), TypeError);
+  });
+  test('dense kernels with short buffers throw', () => {
+    assert.throws(() => nb().denseForward(new Float32Array(6), new Float32Array(6), new Float32Array(2), new Float32Array(5), 3, 2, 3, 'linear'), RangeError);
+    assert.throws(() => nb().denseBackward(new Float32Array(6), new Float32Array(6), new Float32Array(9), new Float32Array(2), new Float32Array(6), new Float32Array(3), 3, 2, 3), RangeError);
+  });
+  test('maxPool2d with a Float32Array argmax or an out-of-range argmax throws', () => {
+    const pg = windowGeometry('test', [1, 4, 4, 2], [2, 2], [2, 2], 'valid');
+    const x = new Float32Array(32), y = new Float32Array(8);
+    assert.throws(() => nb().maxPool2dForward(x, y, new Float32Array(8) as unknown as Int32Array, pg), TypeError);
+    const am = new Int32Array(8).fill(1000);
+    assert.throws(() => nb().maxPool2dBackward(y, am, x, pg), RangeError);
+    am.fill(-1);
+    assert.throws(() => nb().maxPool2dBackward(y, am, x, pg), RangeError);
+  });
+  test('elementwise kernels and optimizers with short buffers throw', () => {
+    assert.throws(() => nb().reluForward(new Float32Array(10), new Float32Array(9)), RangeError);
+    assert.throws(() => nb().reluBackward(new Float32Array(10), new Float32Array(10), new Float32Array(9)), RangeError);
+    assert.throws(() => nb().mul(new Float32Array(10), new Int32Array(10) as unknown as Float32Array, new Float32Array(10)), TypeError);
+    assert.throws(() => nb().softmaxCrossEntropy(new Float32Array(20), new Float32Array(19), new Float32Array(20), null, 2, 10), RangeError);
+    const hp = { lr: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-7, step: 1 };
+    assert.throws(() => nb().adamStep(new Float32Array(10), new Float32Array(10), new Float32Array(10), new Float32Array(5), hp), RangeError);
+    assert.throws(() => nb().adamStep(new Float32Array(10), new Float32Array(10), new Float32Array(10), new Float32Array(10), { ...hp, lr: 'x' } as unknown as typeof hp), TypeError);
+    assert.throws(() => nb().sgdStep(new Float32Array(10), new Float32Array(3), new Float32Array(10), { lr: 0.1, momentum: 0, nesterov: false }), RangeError);
+  });
+});
