@@ -7,29 +7,10 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Activation, AdamParams, Backend, SgdParams } from '../../backend.js';
-import type { ConvGeometry, WindowGeometry } from '../../geometry.js';
+import type { Backend } from '../../backend.js';
 
-/** What the addon exports (native/binding.cc). */
-export interface NativeBinding {
-  matmul(a: Float32Array, b: Float32Array, y: Float32Array, m: number, n: number, k: number, transA: boolean, transB: boolean): void;
-  denseForward(x: Float32Array, w: Float32Array, b: Float32Array, y: Float32Array, n: number, inSize: number, outSize: number, act: Activation): void;
-  denseBackward(
-    x: Float32Array, w: Float32Array, dy: Float32Array, dx: Float32Array | null, dw: Float32Array, db: Float32Array,
-    n: number, inSize: number, outSize: number,
-  ): void;
-  conv2dForward(x: Float32Array, w: Float32Array, b: Float32Array, y: Float32Array, g: ConvGeometry, act: Activation): void;
-  conv2dBackwardInput(dy: Float32Array, w: Float32Array, dx: Float32Array, g: ConvGeometry): void;
-  conv2dBackwardFilter(x: Float32Array, dy: Float32Array, dw: Float32Array, db: Float32Array, g: ConvGeometry): void;
-  maxPool2dForward(x: Float32Array, y: Float32Array, argmax: Int32Array, g: WindowGeometry): void;
-  maxPool2dBackward(dy: Float32Array, argmax: Int32Array, dx: Float32Array, g: WindowGeometry): void;
-  reluForward(x: Float32Array, y: Float32Array): void;
-  reluBackward(y: Float32Array, dy: Float32Array, dx: Float32Array): void;
-  mul(a: Float32Array, b: Float32Array, y: Float32Array): void;
-  softmax(x: Float32Array, y: Float32Array, rows: number, cols: number): void;
-  softmaxCrossEntropy(logits: Float32Array, targets: Float32Array, probs: Float32Array, dlogits: Float32Array | null, rows: number, cols: number): number;
-  adamStep(params: Float32Array, grads: Float32Array, m: Float32Array, v: Float32Array, p: AdamParams): void;
-  sgdStep(params: Float32Array, grads: Float32Array, velocity: Float32Array, p: SgdParams): void;
+/** What the addon exports (native/binding.cc): every Backend kernel, with the same signature, plus controls. */
+export interface NativeBinding extends Omit<Backend, 'name'> {
   /** The micro-kernel in use, the pool size, the cores available and the instruction sets this CPU runs. */
   info(): { isa: string; threads: number; cores: number; supportedIsas: string[] };
   /** Resizes the thread pool (0 = available cores); returns the new size. */
