@@ -10,7 +10,7 @@ import type { Sequential } from '../engine/model.js';
 import { Tensor } from '../engine/index.js';
 import { modelFromArtifacts, WEIGHTS_FILE, type ModelJson } from '../engine/io/artifacts.js';
 import { readModelFiles } from '../engine/io/files.js';
-import { locateModel } from './run-dir.js';
+import { resolveModelDir } from '../train/run-files.js';
 
 export interface Prediction {
   label: number;
@@ -51,9 +51,9 @@ export class ServedModel {
     this.info = describe(model, runDir, this.hasReport);
   }
 
-  /** Loads a model folder or a run folder (see locateModel). */
+  /** Loads a model folder or a run folder (see resolveModelDir). */
   static async load(dir: string): Promise<ServedModel> {
-    const { modelDir, runDir } = locateModel(dir);
+    const { modelDir, runDir } = resolveModelDir(dir);
     const { modelJson, weightData, source } = await readModelFiles(modelDir);
     const model = modelFromArtifacts(modelJson, weightData, source);
     const shape = model.inputShape;
@@ -65,10 +65,8 @@ export class ServedModel {
 
   /** Class probabilities for one 28x28 image of values 0..1. */
   predict(pixels: Float32Array): Prediction {
-    const probs = this.model.predict(new Tensor(pixels, [1, 28, 28, 1])).data;
-    let label = 0;
-    for (let i = 1; i < probs.length; i++) if (probs[i] > probs[label]) label = i;
-    return { label, probabilities: Array.from(probs, (p) => Number(p.toFixed(6))) };
+    const out = this.model.predict(new Tensor(pixels, [1, 28, 28, 1]));
+    return { label: out.argMax()[0], probabilities: Array.from(out.data, (p) => Number(p.toFixed(6))) };
   }
 }
 

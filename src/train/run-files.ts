@@ -3,9 +3,9 @@
 // timing, backend, model summary) and samples.json (the test images the report shows). The report is
 // rebuilt from these files alone. Node-only.
 
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import type { SummaryRow } from '../engine/model.js';
 import type { ShownImage, TestMetricsJson } from '../eval/evaluate.js';
 
@@ -106,13 +106,36 @@ export function readRunFiles(dir: string): RunFiles {
   return { history: read('history.json'), metrics: read('metrics.json'), run: read('run.json'), samples: read('samples.json') };
 }
 
-/** A model folder (holding model.json) or a run folder (holding model/model.json) → the model folder. */
+/**
+ * A run folder (holding model/model.json), a model folder (holding model.json) or a model.json path →
+ * the model folder, and the run it belongs to (metrics.json, report.html) or null for a bare model.
+ */
 export function resolveModelDir(dir: string): { modelDir: string; runDir: string | null } {
   const abs = resolve(dir);
   if (!existsSync(abs)) throw new Error(`${dir}: no such model or run folder`);
   if (existsSync(join(abs, MODEL_DIR, 'model.json'))) return { modelDir: join(abs, MODEL_DIR), runDir: abs };
-  if (existsSync(join(abs, 'model.json')) || abs.endsWith('.json')) return { modelDir: abs, runDir: null };
-  throw new Error(`${dir}: neither a model folder (model.json) nor a run folder (model/model.json)`);
+  if (existsSync(join(abs, 'model.json')) || abs.endsWith('.json')) {
+    // A run's own model folder: its parent is the run when it holds the run's metrics.
+    const parent = dirname(abs);
+    const isRun = basename(abs) === MODEL_DIR && existsSync(join(parent, 'metrics.json'));
+    return { modelDir: abs, runDir: isRun ? parent : null };
+  }
+  throw new Error(`${dir}: not a model folder (no model.json) nor a run folder (no model/model.json)`);
+}
+
+/** The newest run under `runsDir` that holds a saved model, or null when there is none. */
+export function newestRun(runsDir: string): string | null {
+  if (!existsSync(runsDir)) return null;
+  const runs = readdirSync(runsDir, { withFileTypes: true })
+    .filter((d) => d.isDirectory() && existsSync(join(runsDir, d.name, MODEL_DIR, 'model.json')))
+    .map((d) => {
+      const path = join(runsDir, d.name);
+      return { path, name: d.name, mtime: statSync(join(path, MODEL_DIR, 'model.json')).mtimeMs };
+    });
+  if (runs.length === 0) return null;
+  // Newest by when its model was written (runs may carry any name); the name breaks ties.
+  runs.sort((a, b) => a.mtime - b.mtime || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return runs[runs.length - 1].path;
 }
 
 /** `runs/2024-05-01_12-30-05`, with `-2`, `-3`... when that name is taken. */

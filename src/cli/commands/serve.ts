@@ -8,7 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createServer, DEFAULT_BODY_LIMIT } from '../../server/app.js';
-import { newestRun } from '../../server/run-dir.js';
+import { newestRun } from '../../train/run-files.js';
 import { DEFAULTS } from '../../train/defaults.js';
 
 export interface ServeOptions {
