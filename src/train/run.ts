@@ -8,7 +8,7 @@ import { validationSplit } from '../data/split.js';
 import type { ImageSet } from '../data/idx.js';
 import { oneHot } from '../data/tensors.js';
 import type { Logs } from '../engine/fit.js';
-import { adam, saveModel, seedCnn, Tensor, type Sequential } from './engine.js';
+import { adam, saveModel, seedCnn, Tensor, type Sequential } from '../index.js';
 import { evaluateModel, shownImages, testMetricsJson } from '../eval/evaluate.js';
 import { buildReport } from '../report/index.js';
 import { loadData, type LoadedData } from './data.js';

@@ -2,7 +2,7 @@
 // CNN that `digitnet train` builds when no model is given.
 
 import { Command } from 'commander';
-import { seedCnn } from '../../train/engine.js';
+import { seedCnn } from '../../index.js';
 import { loadDigitModel } from './model.js';
 
 export function summaryCommand(): Command {
