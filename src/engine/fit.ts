@@ -82,7 +82,7 @@ export async function fitModel(model: Sequential, x: Tensor, y: Tensor, o: FitOp
     }
     const logs: Logs = { loss: loss / n, accuracy: correct / n };
     if (val) {
-      const v = model.evaluate(val[0], val[1], { batchSize: Math.max(batchSize, 256) });
+      const v = model.measure(val[0], val[1], Math.max(batchSize, 256)); // checked once, above
       logs.val_loss = v.loss;
       logs.val_accuracy = v.accuracy;
     }

@@ -174,10 +174,16 @@ export class Sequential {
     const n = x.shape[0];
     const classes = this.outputShape[0];
     checkLabels('evaluate', this.loss!, y, n, classes);
+    return this.measure(x, y, o.batchSize ?? 256);
+  }
+
+  /** evaluate's loop, for inputs and labels already checked (fit checks its validation data once). */
+  measure(x: Tensor, y: Tensor, bs: number): { loss: number; accuracy: number } {
+    const n = x.shape[0];
+    const classes = this.outputShape[0];
     const idx = identity(n);
     let loss = 0;
     let correct = 0;
-    const bs = o.batchSize ?? 256;
     for (let s = 0; s < n; s += bs) {
       const e = Math.min(n, s + bs);
       const t = this.scratchBuf('t', (e - s) * classes);

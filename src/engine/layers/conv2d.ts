@@ -32,6 +32,8 @@ export class Conv2D extends Layer {
   private x: Tensor | null = null;
   private out: Tensor | null = null;
   private noBias: Float32Array | null = null;
+  /** Where the kernel writes the bias gradient of a layer without bias: allocated once, then discarded each step. */
+  private noBiasGrad: Float32Array | null = null;
 
   constructor(o: Conv2dOptions) {
     super(o.name, o.inputShape);
@@ -80,7 +82,7 @@ export class Conv2D extends Layer {
     const g = withBatch(this.geometry, x.shape[0]);
     // ReLU's gradient is applied in place: dy is this layer's to consume.
     if (this.activation === 'relu') ctx.backend.reluBackward(this.out!.data, dy.data, dy.data);
-    const db = this.useBias ? this.grads[1] : new Float32Array(this.filters);
+    const db = this.useBias ? this.grads[1] : (this.noBiasGrad ??= new Float32Array(this.filters));
     ctx.backend.conv2dBackwardFilter(x.data, dy.data, this.grads[0], db, g);
     if (!needDx) return null;
     const dx = this.dx.view(g.n, this.inputShape!);

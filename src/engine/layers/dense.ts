@@ -31,6 +31,8 @@ export class Dense extends Layer {
   /** Pre-softmax values of the last forward, when the activation is softmax. */
   logits: Tensor | null = null;
   private noBias: Float32Array | null = null;
+  /** Where the kernel writes the bias gradient of a layer without bias: allocated once, then discarded each step. */
+  private noBiasGrad: Float32Array | null = null;
 
   constructor(o: DenseOptions) {
     super(o.name, o.inputShape);
@@ -90,7 +92,7 @@ export class Dense extends Layer {
     const x = this.x!;
     const n = x.shape[0];
     const inSize = this.inputShape![0];
-    const db = this.useBias ? this.grads[1] : new Float32Array(this.units);
+    const db = this.useBias ? this.grads[1] : (this.noBiasGrad ??= new Float32Array(this.units));
     const dx = needDx ? this.dx.view(n, [inSize]) : null;
     ctx.backend.denseBackward(x.data, this.weights[0], dz.data, dx ? dx.data : null, this.grads[0], db, n, inSize, this.units);
     return dx;
