@@ -40,10 +40,11 @@ export function evaluateModel(model: Sequential, set: ImageSet, o: { batchSize?:
     const e = Math.min(set.count, s + bs);
     const x = new Float32Array((e - s) * per);
     for (let i = 0; i < x.length; i++) x[i] = set.images[s * per + i] / 255;
-    const probs = model.predict(new Tensor(x, [e - s, set.height, set.width, 1])).data;
+    const out = model.predict(new Tensor(x, [e - s, set.height, set.width, 1]));
+    const probs = out.data;
+    const labels = out.argMax();
     for (let r = 0; r < e - s; r++) {
-      let best = 0;
-      for (let c = 1; c < classes; c++) if (probs[r * classes + c] > probs[r * classes + best]) best = c;
+      const best = labels[r];
       predicted[s + r] = best;
       confidence[s + r] = probs[r * classes + best];
       const p = Math.min(1 - EPSILON, Math.max(EPSILON, probs[r * classes + set.labels[s + r]]));

@@ -35,9 +35,9 @@ export class Classifier {
     let label: number | null = null;
     let probabilities: Float32Array = new Float32Array(10);
     if (!empty) {
-      probabilities = this.model.predict(new Tensor(pixels, [1, 28, 28, 1])).data;
-      label = 0;
-      for (let i = 1; i < probabilities.length; i++) if (probabilities[i] > probabilities[label]) label = i;
+      const out = this.model.predict(new Tensor(pixels, [1, 28, 28, 1]));
+      probabilities = out.data;
+      label = out.argMax()[0];
     }
     return { pixels, empty, label, probabilities, ms: performance.now() - t0 };
   }
