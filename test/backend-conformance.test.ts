@@ -5,7 +5,7 @@
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { Activation, Backend } from '../src/engine/backend.js';
+import type { Backend, FusedActivation as Activation } from '../src/engine/backend.js';
 import { referenceBackend } from '../src/engine/backends/reference/index.js';
 import { loadNativeBackend, type NativeBinding } from '../src/engine/backends/native/index.js';
 import { convGeometry, windowGeometry, type ConvGeometry, type Padding, type WindowGeometry } from '../src/engine/geometry.js';
@@ -292,7 +292,7 @@ function conformance(be: () => Backend): void {
       const [p2, m2, v2] = [p.slice(), m.slice(), v.slice()];
       const [p3, m3, v3] = [p.slice(), m.slice(), v.slice()];
       for (const step of [1, 10]) {
-        const hp = { lr: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-7, step };
+        const hp = { lr: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-7, step, weightDecay: 0 };
         be().adamStep(p2, g, m2, v2, hp);
         ref.adamStep(p3, g, m3, v3, hp);
         // naive
@@ -470,7 +470,7 @@ describe('native binding rejects bad buffers', { skip: nativeSkip }, () => {
     assert.throws(() => nb().reluBackward(new Float32Array(10), new Float32Array(10), new Float32Array(9)), RangeError);
     assert.throws(() => nb().mul(new Float32Array(10), new Int32Array(10) as unknown as Float32Array, new Float32Array(10)), TypeError);
     assert.throws(() => nb().softmaxCrossEntropy(new Float32Array(20), new Float32Array(19), new Float32Array(20), null, 2, 10), RangeError);
-    const hp = { lr: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-7, step: 1 };
+    const hp = { lr: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-7, step: 1, weightDecay: 0 };
     assert.throws(() => nb().adamStep(new Float32Array(10), new Float32Array(10), new Float32Array(10), new Float32Array(5), hp), RangeError);
     assert.throws(() => nb().adamStep(new Float32Array(10), new Float32Array(10), new Float32Array(10), new Float32Array(10), { ...hp, lr: 'x' } as unknown as typeof hp), TypeError);
     assert.throws(() => nb().sgdStep(new Float32Array(10), new Float32Array(3), new Float32Array(10), { lr: 0.1, momentum: 0, nesterov: false }), RangeError);

@@ -6,7 +6,15 @@
 
 import type { ConvGeometry, WindowGeometry } from './geometry.js';
 
-export type Activation = 'linear' | 'relu';
+/** The activations a convolution or dense kernel applies in its own loop (fused). */
+export type FusedActivation = 'linear' | 'relu';
+
+/** Element-wise activations (activationForward/Backward). Each derivative is computed from the output y alone. */
+export type Activation = 'linear' | 'relu' | 'tanh' | 'sigmoid' | 'elu' | 'selu' | 'leakyRelu';
+
+/** SELU's constants (Klambauer et al. 2017), as TensorFlow uses them. */
+export const SELU_ALPHA = 1.6732632423543772;
+export const SELU_SCALE = 1.0507009873554805;
 
 export interface AdamParams {
   lr: number;
@@ -15,6 +23,16 @@ export interface AdamParams {
   epsilon: number;
   /** 1-based step count, for bias correction. */
   step: number;
+  /** Decoupled weight decay (AdamW): p -= lr·weightDecay·p before the Adam update; 0 for Adam. */
+  weightDecay: number;
+}
+
+export interface RmspropParams {
+  lr: number;
+  /** Discount of the running mean of squared gradients. */
+  rho: number;
+  momentum: number;
+  epsilon: number;
 }
 
 export interface SgdParams {
@@ -31,7 +49,7 @@ export interface Backend {
   matmul(a: Float32Array, b: Float32Array, y: Float32Array, m: number, n: number, k: number, transA: boolean, transB: boolean): void;
 
   /** x (n,in), w (in,out), b (out) → y (n,out) = act(x·w + b). */
-  denseForward(x: Float32Array, w: Float32Array, b: Float32Array, y: Float32Array, n: number, inSize: number, outSize: number, act: Activation): void;
+  denseForward(x: Float32Array, w: Float32Array, b: Float32Array, y: Float32Array, n: number, inSize: number, outSize: number, act: FusedActivation): void;
 
   /** dy (n,out) → dw (in,out) = xᵀ·dy, db (out) = Σ dy, and dx (n,in) = dy·wᵀ unless dx is null. */
   denseBackward(
@@ -40,7 +58,7 @@ export interface Backend {
   ): void;
 
   /** x (n,h,w,c), w (kh,kw,c,oc), b (oc) → y (n,oh,ow,oc) = act(conv(x, w) + b). */
-  conv2dForward(x: Float32Array, w: Float32Array, b: Float32Array, y: Float32Array, g: ConvGeometry, act: Activation): void;
+  conv2dForward(x: Float32Array, w: Float32Array, b: Float32Array, y: Float32Array, g: ConvGeometry, act: FusedActivation): void;
 
   /** dy (n,oh,ow,oc), w (kh,kw,c,oc) → dx (n,h,w,c). */
   conv2dBackwardInput(dy: Float32Array, w: Float32Array, dx: Float32Array, g: ConvGeometry): void;
@@ -54,17 +72,78 @@ export interface Backend {
   /** dy (n,oh,ow,c) → dx (n,h,w,c): each dy routed to its argmax (overlapping windows add). */
   maxPool2dBackward(dy: Float32Array, argmax: Int32Array, dx: Float32Array, g: WindowGeometry): void;
 
+  /** x (n,h,w,c) → y (n,oh,ow,c): the mean of each window's cells inside the input (padding is not counted, as TensorFlow). */
+  avgPool2dForward(x: Float32Array, y: Float32Array, g: WindowGeometry): void;
+
+  /** dy (n,oh,ow,c) → dx (n,h,w,c): each dy spread evenly over its window's cells inside the input. */
+  avgPool2dBackward(dy: Float32Array, dx: Float32Array, g: WindowGeometry): void;
+
+  /** x (n,hw,c) → y (n,c): the mean over the spatial positions. */
+  globalAvgPoolForward(x: Float32Array, y: Float32Array, n: number, hw: number, c: number): void;
+
+  /** dy (n,c) → dx (n,hw,c) = dy / hw at every position. */
+  globalAvgPoolBackward(dy: Float32Array, dx: Float32Array, n: number, hw: number, c: number): void;
+
   /** y = max(x, 0), elementwise; x and y may be the same array. */
   reluForward(x: Float32Array, y: Float32Array): void;
 
   /** dx = dy where y > 0, else 0; dy and dx may be the same array. */
   reluBackward(y: Float32Array, dy: Float32Array, dx: Float32Array): void;
 
+  /**
+   * y = f(x) elementwise for the activation `act`; x and y may be the same array. `alpha` is the negative
+   * slope of leakyRelu and the alpha of elu (ignored by the others).
+   */
+  activationForward(act: Activation, x: Float32Array, y: Float32Array, alpha: number): void;
+
+  /**
+   * dx = dy ⊙ f'(x), with f' computed from the forward's output y (every activation here allows it:
+   * relu/leakyRelu/elu/selu from the sign of y, tanh 1−y², sigmoid y(1−y)); dy and dx may be the same array.
+   */
+  activationBackward(act: Activation, y: Float32Array, dy: Float32Array, dx: Float32Array, alpha: number): void;
+
   /** y = a * b elementwise (dropout masks). */
   mul(a: Float32Array, b: Float32Array, y: Float32Array): void;
 
+  /** y = a + b elementwise (residual adds); y may be a or b. */
+  add(a: Float32Array, b: Float32Array, y: Float32Array): void;
+
+  /** y += alpha · x over x's length (gradients that meet where a tensor fans out, L2 penalties). */
+  axpy(alpha: number, x: Float32Array, y: Float32Array): void;
+
+  /**
+   * Copies a block of columns, row by row: dst[r·dstCols + dstOffset + j] = src[r·srcCols + srcOffset + j] for
+   * r < rows, j < cols (Concatenate along the last axis, and its backward).
+   */
+  copyColumns(src: Float32Array, srcCols: number, srcOffset: number, dst: Float32Array, dstCols: number, dstOffset: number, rows: number, cols: number): void;
+
+  /**
+   * x (rows, c) → mean (c) and variance (c) of each column (channel), the biased variance (divided by rows),
+   * as TensorFlow's moments. Summed in a fixed order, so the result does not depend on thread timing.
+   */
+  batchNormStats(x: Float32Array, mean: Float32Array, variance: Float32Array, rows: number, c: number): void;
+
+  /** y (rows, c) = gamma · (x − mean) / sqrt(variance + epsilon) + beta, per column; x and y may be the same array. */
+  batchNormForward(
+    x: Float32Array, mean: Float32Array, variance: Float32Array, gamma: Float32Array, beta: Float32Array, epsilon: number,
+    y: Float32Array, rows: number, c: number,
+  ): void;
+
+  /**
+   * dy (rows, c) → dgamma (c) = Σ dy·x̂ and dbeta (c) = Σ dy (skipped when null), and dx (rows, c) (skipped when null).
+   * dx may be the same array as dy. batchStats: the mean and variance were this batch's (training), so dx includes the gradient through them:
+   * dx = gamma·invstd/rows · (rows·dy − Σdy − x̂·Σ(dy·x̂)); otherwise they are constants: dx = gamma·invstd·dy.
+   */
+  batchNormBackward(
+    x: Float32Array, mean: Float32Array, variance: Float32Array, gamma: Float32Array, epsilon: number, dy: Float32Array,
+    dx: Float32Array | null, dgamma: Float32Array | null, dbeta: Float32Array | null, rows: number, c: number, batchStats: boolean,
+  ): void;
+
   /** Row-wise softmax of x (rows, cols) into y, computed stably (max subtracted). */
   softmax(x: Float32Array, y: Float32Array, rows: number, cols: number): void;
+
+  /** dx (rows, cols) = y ⊙ (dy − Σ_j dy·y) per row: the softmax Jacobian applied to dy; dy and dx may be the same array. */
+  softmaxBackward(y: Float32Array, dy: Float32Array, dx: Float32Array, rows: number, cols: number): void;
 
   /**
    * Softmax cross-entropy from logits (rows, cols) against target distributions (rows, cols), via
@@ -73,11 +152,20 @@ export interface Backend {
    */
   softmaxCrossEntropy(logits: Float32Array, targets: Float32Array, probs: Float32Array, dlogits: Float32Array | null, rows: number, cols: number): number;
 
-  /** One Adam step over the whole flat parameter buffer: p -= lr·m̂ / (sqrt(v̂) + epsilon), as TensorFlow.js does. */
+  /**
+   * One Adam step over a slice of the flat parameter buffer: p -= lr·m̂ / (sqrt(v̂) + epsilon), as TensorFlow.js
+   * does; with weightDecay > 0 (AdamW, as Keras) p -= lr·weightDecay·p first.
+   */
   adamStep(params: Float32Array, grads: Float32Array, m: Float32Array, v: Float32Array, p: AdamParams): void;
 
   /** One SGD step with (optionally Nesterov) momentum, Keras's form: v = momentum·v - lr·g. */
   sgdStep(params: Float32Array, grads: Float32Array, velocity: Float32Array, p: SgdParams): void;
+
+  /**
+   * One RMSprop step, as Keras and TensorFlow.js: ms = rho·ms + (1−rho)·g²; with momentum,
+   * mom = momentum·mom + lr·g/sqrt(ms + epsilon), p -= mom; without, p -= lr·g/sqrt(ms + epsilon).
+   */
+  rmspropStep(params: Float32Array, grads: Float32Array, ms: Float32Array, mom: Float32Array, p: RmspropParams): void;
 }
 
 let current: Backend | null = null;

@@ -53,7 +53,7 @@ export class Adam extends Optimizer {
       this.v = new Float32Array(params.length);
     }
     this.step++;
-    backend.adamStep(params, grads, this.m, this.v, { lr: this.learningRate, beta1: this.beta1, beta2: this.beta2, epsilon: this.epsilon, step: this.step });
+    backend.adamStep(params, grads, this.m, this.v, { lr: this.learningRate, beta1: this.beta1, beta2: this.beta2, epsilon: this.epsilon, step: this.step, weightDecay: 0 });
   }
 
   config(): Record<string, unknown> {

@@ -35,11 +35,11 @@ type Tf = typeof TF;
 function tfLayer(tf: Tf, l: Sequential['layers'][number], inputShape?: number[]): TF.layers.Layer {
   const first = inputShape ? { inputShape } : {};
   if (l instanceof ours.Conv2D) {
-    return tf.layers.conv2d({ ...first, filters: l.filters, kernelSize: l.kernelSize, strides: l.strides, padding: l.padding, activation: l.activation, useBias: l.useBias });
+    return tf.layers.conv2d({ ...first, filters: l.filters, kernelSize: l.kernelSize, strides: l.strides, padding: l.padding, activation: l.activation as 'relu', useBias: l.useBias });
   }
   if (l instanceof ours.MaxPooling2D) return tf.layers.maxPooling2d({ ...first, poolSize: l.poolSize, strides: l.strides, padding: l.padding });
   if (l instanceof ours.Flatten) return tf.layers.flatten(first);
-  if (l instanceof ours.Dense) return tf.layers.dense({ ...first, units: l.units, activation: l.activation, useBias: l.useBias });
+  if (l instanceof ours.Dense) return tf.layers.dense({ ...first, units: l.units, activation: l.activation as 'relu', useBias: l.useBias });
   if (l instanceof ours.Dropout) return tf.layers.dropout({ ...first, rate: l.rate });
   throw new Error(`no TensorFlow.js equivalent for layer ${l.className}`);
 }

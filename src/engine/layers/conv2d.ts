@@ -1,6 +1,6 @@
 // Conv2D: NHWC input, (kh,kw,c,filters) kernel, TensorFlow's 'valid'/'same' padding, bias, fused ReLU.
 
-import type { Activation } from '../backend.js';
+import type { FusedActivation as Activation } from '../backend.js';
 import { convGeometry, withBatch, type ConvGeometry, type Padding } from '../geometry.js';
 import type { Tensor } from '../tensor.js';
 import { BatchBuffer, initializerConfig, Layer, pair, type Initializer, type LayerConfig, type ParamSpec, type RunContext } from './layer.js';

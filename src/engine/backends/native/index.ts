@@ -8,6 +8,7 @@ import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Backend } from '../../backend.js';
+import { referenceBackend } from '../reference/index.js';
 
 /** What the addon exports (native/binding.cc): every Backend kernel, with the same signature, plus controls. */
 export interface NativeBinding extends Omit<Backend, 'name'> {
@@ -88,7 +89,11 @@ export function loadNativeBackend(opts: NativeOptions = {}): { backend: Backend;
     return { error: (e as Error).message };
   }
   const info = nb.info();
+  // Interim: the kernels the engine's graph models added (batch norm, activations, average pooling, add,
+  // concatenate, RMSprop, AdamW's decay) run on the reference backend until the addon has them.
+  const ref = referenceBackend();
   const backend: Backend = {
+    ...ref,
     name: `native (${info.isa}, ${info.threads} thread${info.threads === 1 ? '' : 's'})`,
     matmul: (a, b, y, m, n, k, transA, transB) => nb.matmul(a, b, y, m, n, k, transA, transB),
     denseForward: (x, w, b, y, n, i, o, act) => nb.denseForward(x, w, b, y, n, i, o, act),
@@ -103,7 +108,7 @@ export function loadNativeBackend(opts: NativeOptions = {}): { backend: Backend;
     mul: (a, b, y) => nb.mul(a, b, y),
     softmax: (x, y, rows, cols) => nb.softmax(x, y, rows, cols),
     softmaxCrossEntropy: (logits, targets, probs, dlogits, rows, cols) => nb.softmaxCrossEntropy(logits, targets, probs, dlogits, rows, cols),
-    adamStep: (params, grads, m, v, p) => nb.adamStep(params, grads, m, v, p),
+    adamStep: (params, grads, m, v, p) => (p.weightDecay > 0 ? ref.adamStep(params, grads, m, v, p) : nb.adamStep(params, grads, m, v, p)),
     sgdStep: (params, grads, velocity, p) => nb.sgdStep(params, grads, velocity, p),
   };
   return { backend, binding: nb };

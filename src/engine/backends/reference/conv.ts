@@ -2,7 +2,7 @@
 // (kh·kw·c, oc) kernel (the NHWC kernel layout is already that matrix). Backward: the filter gradient is
 // colᵀ·dy, the input gradient is dy·wᵀ scattered back by col2im.
 
-import type { Activation } from '../../backend.js';
+import type { FusedActivation } from '../../backend.js';
 import type { ConvGeometry, WindowGeometry } from '../../geometry.js';
 import { matmul, matmulNN } from './matmul.js';
 import { Scratch } from './scratch.js';
@@ -62,7 +62,7 @@ export function col2im(col: Float32Array, dx: Float32Array, g: WindowGeometry): 
   }
 }
 
-export function biasActivation(y: Float32Array, b: Float32Array, rows: number, cols: number, act: Activation): void {
+export function biasActivation(y: Float32Array, b: Float32Array, rows: number, cols: number, act: FusedActivation): void {
   for (let r = 0; r < rows; r++) {
     const o = r * cols;
     for (let j = 0; j < cols; j++) {
@@ -81,7 +81,7 @@ export function columnSums(dy: Float32Array, db: Float32Array, rows: number, col
   }
 }
 
-export function conv2dForward(x: Float32Array, w: Float32Array, b: Float32Array, y: Float32Array, g: ConvGeometry, act: Activation): void {
+export function conv2dForward(x: Float32Array, w: Float32Array, b: Float32Array, y: Float32Array, g: ConvGeometry, act: FusedActivation): void {
   const rows = g.n * g.oh * g.ow;
   const k = g.kh * g.kw * g.c;
   const col = scratch.get('col', rows * k);

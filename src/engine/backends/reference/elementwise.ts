@@ -1,6 +1,6 @@
 // Reference element-wise kernels, softmax cross-entropy and the optimizer updates.
 
-import type { AdamParams, SgdParams } from '../../backend.js';
+import type { AdamParams, RmspropParams, SgdParams } from '../../backend.js';
 
 export function reluForward(x: Float32Array, y: Float32Array): void {
   for (let i = 0; i < x.length; i++) y[i] = x[i] > 0 ? x[i] : 0;
@@ -12,6 +12,23 @@ export function reluBackward(y: Float32Array, dy: Float32Array, dx: Float32Array
 
 export function mul(a: Float32Array, b: Float32Array, y: Float32Array): void {
   for (let i = 0; i < a.length; i++) y[i] = a[i] * b[i];
+}
+
+export function add(a: Float32Array, b: Float32Array, y: Float32Array): void {
+  for (let i = 0; i < a.length; i++) y[i] = a[i] + b[i];
+}
+
+export function axpy(alpha: number, x: Float32Array, y: Float32Array): void {
+  for (let i = 0; i < x.length; i++) y[i] += alpha * x[i];
+}
+
+export function copyColumns(
+  src: Float32Array, srcCols: number, srcOffset: number, dst: Float32Array, dstCols: number, dstOffset: number, rows: number, cols: number,
+): void {
+  for (let r = 0; r < rows; r++) {
+    const s = r * srcCols + srcOffset;
+    dst.set(src.subarray(s, s + cols), r * dstCols + dstOffset);
+  }
 }
 
 export function softmax(x: Float32Array, y: Float32Array, rows: number, cols: number): void {
@@ -26,6 +43,15 @@ export function softmax(x: Float32Array, y: Float32Array, rows: number, cols: nu
       sum += e;
     }
     for (let j = 0; j < cols; j++) y[o + j] /= sum;
+  }
+}
+
+export function softmaxBackward(y: Float32Array, dy: Float32Array, dx: Float32Array, rows: number, cols: number): void {
+  for (let r = 0; r < rows; r++) {
+    const o = r * cols;
+    let dot = 0;
+    for (let j = 0; j < cols; j++) dot += dy[o + j] * y[o + j];
+    for (let j = 0; j < cols; j++) dx[o + j] = y[o + j] * (dy[o + j] - dot);
   }
 }
 
@@ -51,9 +77,10 @@ export function softmaxCrossEntropy(
 }
 
 export function adamStep(params: Float32Array, grads: Float32Array, m: Float32Array, v: Float32Array, p: AdamParams): void {
-  const { lr, beta1, beta2, epsilon, step } = p;
+  const { lr, beta1, beta2, epsilon, step, weightDecay } = p;
   const c1 = 1 - Math.pow(beta1, step);
   const c2 = 1 - Math.pow(beta2, step);
+  if (weightDecay > 0) for (let i = 0; i < params.length; i++) params[i] -= lr * weightDecay * params[i];
   for (let i = 0; i < params.length; i++) {
     const g = grads[i];
     const mi = (m[i] = beta1 * m[i] + (1 - beta1) * g);
@@ -71,5 +98,16 @@ export function sgdStep(params: Float32Array, grads: Float32Array, velocity: Flo
   for (let i = 0; i < params.length; i++) {
     const vi = (velocity[i] = momentum * velocity[i] - lr * grads[i]);
     params[i] += nesterov ? momentum * vi - lr * grads[i] : vi;
+  }
+}
+
+export function rmspropStep(params: Float32Array, grads: Float32Array, ms: Float32Array, mom: Float32Array, p: RmspropParams): void {
+  const { lr, rho, momentum, epsilon } = p;
+  for (let i = 0; i < params.length; i++) {
+    const g = grads[i];
+    const msi = (ms[i] = rho * ms[i] + (1 - rho) * g * g);
+    const step = (lr * g) / Math.sqrt(msi + epsilon);
+    if (momentum > 0) params[i] -= mom[i] = momentum * mom[i] + step;
+    else params[i] -= step;
   }
 }

@@ -1,13 +1,19 @@
 // The reference backend: every kernel in plain TypeScript. It defines what each kernel computes, runs in
 // browsers and in Node, and is the oracle that the native backend is tested against.
 
-import { setDefaultBackend, type Activation, type Backend } from '../../backend.js';
+import { setDefaultBackend, type Backend, type FusedActivation } from '../../backend.js';
+import { activationBackward, activationForward } from './activations.js';
 import { biasActivation, columnSums, conv2dBackwardFilter, conv2dBackwardInput, conv2dForward } from './conv.js';
-import { adamStep, mul, reluBackward, reluForward, sgdStep, softmax, softmaxCrossEntropy } from './elementwise.js';
+import {
+  adamStep, add, axpy, copyColumns, mul, reluBackward, reluForward, rmspropStep, sgdStep, softmax, softmaxBackward, softmaxCrossEntropy,
+} from './elementwise.js';
 import { matmul, matmulNN } from './matmul.js';
-import { maxPool2dBackward, maxPool2dForward } from './pool.js';
+import { batchNormBackward, batchNormForward, batchNormStats } from './norm.js';
+import {
+  avgPool2dBackward, avgPool2dForward, globalAvgPoolBackward, globalAvgPoolForward, maxPool2dBackward, maxPool2dForward,
+} from './pool.js';
 
-function denseForward(x: Float32Array, w: Float32Array, b: Float32Array, y: Float32Array, n: number, inSize: number, outSize: number, act: Activation): void {
+function denseForward(x: Float32Array, w: Float32Array, b: Float32Array, y: Float32Array, n: number, inSize: number, outSize: number, act: FusedActivation): void {
   matmulNN(x, w, y, n, outSize, inSize);
   biasActivation(y, b, n, outSize, act);
 }
@@ -32,13 +38,27 @@ export function referenceBackend(): Backend {
     conv2dBackwardFilter,
     maxPool2dForward,
     maxPool2dBackward,
+    avgPool2dForward,
+    avgPool2dBackward,
+    globalAvgPoolForward,
+    globalAvgPoolBackward,
     reluForward,
     reluBackward,
+    activationForward,
+    activationBackward,
     mul,
+    add,
+    axpy,
+    copyColumns,
+    batchNormStats,
+    batchNormForward,
+    batchNormBackward,
     softmax,
+    softmaxBackward,
     softmaxCrossEntropy,
     adamStep,
     sgdStep,
+    rmspropStep,
   };
 }
 
