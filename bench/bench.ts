@@ -8,7 +8,8 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
-import { seedCnn, Tensor, adam, type Backend } from '../src/engine/index.js';
+import { Tensor, adam, type Backend } from '../src/engine/index.js';
+import { seedCnn } from '../src/train/zoo/index.js';
 import { referenceBackend } from '../src/engine/backends/reference/index.js';
 import { loadNativeBackend } from '../src/engine/backends/native/index.js';
 import { embeddedMnistDir, loadMnist } from '../src/data/mnist.js';

@@ -4,7 +4,8 @@
 
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { adam, earlyStopping, layers, referenceBackend, seedCnn, sequential, sgd, Tensor, type Optimizer } from '../src/engine/index.js';
+import { adam, earlyStopping, layers, referenceBackend, sequential, sgd, Tensor, type Optimizer } from '../src/engine/index.js';
+import { seedCnn } from '../src/train/zoo/index.js';
 import { oneHotRows, randomLabels, randomTensor } from './helpers/random.js';
 
 const backend = referenceBackend();
@@ -146,7 +147,8 @@ describe('compile and fit options', () => {
     assert.throws(() => sgd({ momentum: 1.2 }), /sgd: momentum must be in \[0, 1\), got 1\.2/);
     assert.throws(() => layers.conv2d({ filters: 0, kernelSize: 3 }), /conv2d: filters must be a positive integer, got 0/);
     assert.throws(() => layers.conv2d({ filters: 2, kernelSize: [3, 0] }), /conv2d: kernelSize must be a positive integer or a pair of them, got \[3,0\]/);
-    assert.throws(() => layers.dense({ units: 4, activation: 'tanh' as never }), /dense: activation must be one of 'linear', 'relu', 'softmax', got 'tanh'/);
+    assert.throws(() => layers.dense({ units: 4, activation: 'swish' as never }), /dense: activation must be one of 'linear', 'relu', 'tanh', 'sigmoid', 'elu', 'selu', 'softmax', got 'swish'/);
+    assert.throws(() => layers.conv2d({ filters: 4, kernelSize: 3, activation: 'softmax' as never }), /conv2d: activation must be one of .*, got 'softmax'/);
     assert.throws(() => layers.dropout({ rate: 1 }), /dropout: rate must be in \[0, 1\), got 1/);
   });
 });

@@ -18,7 +18,7 @@ const shape = (s: readonly number[]): string => `[${s.join(',')}]`;
  */
 function checkLayer(layer: Layer, xShape: number[], o: GradCheckOptions & { training?: boolean; lo?: number; backend?: Backend } = {}): void {
   const model = sequential([layer], { seed: 11 });
-  const ctx = (): RunContext => ({ backend: o.backend ?? backend, training: o.training ?? true, rng: new Random(99) });
+  const ctx = (): RunContext => ({ backend: o.backend ?? backend, training: o.training ?? true, rng: new Random(99), weightGrads: true });
   // Biases start at zero; give them values so that they matter to ReLU and softmax.
   model.params.set(randomTensor([model.params.length], 5, -0.5, 0.5).data);
   const x = randomTensor(xShape, 3, o.lo ?? -1, 1);
@@ -44,7 +44,7 @@ function hasRelu(layer: Layer): boolean {
 
 /** The ReLU pattern of every layer of `model` on x (inference mode). */
 function modelPattern(model: ReturnType<typeof sequential>, x: Tensor): string {
-  const ctx = { backend, training: false, rng: new Random(0) };
+  const ctx = { backend, training: false, rng: new Random(0), weightGrads: true };
   let out = x;
   let s = '';
   for (const layer of model.layers) {
@@ -111,7 +111,7 @@ describe('layer gradients (reference backend)', () => {
     const layer = layers.dropout({ rate: 0.25, inputShape: [400] });
     sequential([layer]);
     const x = randomTensor([5, 400], 8, 1, 2);
-    const y = layer.forward(x, { backend, training: true, rng: new Random(3) });
+    const y = layer.forward(x, { backend, training: true, rng: new Random(3), weightGrads: true });
     let zeros = 0;
     for (let i = 0; i < y.size; i++) {
       if (y.data[i] === 0) zeros++;
@@ -123,7 +123,7 @@ describe('layer gradients (reference backend)', () => {
   test('dropout at inference is the identity, forward and backward', () => {
     const layer = layers.dropout({ rate: 0.5, inputShape: [10] });
     sequential([layer]);
-    const ctx = { backend, training: false, rng: new Random(1) };
+    const ctx = { backend, training: false, rng: new Random(1), weightGrads: true };
     const x = randomTensor([2, 10], 1);
     assert.deepEqual(Array.from(layer.forward(x, ctx).data), Array.from(x.data));
     const dy = randomTensor([2, 10], 2);

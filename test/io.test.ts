@@ -9,7 +9,8 @@ import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { loadMnist } from '../src/data/mnist.js';
 import { imagesTensor } from '../src/data/tensors.js';
-import { seedCnn, Tensor } from '../src/engine/index.js';
+import { Tensor } from '../src/engine/index.js';
+import { seedCnn } from '../src/train/zoo/index.js';
 import { loadModel, saveModel } from '../src/engine/io/files.js';
 
 const mnist = loadMnist();
@@ -113,8 +114,12 @@ test('loadModel names what is wrong with a broken model folder', async () => {
   await assert.rejects(loadModel(variant('noweights', { 'model.json': json })), /weights file weights\.bin.*is missing/);
   await assert.rejects(loadModel(variant('short', { 'model.json': json, 'weights.bin': weights.subarray(0, 1000) })), /hold 1000 bytes, the manifest needs 900136/);
   await assert.rejects(loadModel(variant('badjson', { 'model.json': '{"modelTopology": ', 'weights.bin': weights })), /not valid JSON/);
-  const wrongShape = json.replace('"shape":[3,3,1,32]', '"shape":[3,3,1,16]');
-  await assert.rejects(loadModel(variant('shape', { 'model.json': wrongShape, 'weights.bin': weights })), /has shape \[3,3,1,16\], but 'conv2d\/kernel' needs \[3,3,1,32\]/);
+  const wrongSize = json.replace('"shape":[3,3,1,32]', '"shape":[3,3,1,16]');
+  await assert.rejects(loadModel(variant('size', { 'model.json': wrongSize, 'weights.bin': weights })), /the weight files hold 900136 bytes, the manifest needs 899560/);
+  const wrongShape = json.replace('"shape":[3,3,1,32]', '"shape":[3,3,32,1]');
+  await assert.rejects(loadModel(variant('shape', { 'model.json': wrongShape, 'weights.bin': weights })), /has shape \[3,3,32,1\], but 'conv2d\/kernel' needs \[3,3,1,32\]/);
   const unsupported = json.replace('"class_name":"Flatten"', '"class_name":"LSTM"');
-  await assert.rejects(loadModel(variant('lstm', { 'model.json': unsupported, 'weights.bin': weights })), /layer type LSTM is not supported/);
+  await assert.rejects(loadModel(variant('lstm', { 'model.json': unsupported, 'weights.bin': weights })), /layer class LSTM is not supported; supported: .*BatchNormalization.*Conv2D/);
+  const bigger = json.replace('"units":128', '"units":100000000');
+  await assert.rejects(loadModel(variant('huge', { 'model.json': bigger, 'weights.bin': weights })), /the layers need 161,100,018,826 parameters, the weights hold 225,034/);
 });

@@ -4,7 +4,8 @@
 
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { adam, seedCnn, sgd, Tensor, type Backend } from '../src/engine/index.js';
+import { adam, sgd, Tensor, type Backend } from '../src/engine/index.js';
+import { seedCnn } from '../src/train/zoo/index.js';
 import { referenceBackend } from '../src/engine/backends/reference/index.js';
 import { loadNativeBackend } from '../src/engine/backends/native/index.js';
 import { loadMnist } from '../src/data/mnist.js';

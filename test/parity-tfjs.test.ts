@@ -7,7 +7,8 @@ import { describe, test } from 'node:test';
 import type * as TF from '@tensorflow/tfjs';
 import { loadMnist } from '../src/data/mnist.js';
 import { imagesTensor, labelsTensor, oneHotTensor } from '../src/data/tensors.js';
-import { adam, layers, Random, referenceBackend, seedCnn, sequential, sgd, Tensor, type Layer, type Sequential } from '../src/engine/index.js';
+import { adam, layers, Random, referenceBackend, sequential, sgd, Tensor, type Layer, type Sequential } from '../src/engine/index.js';
+import { seedCnn } from '../src/train/zoo/index.js';
 import { assertClose, assertWithin } from './helpers/close.js';
 import { randomTensor } from './helpers/random.js';
 import { loadTf, tfjsParams, tfjsVariables, toTfjs } from './helpers/tfjs.js';
@@ -22,7 +23,7 @@ function layerParity(layer: Layer, xShape: number[]): void {
   model.params.set(randomTensor([model.params.length], 5, -0.5, 0.5).data);
   const tfm = toTfjs(tf, model);
   const x = randomTensor(xShape, 3);
-  const ctx = { backend, training: true, rng: new Random(1) };
+  const ctx = { backend, training: true, rng: new Random(1), weightGrads: true };
   const y = layer.forward(x, ctx).data.slice();
   const r = randomTensor([xShape[0], ...layer.outputShape], 4);
   const dx = layer.backward(new Tensor(r.data.slice(), r.shape), ctx, true)!.data.slice();

@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { loadMnist } from '../src/data/mnist.js';
 import { imagesTensor, labelsTensor, oneHotTensor } from '../src/data/tensors.js';
-import { adam, layers, referenceBackend, seedCnn, sequential, type History, type Sequential } from '../src/engine/index.js';
+import { adam, layers, referenceBackend, sequential, type History, type Sequential } from '../src/engine/index.js';
+import { seedCnn } from '../src/train/zoo/index.js';
 
 const mnist = loadMnist();
 

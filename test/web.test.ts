@@ -15,7 +15,7 @@ import type { FastifyInstance } from 'fastify';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { loadMnist } from '../src/data/mnist.js';
 import { saveModel } from '../src/engine/io/files.js';
-import { seedCnn } from '../src/engine/models.js';
+import { seedCnn } from '../src/train/zoo/index.js';
 import { createServer } from '../src/server/app.js';
 import { encodeGrayJpeg, scanOf, trainFixtureRun, type FixtureRun } from './helpers/server-fixture.js';
 

@@ -2,7 +2,13 @@
 // into fit itself.
 
 import type { Callback, Logs } from './fit.js';
-import type { Sequential } from './model.js';
+
+/** What early stopping needs of a model. */
+export interface StoppableModel {
+  stopTraining: boolean;
+  getWeights(): Float32Array;
+  setWeights(w: Float32Array): void;
+}
 
 export interface EarlyStoppingOptions {
   monitor?: string;
@@ -13,7 +19,7 @@ export interface EarlyStoppingOptions {
 }
 
 /** Stops `fit` when `monitor` (default val_loss) has not improved for `patience` epochs. */
-export function earlyStopping(model: Sequential, o: EarlyStoppingOptions = {}): Callback & { stoppedEpoch: number | null } {
+export function earlyStopping(model: StoppableModel, o: EarlyStoppingOptions = {}): Callback & { stoppedEpoch: number | null } {
   const monitor = o.monitor ?? 'val_loss';
   const patience = o.patience ?? 0;
   const minDelta = Math.abs(o.minDelta ?? 0);

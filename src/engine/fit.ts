@@ -1,9 +1,24 @@
 // The training loop: epochs of shuffled batches, running loss and accuracy, validation, callbacks and
 // the NaN guard. Batches are gathered into one reused buffer; nothing is allocated per batch.
 
-import { checkLabels, fillTargets } from './losses.js';
-import { identity, type Sequential } from './model.js';
+import type { CrossEntropy } from './losses.js';
+import type { Random } from './random.js';
 import { Tensor } from './tensor.js';
+
+/** What the loop needs of a model: its public face (Model implements it). */
+export interface FitTarget {
+  readonly name: string;
+  readonly inputShape: readonly number[];
+  readonly outputShape: readonly number[];
+  readonly loss: CrossEntropy | null;
+  readonly rng: Random;
+  stopTraining: boolean;
+  checkInput(op: string, x: Tensor): void;
+  /** One optimizer step; returns the summed loss and the number of correct predictions. */
+  trainBatch(x: Tensor, targets: Float32Array): { loss: number; correct: number };
+  /** Mean loss and accuracy of inputs and labels already checked. */
+  measure(x: Tensor, y: Tensor, batchSize: number): { loss: number; accuracy: number };
+}
 
 export type Logs = Record<string, number>;
 
@@ -34,16 +49,17 @@ export interface History {
   params: { epochs: number; batchSize: number; samples: number; validationSamples: number };
 }
 
-export async function fitModel(model: Sequential, x: Tensor, y: Tensor, o: FitOptions): Promise<History> {
+export async function fitModel(model: FitTarget, x: Tensor, y: Tensor, o: FitOptions): Promise<History> {
   const epochs = positiveInt(o.epochs ?? 1, 'epochs');
   const batchSize = positiveInt(o.batchSize ?? 32, 'batchSize');
   const classes = model.outputShape[0];
+  const loss = model.loss!;
   model.checkInput('fit', x);
-  checkLabels('fit', model.loss!, y, x.shape[0], classes);
+  loss.checkLabels('fit', y, x.shape[0], classes);
   const { train, val } = splitValidation(x, y, o);
   if (val) {
     model.checkInput('fit (validation data)', val[0]);
-    checkLabels('fit (validation data)', model.loss!, val[1], val[0].shape[0], classes);
+    loss.checkLabels('fit (validation data)', val[1], val[0].shape[0], classes);
   }
   const n = train.idx.length;
   const callbacks = o.callbacks === undefined ? [] : Array.isArray(o.callbacks) ? o.callbacks : [o.callbacks];
@@ -54,33 +70,36 @@ export async function fitModel(model: Sequential, x: Tensor, y: Tensor, o: FitOp
   };
   const batches = Math.ceil(n / batchSize);
   const per = x.size / x.shape[0];
+  // One batch buffer and one target buffer for the whole fit: nothing is allocated per batch.
+  const xBuf = new Float32Array(Math.min(batchSize, n) * per);
+  const tBuf = new Float32Array(Math.min(batchSize, n) * classes);
   model.stopTraining = false;
   for (const c of callbacks) await c.onTrainBegin?.({});
   for (let epoch = 0; epoch < epochs && !model.stopTraining; epoch++) {
     for (const c of callbacks) await c.onEpochBegin?.(epoch, {});
     if (o.shuffle ?? true) model.rng.shuffle(train.idx);
-    let loss = 0;
+    let sum = 0;
     let correct = 0;
     for (let b = 0; b < batches; b++) {
       const s = b * batchSize;
       const e = Math.min(n, s + batchSize);
-      const xb = gather(model.scratchBuf('x', (e - s) * per), x.data, train.idx, s, e, per);
-      const t = model.scratchBuf('t', (e - s) * classes);
-      fillTargets(model.loss!, y, train.idx, s, e, classes, t);
+      const xb = gather(xBuf.subarray(0, (e - s) * per), x.data, train.idx, s, e, per);
+      const t = tBuf.subarray(0, (e - s) * classes);
+      loss.fillTargets(y, train.idx, s, e, classes, t);
       const r = model.trainBatch(new Tensor(xb, [e - s, ...model.inputShape]), t);
       if (!Number.isFinite(r.loss)) {
         throw new Error(`fit: the loss became ${r.loss} at epoch ${epoch + 1}, batch ${b + 1} of ${batches}; training stopped. ` +
           'Lower the learning rate or check the inputs for extreme values.');
       }
-      loss += r.loss;
+      sum += r.loss;
       correct += r.correct;
       const every = o.batchLogEvery ?? 1;
       if (callbacks.length && ((b + 1) % every === 0 || b === batches - 1)) {
-        const logs = { batch: b, size: e - s, loss: loss / e, accuracy: correct / e };
+        const logs = { batch: b, size: e - s, loss: sum / e, accuracy: correct / e };
         for (const c of callbacks) await c.onBatchEnd?.(b, logs);
       }
     }
-    const logs: Logs = { loss: loss / n, accuracy: correct / n };
+    const logs: Logs = { loss: sum / n, accuracy: correct / n };
     if (val) {
       const v = model.measure(val[0], val[1], Math.max(batchSize, 256)); // checked once, above
       logs.val_loss = v.loss;
@@ -116,6 +135,12 @@ function splitValidation(x: Tensor, y: Tensor, o: FitOptions): { train: { idx: I
 function gather(out: Float32Array, src: Float32Array, idx: Int32Array, s: number, e: number, per: number): Float32Array {
   for (let r = s; r < e; r++) out.set(src.subarray(idx[r] * per, (idx[r] + 1) * per), (r - s) * per);
   return out;
+}
+
+function identity(n: number): Int32Array {
+  const idx = new Int32Array(n);
+  for (let i = 0; i < n; i++) idx[i] = i;
+  return idx;
 }
 
 function positiveInt(v: number, what: string): number {

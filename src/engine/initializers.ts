@@ -9,6 +9,9 @@ export function initialize(w: Float32Array, init: Initializer, fanIn: number, fa
     case 'zeros':
       w.fill(0);
       return;
+    case 'ones':
+      w.fill(1);
+      return;
     case 'glorotUniform':
       return uniform(w, Math.sqrt(6 / (fanIn + fanOut)), rng);
     case 'heUniform':
@@ -18,7 +21,7 @@ export function initialize(w: Float32Array, init: Initializer, fanIn: number, fa
     case 'heNormal':
       return truncatedNormal(w, Math.sqrt(2 / fanIn), rng);
     default:
-      throw new Error(`unknown initializer '${String(init)}'; use glorotUniform, glorotNormal, heNormal, heUniform or zeros`);
+      throw new Error(`unknown initializer '${String(init)}'; use glorotUniform, glorotNormal, heNormal, heUniform, zeros or ones`);
   }
 }
 

@@ -1,8 +1,8 @@
-// A trained model against a labelled image set: predictions, the loss (categorical cross-entropy with
-// probabilities clipped at 1e-7, as Keras computes it), every classification metric, and the test images
+// A trained model against a labelled image set: predictions, the loss (the model's own loss object, so the
+// test loss is the same quantity as training's val_loss), every classification metric, and the test images
 // to show in the report (a sample, and the misclassified ones). Browser-safe.
 
-import type { Sequential } from '../engine/model.js';
+import type { Model } from '../engine/graph/model.js';
 import { Tensor } from '../engine/tensor.js';
 import type { ImageSet } from '../data/idx.js';
 import { classificationMetrics, mostConfused, type ClassificationMetrics, type ConfusedPair } from './metrics.js';
@@ -25,10 +25,8 @@ export interface TestMetricsJson extends ClassificationMetrics {
   imagesPerSecond: number;
 }
 
-const EPSILON = 1e-7;
-
 /** Runs the model over the set in batches (so memory stays bounded) and scores it. */
-export function evaluateModel(model: Sequential, set: ImageSet, o: { batchSize?: number; classes?: number } = {}): Evaluation {
+export function evaluateModel(model: Model, set: ImageSet, o: { batchSize?: number; classes?: number } = {}): Evaluation {
   const per = set.height * set.width;
   const bs = o.batchSize ?? 256;
   const classes = o.classes ?? model.outputShape[0];
@@ -40,15 +38,15 @@ export function evaluateModel(model: Sequential, set: ImageSet, o: { batchSize?:
     const e = Math.min(set.count, s + bs);
     const x = new Float32Array((e - s) * per);
     for (let i = 0; i < x.length; i++) x[i] = set.images[s * per + i] / 255;
-    const out = model.predict(new Tensor(x, [e - s, set.height, set.width, 1]));
-    const probs = out.data;
-    const labels = out.argMax();
+    const targets = new Float32Array((e - s) * classes);
+    for (let r = 0; r < e - s; r++) targets[r * classes + set.labels[s + r]] = 1;
+    const out = model.predictWithLoss(new Tensor(x, [e - s, set.height, set.width, 1]), targets);
+    loss += out.loss;
+    const probs = out.probs.data;
+    const labels = out.probs.argMax();
     for (let r = 0; r < e - s; r++) {
-      const best = labels[r];
-      predicted[s + r] = best;
-      confidence[s + r] = probs[r * classes + best];
-      const p = Math.min(1 - EPSILON, Math.max(EPSILON, probs[r * classes + set.labels[s + r]]));
-      loss -= Math.log(p);
+      predicted[s + r] = labels[r];
+      confidence[s + r] = probs[r * classes + labels[r]];
     }
   }
   const seconds = (performance.now() - start) / 1000;

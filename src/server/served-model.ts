@@ -4,7 +4,7 @@
 
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import type { Sequential } from '../engine/model.js';
+import type { Model } from '../engine/graph/model.js';
 // The engine's entry registers the reference backend as the default; Node's entry (src/index.ts), when
 // loaded, installs the native one instead.
 import { Tensor } from '../engine/index.js';
@@ -33,7 +33,7 @@ export interface ModelInfo {
 }
 
 export class ServedModel {
-  readonly model: Sequential;
+  readonly model: Model;
   readonly runDir: string | null;
   readonly hasReport: boolean;
   /** model.json as the page fetches it: one weights file, named WEIGHTS_FILE. */
@@ -41,7 +41,7 @@ export class ServedModel {
   readonly weightBytes: Buffer;
   readonly info: ModelInfo;
 
-  private constructor(model: Sequential, runDir: string | null, modelJson: ModelJson, weights: ArrayBuffer) {
+  private constructor(model: Model, runDir: string | null, modelJson: ModelJson, weights: ArrayBuffer) {
     this.model = model;
     this.runDir = runDir;
     this.hasReport = runDir !== null && existsSync(join(runDir, 'report.html'));
@@ -70,7 +70,7 @@ export class ServedModel {
   }
 }
 
-function describe(model: Sequential, runDir: string | null, hasReport: boolean): ModelInfo {
+function describe(model: Model, runDir: string | null, hasReport: boolean): ModelInfo {
   const { rows, totalParams } = model.summary(null);
   const test = runDir ? readTestMetrics(join(runDir, 'metrics.json')) : null;
   return {

@@ -6,7 +6,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import type { SummaryRow } from '../engine/model.js';
+import type { SummaryRow } from '../engine/graph/summary.js';
 import type { ShownImage, TestMetricsJson } from '../eval/evaluate.js';
 
 export const MODEL_DIR = 'model';

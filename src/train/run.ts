@@ -8,7 +8,7 @@ import { validationSplit } from '../data/split.js';
 import type { ImageSet } from '../data/idx.js';
 import { oneHot } from '../data/tensors.js';
 import type { Logs } from '../engine/fit.js';
-import { adam, saveModel, seedCnn, Tensor, type Sequential } from '../index.js';
+import { adam, saveModel, seedCnn, Tensor, type Model } from '../index.js';
 import { evaluateModel, shownImages, testMetricsJson } from '../eval/evaluate.js';
 import { buildReport } from '../report/index.js';
 import { loadData, type LoadedData } from './data.js';
@@ -46,7 +46,7 @@ export type ProgressListener = (p: Progress) => void | Promise<void>;
 
 export interface RunResult {
   runDir: string;
-  model: Sequential;
+  model: Model;
   files: RunFiles;
 }
 
@@ -130,7 +130,7 @@ function splitTensors(train: ImageSet, fraction: number, seed: number): { xTrain
   return { xTrain, yTrain, val: split.validation.length ? gather(split.validation) : null };
 }
 
-async function fitWithProgress(model: Sequential, x: Tensor, y: Tensor, val: [Tensor, Tensor] | null, cfg: Settled, onProgress: ProgressListener): Promise<HistoryJson> {
+async function fitWithProgress(model: Model, x: Tensor, y: Tensor, val: [Tensor, Tensor] | null, cfg: Settled, onProgress: ProgressListener): Promise<HistoryJson> {
   const n = x.shape[0];
   const batches = Math.ceil(n / cfg.batchSize);
   const seconds: number[] = [];
@@ -165,7 +165,7 @@ async function fitWithProgress(model: Sequential, x: Tensor, y: Tensor, val: [Te
   return { epoch: run.epoch, loss: h.loss, accuracy: h.accuracy, val_loss: h.val_loss ?? [], val_accuracy: h.val_accuracy ?? [], seconds };
 }
 
-function runFilesOf(model: Sequential, cfg: Settled, data: LoadedData, history: HistoryJson, ev: ReturnType<typeof evaluateModel>, timing: RunFiles['run']['timing'], nTrain: number, nVal: number): RunFiles {
+function runFilesOf(model: Model, cfg: Settled, data: LoadedData, history: HistoryJson, ev: ReturnType<typeof evaluateModel>, timing: RunFiles['run']['timing'], nTrain: number, nVal: number): RunFiles {
   const last = history.epoch.length - 1;
   const text: string[] = [];
   const summary = model.summary((l) => text.push(l));

@@ -2,7 +2,7 @@
 // the engine's reference backend, fed by the same preprocessing module as `digitnet predict`.
 
 import { Tensor } from '../engine/index.js';
-import type { Sequential } from '../engine/model.js';
+import type { Model } from '../engine/graph/model.js';
 import { modelFromArtifacts, type ModelJson } from '../engine/io/artifacts.js';
 import { toMnist } from '../data/preprocess.js';
 
@@ -18,7 +18,7 @@ export interface Classification {
 }
 
 export class Classifier {
-  private constructor(readonly model: Sequential) {}
+  private constructor(readonly model: Model) {}
 
   /** Fetches model.json and its weight files (relative to `base`) and builds the model. */
   static async load(base: string): Promise<Classifier> {

@@ -1,10 +1,10 @@
 // Loading a model for the commands: a model folder or a run folder, checked to take 28x28x1 images and
 // give 10 classes.
 
-import { loadModel, type Sequential } from '../../index.js';
+import { loadModel, type Model } from '../../index.js';
 import { resolveModelDir } from '../../train/run-files.js';
 
-export async function loadDigitModel(dir: string): Promise<{ model: Sequential; modelDir: string; runDir: string | null }> {
+export async function loadDigitModel(dir: string): Promise<{ model: Model; modelDir: string; runDir: string | null }> {
   const { modelDir, runDir } = resolveModelDir(dir);
   const model = await loadModel(modelDir);
   const s = model.inputShape;

@@ -9,7 +9,7 @@ import { extname, join } from 'node:path';
 import { PIXELS, readMnistCsv } from '../../data/csv.js';
 import { readImageFile } from '../../data/images.js';
 import { toMnist } from '../../data/preprocess.js';
-import type { Sequential } from '../../engine/model.js';
+import type { Model } from '../../engine/graph/model.js';
 import { Tensor } from '../../engine/tensor.js';
 import { loadDigitModel } from './model.js';
 
@@ -64,7 +64,7 @@ function imageItem(path: string): Item {
 }
 
 /** Predicts in batches and prints as it goes; returns the labels. */
-function printPredictions(model: Sequential, items: Item[], json: boolean): number[] {
+function printPredictions(model: Model, items: Item[], json: boolean): number[] {
   const labels: number[] = [];
   const width = Math.min(60, Math.max(...items.map((it) => it.input.length)));
   const bs = 256;

@@ -1,14 +1,13 @@
 // The TensorFlow.js Layers model format, in memory: model.json's object and the weights' bytes.
 // What we write loads with tf.loadLayersModel; what TensorFlow.js (or Keras's converter) writes for the
-// layers we have loads here. Browser-safe; reading and writing directories lives in files.ts.
+// layers we have loads here. The weights are checked against the layers' needs (names, shapes, byte count)
+// before the model's buffers are allocated. Browser-safe; reading and writing directories lives in files.ts.
 
-import { Dense } from '../layers/dense.js';
-import type { Layer } from '../layers/layer.js';
-import { Sequential } from '../model.js';
+import type { Model } from '../graph/model.js';
 import { fmtShape, sizeOf } from '../tensor.js';
-import { layerFromConfig } from './layer-configs.js';
+import { modelFromTopology, topologyOf } from './topology.js';
 
-export const GENERATED_BY = 'digitnet 0.1.0';
+export const GENERATED_BY = 'digitnet 0.2.0';
 export const WEIGHTS_FILE = 'weights.bin';
 
 export interface WeightEntry {
@@ -27,58 +26,28 @@ export interface ModelJson {
   userDefinedMetadata?: Record<string, unknown>;
 }
 
-/** model.json's object and the weights (little-endian float32, in weightSpecs order). */
-export function modelToArtifacts(model: Sequential, metadata?: Record<string, unknown>): { modelJson: ModelJson; weightData: ArrayBuffer } {
-  const layers = model.layers.map((l, i) => ({ class_name: l.className, config: layerConfig(l, i === 0 ? model.inputShape : null) }));
+/** model.json's object and the weights (little-endian float32, in the manifest's order). */
+export function modelToArtifacts(model: Model, metadata?: Record<string, unknown>): { modelJson: ModelJson; weightData: ArrayBuffer } {
   const modelJson: ModelJson = {
-    modelTopology: {
-      class_name: 'Sequential',
-      config: { name: model.name, layers },
-      keras_version: 'tfjs-layers 4.22.0',
-      backend: 'tensor_flow.js',
-    },
+    modelTopology: topologyOf(model),
     format: 'layers-model',
     generatedBy: GENERATED_BY,
     convertedBy: null,
     weightsManifest: [{ paths: [WEIGHTS_FILE], weights: model.weightSpecs.map((w) => ({ name: w.name, shape: w.shape, dtype: 'float32' })) }],
     ...(metadata ? { userDefinedMetadata: metadata } : {}),
   };
-  const weightData = model.params.slice().buffer; // typed arrays are little-endian on every platform we run on
-  return { modelJson, weightData };
-}
-
-function layerConfig(l: Layer, inputShape: number[] | null): Record<string, unknown> {
-  return {
-    ...l.config(),
-    name: l.name,
-    trainable: true,
-    ...(inputShape ? { batch_input_shape: [null, ...inputShape] } : {}),
-    dtype: 'float32',
-  };
+  // Typed arrays are little-endian on every platform we run on.
+  return { modelJson, weightData: model.exportWeights().buffer as ArrayBuffer };
 }
 
 /** Builds a model from model.json's object and the concatenated weight bytes of its manifest. */
-export function modelFromArtifacts(json: unknown, weightData: ArrayBuffer, source = 'model.json'): Sequential {
+export function modelFromArtifacts(json: unknown, weightData: ArrayBuffer, source = 'model.json'): Model {
   const mj = checkModelJson(json, source);
   const topology = (mj.modelTopology.model_config ?? mj.modelTopology) as Record<string, unknown>;
-  const className = topology.class_name;
-  if (className !== 'Sequential') {
-    throw new Error(`${source}: only Sequential models are supported, this one is '${String(className)}'`);
-  }
-  const cfg = topology.config as Record<string, unknown> | unknown[];
-  const layerEntries = (Array.isArray(cfg) ? cfg : (cfg as Record<string, unknown>).layers) as unknown[];
-  if (!Array.isArray(layerEntries) || layerEntries.length === 0) throw new Error(`${source}: modelTopology holds no layers`);
-  const name = Array.isArray(cfg) ? 'sequential' : String((cfg as Record<string, unknown>).name ?? 'sequential');
-  const layers: Layer[] = [];
-  let inputShape: number[] | undefined;
-  for (const [i, entry] of layerEntries.entries()) {
-    const built = layerFromConfig(entry, `${source}: layer ${i}`);
-    if ('inputShape' in built) inputShape = built.inputShape;
-    else layers.push(built.layer);
-  }
-  if (inputShape && !layers[0].inputShape) layers[0].inputShape = inputShape;
-  const model = new Sequential(layers, { name, seed: 0 });
-  model.setWeights(readWeights(model, mj, weightData, source));
+  const entries = mj.weightsManifest.flatMap((g) => (Array.isArray(g?.weights) ? g.weights : []));
+  checkManifest(entries, weightData, source);
+  const model = modelFromTopology(topology, source, weightData.byteLength / 4);
+  model.importWeights(readWeights(model, entries, weightData, source));
   return model;
 }
 
@@ -94,36 +63,55 @@ function checkModelJson(json: unknown, source: string): ModelJson {
   return mj;
 }
 
-/** Matches the manifest's weights to the model's, in order, by shape; returns the flat buffer. */
-function readWeights(model: Sequential, mj: ModelJson, weightData: ArrayBuffer, source: string): Float32Array {
-  const entries = mj.weightsManifest.flatMap((g) => g.weights);
+/** The manifest's own arithmetic: float32 only, sane shapes, and as many bytes as it declares. */
+function checkManifest(entries: WeightEntry[], weightData: ArrayBuffer, source: string): void {
+  let bytes = 0;
+  for (const e of entries) {
+    if (!e || typeof e.name !== 'string' || !Array.isArray(e.shape) || !e.shape.every((d) => Number.isInteger(d) && d >= 0)) {
+      throw new Error(`${source}: malformed weight entry ${JSON.stringify(e).slice(0, 120)}`);
+    }
+    if (e.dtype !== 'float32' || e.quantization) {
+      throw new Error(`${source}: weight '${e.name}' is ${e.quantization ? 'quantized' : e.dtype}; only unquantized float32 weights are supported`);
+    }
+    bytes += sizeOf(e.shape) * 4;
+  }
+  if (weightData.byteLength !== bytes) {
+    throw new Error(`${source}: the weight files hold ${weightData.byteLength} bytes, the manifest needs ${bytes}`);
+  }
+}
+
+/**
+ * The weights in the model's save order. Matched by name when every manifest name is one of the model's
+ * (TensorFlow.js and digitnet files; a ':0' suffix is ignored), else by position; shapes must agree.
+ */
+function readWeights(model: Model, entries: WeightEntry[], weightData: ArrayBuffer, source: string): Float32Array {
   const specs = model.weightSpecs;
   if (entries.length !== specs.length) {
     throw new Error(`${source}: the manifest lists ${entries.length} weights, the model's layers need ${specs.length} (${specs.map((s) => s.name).join(', ')})`);
   }
-  let bytes = 0;
-  entries.forEach((e, i) => {
-    const want = specs[i];
-    if (e.dtype !== 'float32' || e.quantization) {
-      throw new Error(`${source}: weight '${e.name}' is ${e.quantization ? 'quantized' : e.dtype}; only unquantized float32 weights are supported`);
+  const all = new Float32Array(weightData.slice(0));
+  for (let i = 0; i < all.length; i++) {
+    if (!Number.isFinite(all[i])) throw new Error(`${source}: weight value ${i} is ${all[i]}; the weights file is corrupt`);
+  }
+  const clean = (n: string): string => n.replace(/:0$/, '');
+  const byName = new Map<string, { e: WeightEntry; data: Float32Array }>();
+  let o = 0;
+  for (const e of entries) {
+    const size = sizeOf(e.shape);
+    byName.set(clean(e.name), { e, data: all.subarray(o, o + size) });
+    o += size;
+  }
+  const named = specs.every((s) => byName.has(s.name));
+  const ordered = [...byName.values()];
+  const out = new Float32Array(all.length);
+  let w = 0;
+  specs.forEach((s, i) => {
+    const { e, data } = named ? byName.get(s.name)! : ordered[i];
+    if (e.shape.length !== s.shape.length || e.shape.some((d, j) => d !== s.shape[j])) {
+      throw new Error(`${source}: weight '${e.name}' has shape ${fmtShape(e.shape)}, but '${s.name}' needs ${fmtShape(s.shape)}`);
     }
-    if (e.shape.length !== want.shape.length || e.shape.some((d, j) => d !== want.shape[j])) {
-      throw new Error(`${source}: weight '${e.name}' has shape ${fmtShape(e.shape)}, but '${want.name}' needs ${fmtShape(want.shape)}`);
-    }
-    bytes += sizeOf(e.shape) * 4;
+    out.set(data, w);
+    w += data.length;
   });
-  if (weightData.byteLength !== bytes) {
-    throw new Error(`${source}: the weight files hold ${weightData.byteLength} bytes, the manifest needs ${bytes}`);
-  }
-  const w = new Float32Array(weightData.slice(0));
-  for (let i = 0; i < w.length; i++) {
-    if (!Number.isFinite(w[i])) throw new Error(`${source}: weight value ${i} is ${w[i]}; the weights file is corrupt`);
-  }
-  return w;
-}
-
-/** True when the model ends in a softmax (what `compile` expects for cross-entropy). */
-export function endsInSoftmax(model: Sequential): boolean {
-  const last = model.layers[model.layers.length - 1];
-  return last instanceof Dense && last.activation === 'softmax';
+  return out;
 }

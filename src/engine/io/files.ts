@@ -5,11 +5,11 @@
 import { existsSync, statSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import type { Sequential } from '../model.js';
+import type { Model } from '../graph/model.js';
 import { modelFromArtifacts, modelToArtifacts, WEIGHTS_FILE, type ModelJson } from './artifacts.js';
 
 /** Writes `model` to `dir` (created, or replaced whole). `metadata` lands in model.json's userDefinedMetadata. */
-export async function saveModel(model: Sequential, dir: string, metadata?: Record<string, unknown>): Promise<string> {
+export async function saveModel(model: Model, dir: string, metadata?: Record<string, unknown>): Promise<string> {
   const target = resolve(dir);
   const parent = dirname(target);
   await mkdir(parent, { recursive: true });
@@ -36,7 +36,7 @@ export async function saveModel(model: Sequential, dir: string, metadata?: Recor
 }
 
 /** Loads a model directory (or the path of its model.json) written by digitnet, TensorFlow.js or Keras's converter. */
-export async function loadModel(path: string): Promise<Sequential> {
+export async function loadModel(path: string): Promise<Model> {
   const { modelJson, weightData, source } = await readModelFiles(path);
   return modelFromArtifacts(modelJson, weightData, source);
 }

@@ -1,18 +1,27 @@
-// Conv2D: NHWC input, (kh,kw,c,filters) kernel, TensorFlow's 'valid'/'same' padding, bias, fused ReLU.
+// Conv2D: NHWC input, (kh,kw,c,filters) kernel, TensorFlow's 'valid'/'same' padding (asymmetric for stride 2),
+// optional bias, any element-wise activation (relu fused into the kernel), optional L2 penalty on the kernel.
 
-import type { FusedActivation as Activation } from '../backend.js';
 import { convGeometry, withBatch, type ConvGeometry, type Padding } from '../geometry.js';
 import type { Tensor } from '../tensor.js';
-import { BatchBuffer, initializerConfig, Layer, pair, type Initializer, type LayerConfig, type ParamSpec, type RunContext } from './layer.js';
+import { ActivationStep } from './activation-step.js';
+import {
+  channelsLast, checkActivation, commonOptions, initializerConfig, LAYER_ACTIVATIONS, readActivation, readInitializer,
+  readRegularizer, regularizerConfig, type LayerActivation, type Regularizer,
+} from './config.js';
+import { BatchBuffer, Layer, pair, scratchOf, type Initializer, type LayerConfig, type ParamSpec, type RunContext } from './layer.js';
+import { registerLayer } from './registry.js';
+
+const CONV_ACTIVATIONS = LAYER_ACTIVATIONS.filter((a) => a !== 'softmax');
 
 export interface Conv2dOptions {
   filters: number;
   kernelSize: number | [number, number];
   strides?: number | [number, number];
   padding?: Padding;
-  activation?: Activation;
+  activation?: Exclude<LayerActivation, 'softmax'>;
   useBias?: boolean;
   kernelInitializer?: Initializer;
+  kernelRegularizer?: Regularizer | null;
   inputShape?: number[];
   name?: string;
 }
@@ -23,17 +32,18 @@ export class Conv2D extends Layer {
   readonly kernelSize: [number, number];
   readonly strides: [number, number];
   readonly padding: Padding;
-  readonly activation: Activation;
+  readonly activation: Exclude<LayerActivation, 'softmax'>;
   readonly useBias: boolean;
   readonly kernelInitializer: Initializer;
+  readonly kernelRegularizer: Regularizer | null;
   private geometry!: ConvGeometry;
+  private readonly act: ActivationStep;
   private readonly y = new BatchBuffer();
   private readonly dx = new BatchBuffer();
   private x: Tensor | null = null;
-  private out: Tensor | null = null;
-  private noBias: Float32Array | null = null;
-  /** Where the kernel writes the bias gradient of a layer without bias: allocated once, then discarded each step. */
-  private noBiasGrad: Float32Array | null = null;
+  /** Zero bias for a layer without one, and where its discarded gradients go: allocated once. */
+  private readonly noBias: { buf?: Float32Array } = {};
+  private readonly discard: { buf?: Float32Array } = {};
 
   constructor(o: Conv2dOptions) {
     super(o.name, o.inputShape);
@@ -42,51 +52,51 @@ export class Conv2D extends Layer {
     this.kernelSize = pair(o.kernelSize, 'kernelSize', 'conv2d');
     this.strides = pair(o.strides ?? 1, 'strides', 'conv2d');
     this.padding = o.padding ?? 'valid';
-    this.activation = checkActivation(o.activation ?? 'linear', 'conv2d');
+    this.activation = checkActivation(o.activation ?? 'linear', 'conv2d', CONV_ACTIVATIONS) as Conv2D['activation'];
+    this.act = new ActivationStep(this.activation);
     this.useBias = o.useBias ?? true;
     this.kernelInitializer = o.kernelInitializer ?? 'glorotUniform';
+    this.kernelRegularizer = o.kernelRegularizer ?? null;
   }
 
   protected computeOutputShape(s: readonly number[]): number[] {
     if (s.length !== 3) throw this.shapeError('of rank 4 [batch,height,width,channels]', s);
-    this.geometry = convGeometry(`Conv2D layer '${this.name}'`, [1, ...s], this.kernelSize, this.strides, this.padding, this.filters);
+    this.geometry = convGeometry(this.describe(), [1, ...s], this.kernelSize, this.strides, this.padding, this.filters);
     return [this.geometry.oh, this.geometry.ow, this.filters];
   }
 
   override paramSpecs(): ParamSpec[] {
     const [kh, kw] = this.kernelSize;
     const c = this.inputShape![2];
-    const specs: ParamSpec[] = [
-      { name: 'kernel', shape: [kh, kw, c, this.filters], init: this.kernelInitializer, fanIn: kh * kw * c, fanOut: kh * kw * this.filters },
-    ];
-    if (this.useBias) specs.push({ name: 'bias', shape: [this.filters], init: 'zeros', fanIn: 0, fanOut: 0 });
+    const specs: ParamSpec[] = [{
+      name: 'kernel', shape: [kh, kw, c, this.filters], init: this.kernelInitializer, fanIn: kh * kw * c, fanOut: kh * kw * this.filters,
+      trainable: true, ...(this.kernelRegularizer ? { l2: this.kernelRegularizer.l2 } : {}),
+    }];
+    if (this.useBias) specs.push({ name: 'bias', shape: [this.filters], init: 'zeros', fanIn: 0, fanOut: 0, trainable: true });
     return specs;
-  }
-
-  private bias(): Float32Array {
-    if (this.useBias) return this.weights[1];
-    return (this.noBias ??= new Float32Array(this.filters));
   }
 
   forward(x: Tensor, ctx: RunContext): Tensor {
     const g = withBatch(this.geometry, x.shape[0]);
     const y = this.y.view(g.n, this.outputShape);
-    ctx.backend.conv2dForward(x.data, this.weights[0], this.bias(), y.data, g, this.activation);
+    const bias = this.useBias ? this.weights[1] : scratchOf(this.noBias, this.filters);
+    const fused = this.act.fusable;
+    ctx.backend.conv2dForward(x.data, this.weights[0], bias, y.data, g, fused ? (this.activation as 'relu' | 'linear') : 'linear');
     this.x = x;
-    this.out = y;
-    return y;
+    return this.act.forward(ctx, y, y, fused);
   }
 
   backward(dy: Tensor, ctx: RunContext, needDx: boolean): Tensor | null {
     const x = this.x!;
     const g = withBatch(this.geometry, x.shape[0]);
-    // ReLU's gradient is applied in place: dy is this layer's to consume.
-    if (this.activation === 'relu') ctx.backend.reluBackward(this.out!.data, dy.data, dy.data);
-    const db = this.useBias ? this.grads[1] : (this.noBiasGrad ??= new Float32Array(this.filters));
-    ctx.backend.conv2dBackwardFilter(x.data, dy.data, this.grads[0], db, g);
+    const dz = this.act.backward(ctx, dy);
+    if (this.wantsWeightGrads(ctx)) {
+      const db = this.useBias ? this.grads[1] : scratchOf(this.discard, this.filters);
+      ctx.backend.conv2dBackwardFilter(x.data, dz.data, this.grads[0], db, g);
+    }
     if (!needDx) return null;
     const dx = this.dx.view(g.n, this.inputShape!);
-    ctx.backend.conv2dBackwardInput(dy.data, this.weights[0], dx.data, g);
+    ctx.backend.conv2dBackwardInput(dz.data, this.weights[0], dx.data, g);
     return dx;
   }
 
@@ -94,7 +104,7 @@ export class Conv2D extends Layer {
     return {
       filters: this.filters,
       kernel_initializer: initializerConfig(this.kernelInitializer),
-      kernel_regularizer: null,
+      kernel_regularizer: regularizerConfig(this.kernelRegularizer),
       kernel_constraint: null,
       kernel_size: this.kernelSize,
       strides: this.strides,
@@ -109,9 +119,25 @@ export class Conv2D extends Layer {
       bias_constraint: null,
     };
   }
+
+  static fromConfig(c: LayerConfig, at: string): Conv2D {
+    channelsLast(c, at);
+    const dil = c.dilation_rate as number[] | number | undefined;
+    if (dil !== undefined && (Array.isArray(dil) ? dil : [dil]).some((d) => d !== 1)) throw new Error(`${at}: dilated convolutions are not supported`);
+    if ((c.groups ?? 1) !== 1) throw new Error(`${at}: grouped convolutions are not supported`);
+    if (c.bias_regularizer) throw new Error(`${at}: bias_regularizer is not supported (kernel_regularizer is)`);
+    return new Conv2D({
+      ...commonOptions(c),
+      filters: c.filters as number,
+      kernelSize: c.kernel_size as [number, number],
+      strides: (c.strides as [number, number]) ?? 1,
+      padding: c.padding as Padding,
+      activation: readActivation(c, at, CONV_ACTIVATIONS) as Conv2D['activation'],
+      useBias: (c.use_bias as boolean) ?? true,
+      kernelInitializer: readInitializer(c.kernel_initializer),
+      kernelRegularizer: readRegularizer(c.kernel_regularizer, at),
+    });
+  }
 }
 
-export function checkActivation<T extends string>(a: T, layer: string, allowed: readonly string[] = ['linear', 'relu']): T {
-  if (!allowed.includes(a)) throw new Error(`${layer}: activation must be one of ${allowed.map((s) => `'${s}'`).join(', ')}, got '${a}'`);
-  return a;
-}
+registerLayer(['Conv2D', 'Convolution2D'], Conv2D.fromConfig);

@@ -1,17 +1,23 @@
-// Dense: y = act(x·W + b) on (batch, features). With a softmax activation the layer also keeps its logits,
-// so that cross-entropy can be taken from them (stable) rather than from probabilities.
+// Dense: y = act(x·W + b) on (batch, features). relu is fused into the kernel; softmax keeps its logits so
+// that cross-entropy can be taken from them (stable) rather than from probabilities.
 
 import type { Tensor } from '../tensor.js';
-import { checkActivation } from './conv2d.js';
-import { BatchBuffer, initializerConfig, Layer, type Initializer, type LayerConfig, type ParamSpec, type RunContext } from './layer.js';
+import { ActivationStep } from './activation-step.js';
+import {
+  checkActivation, commonOptions, initializerConfig, readActivation, readInitializer, readRegularizer, regularizerConfig,
+  type LayerActivation, type Regularizer,
+} from './config.js';
+import { BatchBuffer, Layer, scratchOf, type Initializer, type LayerConfig, type ParamSpec, type RunContext } from './layer.js';
+import { registerLayer } from './registry.js';
 
-export type DenseActivation = 'linear' | 'relu' | 'softmax';
+export type DenseActivation = LayerActivation;
 
 export interface DenseOptions {
   units: number;
   activation?: DenseActivation;
   useBias?: boolean;
   kernelInitializer?: Initializer;
+  kernelRegularizer?: Regularizer | null;
   inputShape?: number[];
   name?: string;
 }
@@ -22,25 +28,23 @@ export class Dense extends Layer {
   readonly activation: DenseActivation;
   readonly useBias: boolean;
   readonly kernelInitializer: Initializer;
-  private readonly z = new BatchBuffer();
+  readonly kernelRegularizer: Regularizer | null;
+  private readonly act: ActivationStep;
   private readonly y = new BatchBuffer();
   private readonly dx = new BatchBuffer();
-  private readonly dz = new BatchBuffer();
   private x: Tensor | null = null;
-  private out: Tensor | null = null;
-  /** Pre-softmax values of the last forward, when the activation is softmax. */
-  logits: Tensor | null = null;
-  private noBias: Float32Array | null = null;
-  /** Where the kernel writes the bias gradient of a layer without bias: allocated once, then discarded each step. */
-  private noBiasGrad: Float32Array | null = null;
+  private readonly noBias: { buf?: Float32Array } = {};
+  private readonly discard: { buf?: Float32Array } = {};
 
   constructor(o: DenseOptions) {
     super(o.name, o.inputShape);
     if (!Number.isInteger(o.units) || o.units < 1) throw new Error(`dense: units must be a positive integer, got ${o.units}`);
     this.units = o.units;
-    this.activation = checkActivation(o.activation ?? 'linear', 'dense', ['linear', 'relu', 'softmax']);
+    this.activation = checkActivation(o.activation ?? 'linear', 'dense');
+    this.act = new ActivationStep(this.activation);
     this.useBias = o.useBias ?? true;
     this.kernelInitializer = o.kernelInitializer ?? 'glorotUniform';
+    this.kernelRegularizer = o.kernelRegularizer ?? null;
   }
 
   protected computeOutputShape(s: readonly number[]): number[] {
@@ -50,51 +54,44 @@ export class Dense extends Layer {
 
   override paramSpecs(): ParamSpec[] {
     const inSize = this.inputShape![0];
-    const specs: ParamSpec[] = [
-      { name: 'kernel', shape: [inSize, this.units], init: this.kernelInitializer, fanIn: inSize, fanOut: this.units },
-    ];
-    if (this.useBias) specs.push({ name: 'bias', shape: [this.units], init: 'zeros', fanIn: 0, fanOut: 0 });
+    const specs: ParamSpec[] = [{
+      name: 'kernel', shape: [inSize, this.units], init: this.kernelInitializer, fanIn: inSize, fanOut: this.units, trainable: true,
+      ...(this.kernelRegularizer ? { l2: this.kernelRegularizer.l2 } : {}),
+    }];
+    if (this.useBias) specs.push({ name: 'bias', shape: [this.units], init: 'zeros', fanIn: 0, fanOut: 0, trainable: true });
     return specs;
-  }
-
-  private bias(): Float32Array {
-    return this.useBias ? this.weights[1] : (this.noBias ??= new Float32Array(this.units));
   }
 
   forward(x: Tensor, ctx: RunContext): Tensor {
     const n = x.shape[0];
-    const inSize = this.inputShape![0];
+    const z = this.y.view(n, [this.units]);
+    const bias = this.useBias ? this.weights[1] : scratchOf(this.noBias, this.units);
+    const fused = this.act.fusable;
+    ctx.backend.denseForward(x.data, this.weights[0], bias, z.data, n, this.inputShape![0], this.units, fused ? (this.activation as 'relu' | 'linear') : 'linear');
     this.x = x;
-    if (this.activation === 'softmax') {
-      const z = this.z.view(n, [this.units]);
-      ctx.backend.denseForward(x.data, this.weights[0], this.bias(), z.data, n, inSize, this.units, 'linear');
-      const y = this.y.view(n, [this.units]);
-      ctx.backend.softmax(z.data, y.data, n, this.units);
-      this.logits = z;
-      this.out = y;
-      return y;
-    }
-    const y = this.y.view(n, [this.units]);
-    ctx.backend.denseForward(x.data, this.weights[0], this.bias(), y.data, n, inSize, this.units, this.activation);
-    this.out = y;
-    return y;
+    return this.act.forward(ctx, z, z, fused);
   }
 
   backward(dy: Tensor, ctx: RunContext, needDx: boolean): Tensor | null {
-    const n = dy.shape[0];
-    if (this.activation === 'softmax') return this.backwardFromLogits(softmaxBackward(this.out!, dy, this.dz.view(n, [this.units])), ctx, needDx);
-    if (this.activation === 'relu') ctx.backend.reluBackward(this.out!.data, dy.data, dy.data);
-    return this.backwardFromLogits(dy, ctx, needDx);
+    return this.backwardFromLogits(this.act.backward(ctx, dy), ctx, needDx);
+  }
+
+  override softmaxLogits(): Tensor | null {
+    return this.act.logits();
   }
 
   /** Backward from the gradient w.r.t. the pre-activation values (the logits, for softmax). */
-  backwardFromLogits(dz: Tensor, ctx: RunContext, needDx: boolean): Tensor | null {
+  override backwardFromLogits(dz: Tensor, ctx: RunContext, needDx: boolean): Tensor | null {
     const x = this.x!;
     const n = x.shape[0];
     const inSize = this.inputShape![0];
-    const db = this.useBias ? this.grads[1] : (this.noBiasGrad ??= new Float32Array(this.units));
     const dx = needDx ? this.dx.view(n, [inSize]) : null;
-    ctx.backend.denseBackward(x.data, this.weights[0], dz.data, dx ? dx.data : null, this.grads[0], db, n, inSize, this.units);
+    if (this.wantsWeightGrads(ctx)) {
+      const db = this.useBias ? this.grads[1] : scratchOf(this.discard, this.units);
+      ctx.backend.denseBackward(x.data, this.weights[0], dz.data, dx ? dx.data : null, this.grads[0], db, n, inSize, this.units);
+    } else if (dx) {
+      ctx.backend.matmul(dz.data, this.weights[0], dx.data, n, inSize, this.units, false, true);
+    }
     return dx;
   }
 
@@ -105,23 +102,25 @@ export class Dense extends Layer {
       use_bias: this.useBias,
       kernel_initializer: initializerConfig(this.kernelInitializer),
       bias_initializer: initializerConfig('zeros'),
-      kernel_regularizer: null,
+      kernel_regularizer: regularizerConfig(this.kernelRegularizer),
       bias_regularizer: null,
       activity_regularizer: null,
       kernel_constraint: null,
       bias_constraint: null,
     };
   }
+
+  static fromConfig(c: LayerConfig, at: string): Dense {
+    if (c.bias_regularizer) throw new Error(`${at}: bias_regularizer is not supported (kernel_regularizer is)`);
+    return new Dense({
+      ...commonOptions(c),
+      units: c.units as number,
+      activation: readActivation(c, at),
+      useBias: (c.use_bias as boolean) ?? true,
+      kernelInitializer: readInitializer(c.kernel_initializer),
+      kernelRegularizer: readRegularizer(c.kernel_regularizer, at),
+    });
+  }
 }
 
-/** dz = y ⊙ (dy − Σ dy⊙y) per row: the softmax Jacobian applied to dy. Only (batch, classes) in size. */
-function softmaxBackward(y: Tensor, dy: Tensor, dz: Tensor): Tensor {
-  const cols = y.shape[1];
-  for (let r = 0; r < y.shape[0]; r++) {
-    const o = r * cols;
-    let dot = 0;
-    for (let j = 0; j < cols; j++) dot += dy.data[o + j] * y.data[o + j];
-    for (let j = 0; j < cols; j++) dz.data[o + j] = y.data[o + j] * (dy.data[o + j] - dot);
-  }
-  return dz;
-}
+registerLayer('Dense', Dense.fromConfig);

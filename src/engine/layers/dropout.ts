@@ -2,7 +2,9 @@
 // (inverted dropout, as Keras); at inference it is the identity. Masks come from the model's seeded RNG.
 
 import type { Tensor } from '../tensor.js';
+import { commonOptions } from './config.js';
 import { BatchBuffer, Layer, type LayerConfig, type RunContext } from './layer.js';
+import { registerLayer } from './registry.js';
 
 export class Dropout extends Layer {
   readonly className = 'Dropout';
@@ -46,4 +48,11 @@ export class Dropout extends Layer {
   config(): LayerConfig {
     return { rate: this.rate, noise_shape: null, seed: null };
   }
+
+  static fromConfig(c: LayerConfig, at: string): Dropout {
+    if (c.noise_shape !== undefined && c.noise_shape !== null) throw new Error(`${at}: Dropout with a noise_shape is not supported`);
+    return new Dropout({ ...commonOptions(c), rate: c.rate as number });
+  }
 }
+
+registerLayer('Dropout', Dropout.fromConfig);

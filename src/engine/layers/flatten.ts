@@ -1,7 +1,9 @@
 // Flatten: (batch, ...) → (batch, features) in NHWC order, as Keras does; a view, no copy.
 
 import type { Tensor } from '../tensor.js';
+import { channelsLast, commonOptions } from './config.js';
 import { Layer, type LayerConfig } from './layer.js';
+import { registerLayer } from './registry.js';
 
 export class Flatten extends Layer {
   readonly className = 'Flatten';
@@ -27,3 +29,8 @@ export class Flatten extends Layer {
     return { data_format: 'channels_last' };
   }
 }
+
+registerLayer('Flatten', (c, at) => {
+  channelsLast(c, at);
+  return new Flatten(commonOptions(c));
+});

@@ -1,26 +1,35 @@
-// What every layer is: a shape rule (build), parameters it declares, and a forward/backward pair.
-// The forward keeps what the backward needs; buffers are allocated once and regrown only when a larger
-// batch arrives, so training allocates nothing per batch.
+// What every layer is: a shape rule (build), the parameters it declares, a forward/backward pair, and its
+// Keras config. Single-input layers implement forward/backward; layers of several inputs (Add, Concatenate)
+// override forwardAll/backwardAll. Buffers are allocated once and regrown only when a larger batch arrives,
+// so training allocates nothing per batch. `apply` places the layer in a graph (see graph/symbolic.ts).
 
 import type { Backend } from '../backend.js';
+import { SymbolicTensor } from '../graph/symbolic.js';
 import type { Random } from '../random.js';
 import { fmtShape, Tensor } from '../tensor.js';
 
-export type Initializer = 'glorotUniform' | 'glorotNormal' | 'heNormal' | 'heUniform' | 'zeros';
+export type Initializer = 'glorotUniform' | 'glorotNormal' | 'heNormal' | 'heUniform' | 'zeros' | 'ones';
 
 /** A parameter a layer declares; the model places it in its flat parameter buffer. */
 export interface ParamSpec {
-  name: 'kernel' | 'bias';
+  /** Keras's weight name inside the layer: 'kernel', 'bias', 'gamma', 'beta', 'moving_mean', 'moving_variance'. */
+  name: string;
   shape: number[];
   init: Initializer;
   fanIn: number;
   fanOut: number;
+  /** False for state that no optimizer touches (BatchNormalization's moving statistics). */
+  trainable: boolean;
+  /** L2 penalty factor: l2 · Σ w² is added to the loss (Keras's kernel_regularizer). */
+  l2?: number;
 }
 
 export interface RunContext {
   backend: Backend;
   training: boolean;
   rng: Random;
+  /** Whether layers should fill their weight gradients (false for input-gradient-only passes). */
+  weightGrads: boolean;
 }
 
 /** A Keras layer config entry as it appears in model.json (snake_case keys). */
@@ -30,22 +39,29 @@ export abstract class Layer {
   /** Keras class name, as written in model.json ('Conv2D', 'Dense', ...). */
   abstract readonly className: string;
   name: string;
-  /** Per-example input shape, without the batch axis; given to the first layer, set by build for the rest. */
+  /** A frozen layer (false) gets no weight gradient and no update; a frozen BatchNormalization runs in inference mode. */
+  trainable = true;
+  /** Per-example input shape, without the batch axis (the first input's, for layers of several inputs). */
   inputShape: number[] | null;
+  inputShapes: number[][] = [];
   outputShape: number[] = [];
   /** Views into the model's flat parameter and gradient buffers, in `paramSpecs()` order. */
   weights: Float32Array[] = [];
   grads: Float32Array[] = [];
+  /** The symbolic tensor this layer produced when applied; a layer is applied once. */
+  output: SymbolicTensor | null = null;
 
   constructor(name: string | undefined, inputShape: readonly number[] | undefined) {
     this.name = name ?? '';
     this.inputShape = inputShape ? [...inputShape] : null;
   }
 
-  /** Checks the input shape and returns the output shape (both without batch). */
-  build(inputShape: readonly number[]): number[] {
-    this.inputShape = [...inputShape];
-    this.outputShape = this.computeOutputShape(inputShape);
+  /** Checks the input shapes and returns the output shape (all without batch). */
+  build(inputShapes: readonly (readonly number[])[]): number[] {
+    if (inputShapes.length !== 1) throw new Error(`${this.describe()}: takes one input, got ${inputShapes.length}`);
+    this.inputShapes = inputShapes.map((s) => [...s]);
+    this.inputShape = [...inputShapes[0]];
+    this.outputShape = this.computeOutputShape(inputShapes[0]);
     return this.outputShape;
   }
 
@@ -55,19 +71,59 @@ export abstract class Layer {
     return [];
   }
 
+  /** Places the layer in a graph: the symbolic output of this layer on `inputs`, its shape checked now. */
+  apply(inputs: SymbolicTensor | SymbolicTensor[]): SymbolicTensor {
+    const xs = Array.isArray(inputs) ? inputs : [inputs];
+    if (this.output) {
+      throw new Error(`${this.describe()} is already applied in a graph; a layer is used once (create a new layer, or load the model from its config)`);
+    }
+    if (xs.length === 0 || !xs.every((x) => x instanceof SymbolicTensor)) {
+      throw new Error(`${this.describe()}: apply() takes symbolic tensors (from input() or another layer's apply())`);
+    }
+    const shape = this.build(xs.map((x) => x.shape));
+    this.output = new SymbolicTensor(shape, this, xs);
+    return this.output;
+  }
+
   abstract forward(x: Tensor, ctx: RunContext): Tensor;
 
   /** dy: gradient of the loss w.r.t. this layer's last output; fills `grads`; returns dx, or null when not needed. */
   abstract backward(dy: Tensor, ctx: RunContext, needDx: boolean): Tensor | null;
 
-  /** The Keras config of this layer (model.json). */
+  /** The graph calls these; layers of several inputs override them. */
+  forwardAll(xs: Tensor[], ctx: RunContext): Tensor {
+    return this.forward(xs[0], ctx);
+  }
+
+  backwardAll(dy: Tensor, ctx: RunContext, needDx: boolean[]): (Tensor | null)[] {
+    return [this.backward(dy, ctx, needDx[0])];
+  }
+
+  /** Pre-softmax values of the last forward when this layer ends in a softmax, so a loss can use them (stable). */
+  softmaxLogits(): Tensor | null {
+    return null;
+  }
+
+  /** Backward from the gradient w.r.t. softmaxLogits() (skipping the softmax). */
+  backwardFromLogits(_dz: Tensor, _ctx: RunContext, _needDx: boolean): Tensor | null {
+    throw new Error(`${this.describe()} has no softmax logits`);
+  }
+
+  /** Whether this pass should fill the weight gradients: a frozen layer never does. */
+  protected wantsWeightGrads(ctx: RunContext): boolean {
+    return ctx.weightGrads && this.trainable;
+  }
+
+  /** The Keras config of this layer (model.json), without name/trainable/dtype (the model adds them). */
   abstract config(): LayerConfig;
+
+  describe(): string {
+    return `${this.className} layer '${this.name}'`;
+  }
 
   /** Error raised at build time, naming the layer and both shapes. */
   protected shapeError(expected: string, got: readonly number[], hint = ''): Error {
-    return new Error(
-      `${this.className} layer '${this.name}': expected input ${expected}, got ${fmtShape([null, ...got])}${hint ? `; ${hint}` : ''}`,
-    );
+    return new Error(`${this.describe()}: expected input ${expected}, got ${fmtShape([null, ...got])}${hint ? `; ${hint}` : ''}`);
   }
 }
 
@@ -83,26 +139,16 @@ export class BatchBuffer {
   }
 }
 
+/** A per-channel buffer allocated once (batch statistics, the weight gradients a frozen or bias-free layer discards). */
+export function scratchOf(holder: { buf?: Float32Array }, size: number): Float32Array {
+  if (!holder.buf || holder.buf.length !== size) holder.buf = new Float32Array(size);
+  return holder.buf;
+}
+
 export function pair(v: number | readonly number[], what: string, layer: string): [number, number] {
   const p = typeof v === 'number' ? [v, v] : [...v];
   if (p.length !== 2 || !p.every((d) => Number.isInteger(d) && d > 0)) {
     throw new Error(`${layer}: ${what} must be a positive integer or a pair of them, got ${JSON.stringify(v)}`);
   }
   return [p[0], p[1]];
-}
-
-/** Keras's initializer config for model.json. */
-export function initializerConfig(init: Initializer): LayerConfig {
-  switch (init) {
-    case 'zeros':
-      return { class_name: 'Zeros', config: {} };
-    case 'glorotUniform':
-      return { class_name: 'VarianceScaling', config: { scale: 1, mode: 'fan_avg', distribution: 'uniform', seed: null } };
-    case 'glorotNormal':
-      return { class_name: 'VarianceScaling', config: { scale: 1, mode: 'fan_avg', distribution: 'normal', seed: null } };
-    case 'heNormal':
-      return { class_name: 'VarianceScaling', config: { scale: 2, mode: 'fan_in', distribution: 'normal', seed: null } };
-    case 'heUniform':
-      return { class_name: 'VarianceScaling', config: { scale: 2, mode: 'fan_in', distribution: 'uniform', seed: null } };
-  }
 }

@@ -1,0 +1,63 @@
+// Running a plan: the forward pass in topological order and the backward pass in reverse, with gradients
+// summed where a tensor fans out to several layers. Layers own their output and input-gradient buffers, so
+// nothing is allocated per batch; a gradient buffer handed to a layer is that layer's to overwrite.
+
+import type { RunContext } from '../layers/layer.js';
+import type { Tensor } from '../tensor.js';
+import type { Plan } from './plan.js';
+
+/** Runs every node on x; returns each tensor's value (views into the layers' buffers, valid until the next pass). */
+export function forwardPass(plan: Plan, x: Tensor, ctx: RunContext): Tensor[] {
+  const values = new Array<Tensor>(plan.tensors);
+  values[0] = x;
+  for (const node of plan.nodes) values[node.output] = node.layer.forwardAll(node.inputs.map((i) => values[i]), ctx);
+  return values;
+}
+
+/**
+ * Which tensors need a gradient in this pass: those downstream of a layer that wants weight gradients, of the
+ * input (when its gradient is asked for), or of a tensor in `alsoWanted`. Layers upstream of every trainable
+ * layer (a frozen base) then run no backward at all.
+ */
+export function gradientNeeds(plan: Plan, weightGrads: boolean, wantInput: boolean, alsoWanted: ReadonlySet<number> = new Set()): boolean[] {
+  const need = new Array<boolean>(plan.tensors).fill(false);
+  need[0] = wantInput;
+  for (const node of plan.nodes) {
+    const own = weightGrads && node.layer.trainable && node.hasTrainableParams;
+    need[node.output] = own || alsoWanted.has(node.output) || node.inputs.some((i) => need[i]);
+  }
+  return need;
+}
+
+export interface BackwardOptions {
+  /** Start from the gradient w.r.t. the output layer's softmax logits rather than its output. */
+  fromLogits: boolean;
+  need: boolean[];
+  /** Called with each tensor's complete gradient just before its producer consumes it (for Grad-CAM). */
+  onGradient?: (tensor: number, grad: Tensor) => void;
+}
+
+/** Back-propagates dOut from the output; returns the gradient w.r.t. the input when need[0], else null. */
+export function backwardPass(plan: Plan, dOut: Tensor, ctx: RunContext, o: BackwardOptions): Tensor | null {
+  const grads = new Array<Tensor | null>(plan.tensors).fill(null);
+  const last = plan.nodes.length - 1;
+  grads[plan.nodes[last].output] = dOut;
+  for (let k = last; k >= 0; k--) {
+    const node = plan.nodes[k];
+    const dy = grads[node.output];
+    if (!dy || !o.need[node.output]) continue;
+    o.onGradient?.(node.output, dy);
+    const needDx = node.inputs.map((i) => o.need[i]);
+    const dxs = k === last && o.fromLogits ? [node.layer.backwardFromLogits(dy, ctx, needDx[0])] : node.layer.backwardAll(dy, ctx, needDx);
+    node.inputs.forEach((i, j) => {
+      const dx = dxs[j];
+      if (!dx || !needDx[j]) return;
+      // The first contribution is taken as it is; later ones are added into it (its owner is done with it).
+      const have = grads[i];
+      if (!have) grads[i] = dx;
+      else ctx.backend.axpy(1, dx.data, have.data);
+    });
+  }
+  if (o.need[0] && grads[0]) o.onGradient?.(0, grads[0]);
+  return o.need[0] ? grads[0] : null;
+}

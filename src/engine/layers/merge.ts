@@ -1,0 +1,176 @@
+// Layers of several inputs: Add (residual connections), Average (ensembles) and Concatenate (along the last
+// axis). Shapes are checked when the layer is applied, naming the layers whose outputs disagree.
+
+import { fmtShape, type Tensor } from '../tensor.js';
+import { commonOptions } from './config.js';
+import { BatchBuffer, Layer, type LayerConfig, type RunContext } from './layer.js';
+import { registerLayer } from './registry.js';
+import type { SymbolicTensor } from '../graph/symbolic.js';
+
+abstract class Merge extends Layer {
+  protected readonly y = new BatchBuffer();
+  /** Producers of the inputs, for error messages. */
+  private sources: string[] = [];
+
+  constructor(o: { name?: string } = {}) {
+    super(o.name, undefined);
+  }
+
+  override apply(inputs: SymbolicTensor | SymbolicTensor[]): SymbolicTensor {
+    const xs = Array.isArray(inputs) ? inputs : [inputs];
+    this.sources = xs.map((x) => `${x.producer.className} '${x.producer.name}'`);
+    return super.apply(xs);
+  }
+
+  override build(inputShapes: readonly (readonly number[])[]): number[] {
+    if (inputShapes.length < 2) throw new Error(`${this.describe()}: needs at least 2 inputs, got ${inputShapes.length}`);
+    this.inputShapes = inputShapes.map((s) => [...s]);
+    this.inputShape = [...inputShapes[0]];
+    this.outputShape = this.mergedShape(inputShapes);
+    return this.outputShape;
+  }
+
+  protected abstract mergedShape(shapes: readonly (readonly number[])[]): number[];
+
+  protected computeOutputShape(s: readonly number[]): number[] {
+    return [...s];
+  }
+
+  protected mismatch(shapes: readonly (readonly number[])[], rule: string): Error {
+    const names = this.sources.length === shapes.length ? this.sources : shapes.map((_, i) => `input ${i}`);
+    const list = shapes.map((s, i) => `${names[i]} ${fmtShape([null, ...s])}`).join(' and ');
+    return new Error(`${this.describe()}: ${rule}, got ${list}`);
+  }
+
+  forward(x: Tensor, ctx: RunContext): Tensor {
+    return this.forwardAll([x], ctx);
+  }
+
+  backward(dy: Tensor, ctx: RunContext, needDx: boolean): Tensor | null {
+    return this.backwardAll(dy, ctx, [needDx])[0];
+  }
+
+  config(): LayerConfig {
+    return {};
+  }
+}
+
+/** Element-wise sum (Add) or mean (Average) of inputs of one shape. */
+abstract class Elementwise extends Merge {
+  private readonly dxs: BatchBuffer[] = [];
+  protected abstract readonly scale: (count: number) => number;
+
+  protected mergedShape(shapes: readonly (readonly number[])[]): number[] {
+    const first = shapes[0];
+    if (shapes.some((s) => s.length !== first.length || s.some((d, i) => d !== first[i]))) throw this.mismatch(shapes, 'inputs must have the same shape');
+    return [...first];
+  }
+
+  override forwardAll(xs: Tensor[], ctx: RunContext): Tensor {
+    const y = this.y.view(xs[0].shape[0], this.outputShape);
+    ctx.backend.add(xs[0].data, xs[1].data, y.data);
+    for (let i = 2; i < xs.length; i++) ctx.backend.add(y.data, xs[i].data, y.data);
+    const k = this.scale(xs.length);
+    if (k !== 1) scaleInPlace(ctx, y.data, k);
+    return y;
+  }
+
+  /** Every input gets dy (times the scale); the first takes dy itself, the others a copy each (layers own their dy). */
+  override backwardAll(dy: Tensor, ctx: RunContext, needDx: boolean[]): (Tensor | null)[] {
+    const k = this.scale(needDx.length);
+    if (k !== 1) scaleInPlace(ctx, dy.data, k);
+    return needDx.map((need, i) => {
+      if (!need) return null;
+      if (i === 0) return dy;
+      const buf = (this.dxs[i] ??= new BatchBuffer()).view(dy.shape[0], this.outputShape);
+      buf.data.set(dy.data);
+      return buf;
+    });
+  }
+}
+
+/** a ← k·a, as a += (k − 1)·a (no scaling kernel needed for the one layer that scales). */
+function scaleInPlace(ctx: RunContext, a: Float32Array, k: number): void {
+  ctx.backend.axpy(k - 1, a, a);
+}
+
+export class Add extends Elementwise {
+  readonly className = 'Add';
+  protected readonly scale = (): number => 1;
+}
+
+export class Average extends Elementwise {
+  readonly className = 'Average';
+  protected readonly scale = (count: number): number => 1 / count;
+}
+
+/** Concatenation along the last axis; the other axes must agree. */
+export class Concatenate extends Merge {
+  readonly className = 'Concatenate';
+  private readonly dxs: BatchBuffer[] = [];
+
+  protected mergedShape(shapes: readonly (readonly number[])[]): number[] {
+    const first = shapes[0];
+    const lead = (s: readonly number[]): string => s.slice(0, -1).join(',');
+    if (shapes.some((s) => s.length !== first.length || lead(s) !== lead(first))) {
+      throw this.mismatch(shapes, 'inputs must agree on every axis but the last');
+    }
+    return [...first.slice(0, -1), shapes.reduce((sum, s) => sum + s[s.length - 1], 0)];
+  }
+
+  private widths(): number[] {
+    return this.inputShapes.map((s) => s[s.length - 1]);
+  }
+
+  override forwardAll(xs: Tensor[], ctx: RunContext): Tensor {
+    const y = this.y.view(xs[0].shape[0], this.outputShape);
+    const total = this.outputShape[this.outputShape.length - 1];
+    const rows = y.size / total;
+    let offset = 0;
+    this.widths().forEach((w, i) => {
+      ctx.backend.copyColumns(xs[i].data, w, 0, y.data, total, offset, rows, w);
+      offset += w;
+    });
+    return y;
+  }
+
+  override backwardAll(dy: Tensor, ctx: RunContext, needDx: boolean[]): (Tensor | null)[] {
+    const total = this.outputShape[this.outputShape.length - 1];
+    const rows = dy.size / total;
+    let offset = 0;
+    return this.widths().map((w, i) => {
+      const at = offset;
+      offset += w;
+      if (!needDx[i]) return null;
+      const dx = (this.dxs[i] ??= new BatchBuffer()).view(dy.shape[0], this.inputShapes[i]);
+      ctx.backend.copyColumns(dy.data, total, at, dx.data, w, 0, rows, w);
+      return dx;
+    });
+  }
+
+  override config(): LayerConfig {
+    return { axis: -1 };
+  }
+
+  static fromConfig(c: LayerConfig, at: string): Concatenate {
+    const axis = (c.axis as number | undefined) ?? -1;
+    const layer = new Concatenate(commonOptions(c));
+    layer.declaredAxis = axis;
+    if (axis === 0) throw new Error(`${at}: concatenation along the batch axis is not supported`);
+    return layer;
+  }
+
+  private declaredAxis = -1;
+
+  override build(inputShapes: readonly (readonly number[])[]): number[] {
+    const out = super.build(inputShapes);
+    if (this.declaredAxis !== -1 && this.declaredAxis !== inputShapes[0].length) {
+      throw new Error(`${this.describe()}: axis ${this.declaredAxis} is not the last axis; only the last axis is supported`);
+    }
+    return out;
+  }
+}
+
+registerLayer('Add', (c) => new Add(commonOptions(c)));
+registerLayer('Average', (c) => new Average(commonOptions(c)));
+registerLayer('Concatenate', Concatenate.fromConfig);
