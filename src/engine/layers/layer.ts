@@ -118,7 +118,7 @@ export abstract class Layer {
   abstract config(): LayerConfig;
 
   describe(): string {
-    return `${this.className} layer '${this.name}'`;
+    return this.name ? `${this.className} layer '${this.name}'` : `${this.className} layer`;
   }
 
   /** Error raised at build time, naming the layer and both shapes. */

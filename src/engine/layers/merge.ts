@@ -18,7 +18,7 @@ abstract class Merge extends Layer {
 
   override apply(inputs: SymbolicTensor | SymbolicTensor[]): SymbolicTensor {
     const xs = Array.isArray(inputs) ? inputs : [inputs];
-    this.sources = xs.map((x) => `${x.producer.className} '${x.producer.name}'`);
+    this.sources = xs.map((x) => (x.producer.name ? `${x.producer.className} '${x.producer.name}'` : x.producer.className));
     return super.apply(xs);
   }
 
