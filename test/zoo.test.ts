@@ -9,7 +9,9 @@ import { loadMnist } from '../src/data/mnist.js';
 import { imagesTensor, labelsTensor } from '../src/data/tensors.js';
 import { adam } from '../src/engine/index.js';
 import { selectBackend } from '../src/engine/backends/select.js';
+import { recalibrateBatchNorm } from '../src/train/precise-bn.js';
 import { ZOO, zooModel } from '../src/train/zoo/index.js';
+import { assertClose } from './helpers/close.js';
 
 // PyTorch's parameter counts of ../peers/torch_zoo.py (which counts no BatchNormalization running statistics).
 const COUNTS: Record<string, { trainable: number; nonTrainable: number }> = {
@@ -61,13 +63,42 @@ describe('every zoo model learns MNIST (native backend, 1,500 images, one epoch)
   const { train, test: testSet } = loadMnist();
   const backend = selectBackend().backend;
   const floor: Record<string, number> = { seed: 0.8, lenet5: 0.7, vgg: 0.8, resnet20: 0.7 };
+  const x = imagesTensor(train, 1500);
   for (const name of Object.keys(ZOO)) {
     test(`${name} reaches ${floor[name] * 100}% on 1,000 test images`, async () => {
       const m = zooModel(name, { seed: 3 });
       m.compile({ optimizer: adam({ learningRate: 0.003 }), loss: 'sparseCategoricalCrossentropy', backend });
-      await m.fit(imagesTensor(train, 1500), labelsTensor(train, 1500), { epochs: 1, batchSize: 32 });
+      await m.fit(x, labelsTensor(train, 1500), { epochs: 1, batchSize: 32 });
+      recalibrateBatchNorm(m, x);
       const { accuracy } = m.evaluate(imagesTensor(testSet, 1000), labelsTensor(testSet, 1000));
       assert.ok(accuracy >= floor[name], `${name}: ${(accuracy * 100).toFixed(1)}% test accuracy`);
     });
   }
+});
+
+describe('re-estimated BatchNormalization statistics (precise BN)', () => {
+  test('the moving statistics become the mean of the batches\' statistics, the weights do not change, and a short run scores far better', async () => {
+    const { train, test: testSet } = loadMnist();
+    const m = zooModel('vgg', { seed: 5 });
+    m.compile({ optimizer: adam({ learningRate: 0.001 }), loss: 'sparseCategoricalCrossentropy', backend: selectBackend().backend });
+    const x = imagesTensor(train, 640);
+    await m.fit(x, labelsTensor(train, 640), { epochs: 1, batchSize: 64 });
+    const xt = imagesTensor(testSet, 1000);
+    const yt = labelsTensor(testSet, 1000);
+    const lagging = m.evaluate(xt, yt).accuracy;
+    const trainable = m.weightSpecs.filter((s) => s.trainable).map((s) => m.params.slice(s.offset, s.offset + s.shape.reduce((a, b) => a * b, 1)));
+    // The first BatchNormalization's batch statistics, by hand: it reads the first convolution's output.
+    const firstBn = m.weightSpecs.find((s) => s.name === 'batch_normalization/moving_mean')!;
+    const conv = m.getLayer('conv2d');
+    const sums = new Float64Array(32);
+    for (let b = 0; b < 5; b++) {
+      const out = m.activations(x.slice0(b * 128, (b + 1) * 128), [conv.name])[conv.name].data;
+      for (let i = 0; i < out.length; i++) sums[i % 32] += out[i] / (out.length / 32) / 5;
+    }
+    assert.equal(recalibrateBatchNorm(m, x, { batchSize: 128 }), 640);
+    assertClose(m.params.subarray(firstBn.offset, firstBn.offset + 32), sums, 'moving mean = mean of the 5 batch means', 1e-5);
+    m.weightSpecs.filter((s) => s.trainable).forEach((s, i) => assert.deepEqual(m.params.slice(s.offset, s.offset + trainable[i].length), trainable[i], s.name));
+    const calibrated = m.evaluate(xt, yt).accuracy;
+    assert.ok(calibrated > lagging + 0.2, `test accuracy ${lagging} with the lagging statistics, ${calibrated} re-estimated`);
+  });
 });

@@ -8,7 +8,9 @@ import { validationSplit } from '../data/split.js';
 import type { ImageSet } from '../data/idx.js';
 import { oneHot } from '../data/tensors.js';
 import type { Logs } from '../engine/fit.js';
-import { adam, saveModel, seedCnn, Tensor, type Model } from '../index.js';
+import { adam, saveModel, Tensor, type Model } from '../index.js';
+import { buildArch } from './arch.js';
+import { recalibrateBatchNorm } from './precise-bn.js';
 import { evaluateModel, shownImages, testMetricsJson } from '../eval/evaluate.js';
 import { buildReport } from '../report/index.js';
 import { loadData, type LoadedData } from './data.js';
@@ -18,6 +20,8 @@ import { MODEL_DIR, newRunDir, writeRunFiles, type HistoryJson, type RunFiles } 
 export interface TrainOptions {
   /** 'mnist' (default) or a path: see data.ts. */
   data?: string;
+  /** A zoo architecture (seed, lenet5, vgg, resnet20) or the path of a model.json topology (see arch.ts). */
+  arch?: string;
   /** Where the test set comes from, when `data` is one CSV file. */
   test?: string;
   epochs?: number;
@@ -57,16 +61,19 @@ export function trainDefaultRun(o: { out?: string; onProgress?: ProgressListener
 
 export async function trainRun(opts: TrainOptions, onProgress: ProgressListener = () => {}): Promise<RunResult> {
   const cfg = settle(opts);
+  // Built first, so that a wrong --arch is said before any data is read.
+  const model = buildArch(cfg.arch, { seed: cfg.seed });
   const started = performance.now();
   const data = await loadData(cfg.data, { test: opts.test, limit: cfg.limit, testLimit: cfg.testLimit });
   const { xTrain, yTrain, val } = splitTensors(data.train, cfg.validationSplit, cfg.seed);
   const loadSeconds = secondsSince(started);
   await onProgress({ type: 'data', train: xTrain.shape[0], validation: val ? val[0].shape[0] : 0, test: data.test.count, trainSource: data.trainSource, testSource: data.testSource, seconds: loadSeconds });
 
-  const model = seedCnn({ seed: cfg.seed });
+  checkArchFits(model, xTrain, cfg.arch);
   model.compile({ optimizer: adam({ learningRate: cfg.learningRate }), loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
   const trainStart = performance.now();
   const history = await fitWithProgress(model, xTrain, yTrain, val, cfg, onProgress);
+  recalibrateBatchNorm(model, xTrain);
   const trainSeconds = secondsSince(trainStart);
 
   await onProgress({ type: 'evaluate', images: data.test.count });
@@ -89,6 +96,7 @@ type Settled = Required<Omit<TrainOptions, 'test' | 'out' | 'limit' | 'testLimit
 function settle(o: TrainOptions): Settled {
   const s = {
     data: o.data ?? 'mnist',
+    arch: o.arch ?? 'seed',
     epochs: o.epochs ?? DEFAULTS.epochs,
     batchSize: o.batchSize ?? DEFAULTS.batchSize,
     validationSplit: o.validationSplit ?? DEFAULTS.validationSplit,
@@ -111,6 +119,17 @@ function settle(o: TrainOptions): Settled {
   if (!(s.learningRate > 0 && Number.isFinite(s.learningRate))) throw new Error(`--lr must be a positive number, got ${s.learningRate}`);
   if (!(s.lrDecay > 0 && s.lrDecay <= 1)) throw new Error(`--lr-decay must be above 0 and at most 1, got ${s.lrDecay}`);
   return s;
+}
+
+/** An architecture file's input and output must fit the data: said before training, naming both shapes. */
+function checkArchFits(model: Model, x: Tensor, arch: string): void {
+  const data = x.shape.slice(1);
+  if (model.inputShape.join() !== data.join()) {
+    throw new Error(`--arch ${arch}: the model takes input [null,${model.inputShape}], the data is [null,${data}]`);
+  }
+  if (model.outputShape.join() !== String(CLASSES)) {
+    throw new Error(`--arch ${arch}: the model outputs [null,${model.outputShape}], the data has ${CLASSES} classes`);
+  }
 }
 
 /** Training and validation tensors from the training set only (the test set is never touched here). */

@@ -1,15 +1,17 @@
-// `digitnet train`: trains the seed CNN (by default on the embedded MNIST with the defaults), evaluates it
+// `digitnet train`: trains a CNN (by default the seed CNN on the embedded MNIST with the defaults), evaluates it
 // on the test set and writes the run directory with its report.
 
 import { Command } from 'commander';
 import { relative } from 'node:path';
 import { DEFAULTS } from '../../train/defaults.js';
+import { ZOO_NAMES } from '../../train/zoo/index.js';
 import { trainRun } from '../../train/run.js';
 import { floatOption, intOption } from '../options.js';
 import { progressPrinter } from '../progress.js';
 
 interface TrainFlags {
   data: string;
+  arch: string;
   test?: string;
   epochs: number;
   batchSize: number;
@@ -26,6 +28,7 @@ export function trainCommand(): Command {
   return new Command('train')
     .description('train the CNN, evaluate it on the test set and write a run directory with the model and report')
     .option('--data <mnist|path>', 'training data: mnist (embedded), a labelled CSV file, or a folder of CSV or IDX files', 'mnist')
+    .option('--arch <name|path>', `architecture: ${ZOO_NAMES.join(', ')}, or the path of a TF.js/Keras model.json topology`, 'seed')
     .option('--test <path>', 'test set, when --data is one CSV file (default: its sibling named *test*)')
     .option('--epochs <n>', 'passes over the training data', intOption(1), DEFAULTS.epochs)
     .option('--batch-size <b>', 'images per optimizer step', intOption(1), DEFAULTS.batchSize)
@@ -38,7 +41,7 @@ export function trainCommand(): Command {
     .option('--out <dir>', 'run directory (default runs/<date-time>)')
     .action(async (f: TrainFlags) => {
       const result = await trainRun({
-        data: f.data, test: f.test, epochs: f.epochs, batchSize: f.batchSize, validationSplit: f.validationSplit,
+        data: f.data, arch: f.arch, test: f.test, epochs: f.epochs, batchSize: f.batchSize, validationSplit: f.validationSplit,
         learningRate: f.lr, lrDecay: f.lrDecay, seed: f.seed, limit: f.limit, testLimit: f.testLimit, out: f.out,
       }, progressPrinter());
       const dir = relative(process.cwd(), result.runDir) || '.';

@@ -47,16 +47,20 @@ function layerConfig(l: Layer, inputShape: number[] | null): Json {
   };
 }
 
+/** The most parameters an architecture file may ask for when no weights come with it (400 MB of float32). */
+export const MAX_ARCHITECTURE_PARAMS = 100_000_000;
+
 /**
- * Builds the model a modelTopology describes (weights initialized; the loader sets them). `available` is the
- * number of parameters the weight files hold: layers that need another number are refused before the model
- * allocates anything, so a small file cannot ask for gigabytes.
+ * Builds the model a modelTopology describes (weights initialized from `seed`; a loader then sets them).
+ * `available` is the number of parameters the weight files hold: layers that need another number are refused
+ * before the model allocates anything, so a small file cannot ask for gigabytes. null: an architecture without
+ * weights, held to MAX_ARCHITECTURE_PARAMS.
  */
-export function modelFromTopology(topology: Json, source: string, available: number): Model {
+export function modelFromTopology(topology: Json, source: string, available: number | null, seed = 0): Model {
   const className = topology.class_name;
   const cfg = topology.config as Json | unknown[];
-  if (className === 'Sequential') return sequentialFrom(cfg, source, available);
-  if (className === 'Functional' || className === 'Model') return functionalFrom(cfg as Json, source, available);
+  if (className === 'Sequential') return sequentialFrom(cfg, source, available, seed);
+  if (className === 'Functional' || className === 'Model') return functionalFrom(cfg as Json, source, available, seed);
   throw new Error(`${source}: model class '${String(className)}' is not supported (Sequential, Functional and Model are)`);
 }
 
@@ -76,15 +80,19 @@ function buildLayer(entry: unknown, where: string): Layer {
 }
 
 /** Refuses layers whose parameters the weights cannot fill (shapes are known once the layers are built). */
-function checkParamBudget(layers: Layer[], available: number, source: string): void {
+function checkParamBudget(layers: Layer[], available: number | null, source: string): void {
   let need = 0;
   for (const l of layers) for (const p of l.paramSpecs()) need += p.shape.reduce((a, b) => a * b, 1);
-  if (need !== available) {
+  if (available === null) {
+    if (need > MAX_ARCHITECTURE_PARAMS) {
+      throw new Error(`${source}: the layers need ${need.toLocaleString('en-US')} parameters, more than the limit of ${MAX_ARCHITECTURE_PARAMS.toLocaleString('en-US')}`);
+    }
+  } else if (need !== available) {
     throw new Error(`${source}: the layers need ${need.toLocaleString('en-US')} parameters, the weights hold ${available.toLocaleString('en-US')}`);
   }
 }
 
-function sequentialFrom(cfg: Json | unknown[], source: string, available: number): Sequential {
+function sequentialFrom(cfg: Json | unknown[], source: string, available: number | null, seed: number): Sequential {
   const entries = (Array.isArray(cfg) ? cfg : (cfg as Json).layers) as unknown[];
   if (!Array.isArray(entries) || entries.length === 0) throw new Error(`${source}: modelTopology holds no layers`);
   const name = Array.isArray(cfg) ? 'sequential' : String((cfg as Json).name ?? 'sequential');
@@ -104,7 +112,7 @@ function sequentialFrom(cfg: Json | unknown[], source: string, available: number
   let shape: number[] = layers[0].inputShape;
   for (const l of layers) shape = l.build([shape]); // shapes only; the model applies them again
   checkParamBudget(layers, available, source);
-  return new Sequential(layers, { name, seed: 0 });
+  return new Sequential(layers, { name, seed });
 }
 
 function batchShape(c: LayerConfig, at: string): number[] {
@@ -120,7 +128,7 @@ interface GraphEntry {
   inbound: string[];
 }
 
-function functionalFrom(cfg: Json, source: string, available: number): Model {
+function functionalFrom(cfg: Json, source: string, available: number | null, seed: number): Model {
   const entries = cfg?.layers as unknown[];
   if (!Array.isArray(entries) || entries.length === 0) throw new Error(`${source}: modelTopology holds no layers`);
   const graph = new Map<string, GraphEntry>();
@@ -167,7 +175,7 @@ function functionalFrom(cfg: Json, source: string, available: number): Model {
   const output = resolve(outputs[0], 'output_layers');
   const input = resolve(inputs[0], 'input_layers');
   checkParamBudget([...graph.values()].flatMap((g) => (g.layer?.output ? [g.layer] : [])), available, source);
-  return new Model({ inputs: input, outputs: output, name: String(cfg.name ?? 'model'), seed: 0 });
+  return new Model({ inputs: input, outputs: output, name: String(cfg.name ?? 'model'), seed });
 }
 
 /** [["name", 0, 0], ...] → the one name; digitnet models have one input and one output. */

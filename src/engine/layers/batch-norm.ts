@@ -33,6 +33,11 @@ export class BatchNormalization extends Layer {
   private x: Tensor | null = null;
   /** Whether the last forward normalized with this batch's statistics (training) or the moving ones. */
   private usedBatchStats = false;
+  /**
+   * When a number, training-mode forwards replace the moving statistics by the running mean of the batches'
+   * statistics (this counts them) instead of the momentum update: how re-estimation ("precise BN") works.
+   */
+  averagedBatches: number | null = null;
 
   constructor(o: BatchNormalizationOptions = {}) {
     super(o.name, o.inputShape);
@@ -89,9 +94,10 @@ export class BatchNormalization extends Layer {
     ctx.backend.batchNormStats(x.data, mean, variance, rows, c);
     ctx.backend.batchNormForward(x.data, mean, variance, gamma, beta, this.epsilon, y.data, rows, c);
     // Keras: moving = moving·momentum + batch·(1 − momentum), with the biased batch variance.
+    const momentum = this.averagedBatches === null ? this.momentum : 1 - 1 / ++this.averagedBatches;
     for (let j = 0; j < c; j++) {
-      movingMean[j] = movingMean[j] * this.momentum + mean[j] * (1 - this.momentum);
-      movingVar[j] = movingVar[j] * this.momentum + variance[j] * (1 - this.momentum);
+      movingMean[j] = movingMean[j] * momentum + mean[j] * (1 - momentum);
+      movingVar[j] = movingVar[j] * momentum + variance[j] * (1 - momentum);
     }
     return y;
   }
