@@ -6,6 +6,7 @@ import { Dense } from '../layers/dense.js';
 import type { Layer } from '../layers/layer.js';
 import { Sequential } from '../model.js';
 import { fmtShape, sizeOf } from '../tensor.js';
+import { checkLayerParams, checkManifest } from './budget.js';
 import { layerFromConfig } from './layer-configs.js';
 
 export const GENERATED_BY = 'digitnet 0.1.0';
@@ -60,6 +61,7 @@ function layerConfig(l: Layer, inputShape: number[] | null): Record<string, unkn
 /** Builds a model from model.json's object and the concatenated weight bytes of its manifest. */
 export function modelFromArtifacts(json: unknown, weightData: ArrayBuffer, source = 'model.json'): Sequential {
   const mj = checkModelJson(json, source);
+  const manifestParams = checkManifest(mj, source);
   const topology = (mj.modelTopology.model_config ?? mj.modelTopology) as Record<string, unknown>;
   const className = topology.class_name;
   if (className !== 'Sequential') {
@@ -77,6 +79,7 @@ export function modelFromArtifacts(json: unknown, weightData: ArrayBuffer, sourc
     else layers.push(built.layer);
   }
   if (inputShape && !layers[0].inputShape) layers[0].inputShape = inputShape;
+  checkLayerParams(layers, mj, manifestParams, source);
   const model = new Sequential(layers, { name, seed: 0 });
   model.setWeights(readWeights(model, mj, weightData, source));
   return model;
