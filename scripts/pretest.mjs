@@ -1,19 +1,25 @@
 // Brings what `npm test` needs onto a fresh Debian machine before the tests run (npm runs it as `pretest`):
 // every Debian package a test uses, installed with apt-get when it is missing. As root it installs them;
 // otherwise it uses `sudo -n` when that works without a password, and else stops with the command to run.
-// It says what it finds and what it does, one line each. Off Debian (no dpkg-query) it only warns.
+// It says what it finds and what it does, one line each. Off Debian (no dpkg-query) it only warns. When the
+// native addon was not built at `npm ci` (no compiler then), it builds it once the compiler is there.
 //
 //   node scripts/pretest.mjs [--dry-run] [--assume-missing PKG,...] [--as-user] [--no-sudo]
 // --dry-run prints the commands instead of running them; --assume-missing, --as-user and --no-sudo make it
 // act as if those packages were missing, it were not root, or sudo were unavailable (to test this script).
 
 import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** The Debian packages the tests need: one per line, with the tests that need it. */
 export const PACKAGES = [
   'chromium', //          the page, the report and the Content-Security-Policy checks in a real browser (playwright-core)
   'fonts-dejavu-core', // the text of the report's figures (SVG rendered to PNG with the system's fonts)
+  'g++', //               the native backend's C++ kernels (node-gyp), which the conformance tests check
+  'make', //              node-gyp's build
+  'python3', //           node-gyp itself
 ];
 
 /**
@@ -79,7 +85,21 @@ function main() {
       process.exit(1);
     }
   }
-  process.exit(p.status === 'need-root' ? 1 : 0);
+  if (p.status === 'need-root') process.exit(1);
+  buildNativeIfMissing(args.dryRun);
+  process.exit(0);
+}
+
+/** The native addon, built now when `npm ci` could not build it (its tests would fail without it). */
+function buildNativeIfMissing(dryRun) {
+  const root = fileURLToPath(new URL('..', import.meta.url));
+  if (!existsSync(join(root, 'binding.gyp')) || existsSync(join(root, 'build', 'Release', 'digitnet_native.node'))) return;
+  console.log(`pretest: ${dryRun ? 'would build' : 'building'} the native backend (build/Release/digitnet_native.node is missing)`);
+  if (dryRun) return;
+  const r = spawnSync(process.execPath, [join(root, 'scripts', 'build-native.mjs')], { cwd: root, stdio: 'inherit' });
+  if (r.status !== 0 || !existsSync(join(root, 'build', 'Release', 'digitnet_native.node'))) {
+    console.error('pretest: the native backend did not build; its tests will fail (see the compiler output above)');
+  }
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) main();

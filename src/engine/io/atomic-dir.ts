@@ -79,7 +79,7 @@ export async function beginPartial(target: string): Promise<{ dir: string; disca
     await rm(partial, { recursive: true, force: true });
   }
   try {
-    await mkdir(parent, { recursive: true });
+    await makeDirs(parent);
     await mkdir(partial);
     await writeOwner(partial, false);
   } catch (e) {
@@ -87,6 +87,25 @@ export async function beginPartial(target: string): Promise<{ dir: string; disca
     throw fsError('write in', parent, e);
   }
   return { dir: partial, discarded };
+}
+
+/**
+ * `mkdir -p`, one level at a time from the nearest folder that exists. (Node's recursive mkdir never returns
+ * for some paths under /proc; this fails at the first level that cannot be made.)
+ */
+export async function makeDirs(path: string): Promise<void> {
+  const missing: string[] = [];
+  for (let p = resolve(path); !existsSync(p); p = dirname(p)) {
+    missing.push(p);
+    if (dirname(p) === p) break;
+  }
+  for (const dir of missing.reverse()) {
+    try {
+      await mkdir(dir);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+  }
 }
 
 async function writeOwner(partial: string, complete: boolean): Promise<void> {
