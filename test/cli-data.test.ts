@@ -11,7 +11,7 @@ import { gzipSync } from 'node:zlib';
 import { csvLines } from '../src/data/csv.js';
 import { embeddedMnistDir, loadMnist } from '../src/data/mnist.js';
 import { validationSplit } from '../src/data/split.js';
-import { cap, loadData, loadTestData } from '../src/train/data.js';
+import { cap, loadData, loadTestData } from '../src/data/sources.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'digitnet-data-'));
 const mnist = loadMnist();

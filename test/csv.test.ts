@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { csvLines, readMnistCsv } from '../src/data/csv.js';
 import { loadMnist } from '../src/data/mnist.js';
-import { cap } from '../src/train/data.js';
+import { cap } from '../src/data/sources.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'digitnet-csv-'));
 const mnist = loadMnist();

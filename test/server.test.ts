@@ -180,7 +180,7 @@ describe('POST /api/predict', () => {
   test('other methods get 405 naming POST', async () => {
     const r = await fetch(`${base}/api/predict`);
     assert.equal(r.status, 405);
-    assert.equal(r.headers.get('allow'), 'POST');
+    assert.equal(r.headers.get('allow'), 'POST, OPTIONS');
   });
 });
 

@@ -20,3 +20,11 @@ export function floatOption(check: (n: number) => boolean, range: string): (v: s
     return n;
   };
 }
+
+/** --pixel-range: how CSV pixel values are written. */
+export function pixelRangeOption(v: string): '0-255' | '0-1' {
+  if (v === '0-255' || v === '0-1') return v;
+  throw new InvalidArgumentError(`'${v}' is not a pixel range: give 0-255 (whole numbers, MNIST's own) or 0-1 (fractions, scaled by 255).`);
+}
+
+export const PIXEL_RANGE_HELP = 'how CSV pixels are written: 0-255 (whole numbers) or 0-1 (fractions, scaled by 255)';

@@ -39,6 +39,9 @@ export function progressPrinter(out: (line: string) => void = (l) => process.std
         out(`Epoch ${p.epoch + 1}/${p.epochs} - ${duration(p.seconds)} - loss: ${p.loss.toFixed(4)} - accuracy: ${p.accuracy.toFixed(4)}` +
           (p.valLoss === null ? '' : ` - val_loss: ${p.valLoss.toFixed(4)} - val_accuracy: ${p.valAccuracy!.toFixed(4)}`));
         break;
+      case 'note':
+        out(p.text);
+        break;
       case 'evaluate':
         out(`Evaluating on ${p.images.toLocaleString('en-US')} test images...`);
         break;

@@ -2,17 +2,21 @@
 // Kaggle's `label,pixel0,...` header or none) or `p0..p783` (unlabeled rows for prediction, with Kaggle's
 // `pixel0,...` header or none). Rows are parsed as the file streams in and packed straight into one
 // growing byte buffer, so a 100 MB file costs about its pixel count in memory, not three copies of it.
-// Every bad row stops the read with an error naming the file, the line and what is wrong. Node-only.
+// Pixels are decimal numbers 0..255 (or 0..1 with pixelRange '0-1'); fields may be quoted. Every bad row
+// stops the read with an error naming the file, the line and what is wrong. Node-only.
 
-import { createReadStream, existsSync, statSync } from 'node:fs';
-import { createInterface } from 'node:readline';
+import { openRegularFile } from '../engine/io/read-file.js';
 import type { ImageSet } from './idx.js';
+import { DATA_LIMITS } from './limits.js';
+import { forEachLine, splitQuoted } from './text-lines.js';
 
 export const SIDE = 28;
 export const PIXELS = SIDE * SIDE;
 
 /** Rows with or without a label; 'auto' decides from the column count (785: labelled, 784: not). */
 export type CsvKind = 'labeled' | 'unlabeled' | 'auto';
+/** How pixel values are written: whole numbers 0..255 (MNIST's own), or fractions 0..1 (scaled by 255). */
+export type PixelRange = '0-255' | '0-1';
 
 export interface CsvImages extends ImageSet {
   /** Whether the rows carried labels (when not, `labels` is empty). */
@@ -26,21 +30,21 @@ export interface ReadCsvOptions {
   kind?: CsvKind;
   /** Stop after this many rows. */
   limit?: number;
+  pixelRange?: PixelRange;
 }
 
 export class CsvError extends Error {}
 
 /** Reads an MNIST CSV file; throws CsvError `file:line: what is wrong` on the first bad row. */
 export async function readMnistCsv(path: string, o: ReadCsvOptions = {}): Promise<CsvImages> {
-  if (!existsSync(path)) throw new CsvError(`${path}: no such file`);
-  if (statSync(path).isDirectory()) throw new CsvError(`${path}: is a folder, not a CSV file`);
-  const reader = new RowReader(path, o.kind ?? 'auto', o.limit ?? Infinity);
-  const lines = createInterface({ input: createReadStream(path, { encoding: 'utf8' }), crlfDelay: Infinity });
+  let fd: number;
   try {
-    for await (const line of lines) if (!reader.line(line)) break;
-  } finally {
-    lines.close();
+    fd = openRegularFile(path, Number.MAX_SAFE_INTEGER, 'CSV file').fd;
+  } catch (e) {
+    throw new CsvError((e as Error).message);
   }
+  const reader = new RowReader(path, o.kind ?? 'auto', o.limit ?? Infinity, o.pixelRange ?? '0-255');
+  await forEachLine(fd, path, DATA_LIMITS.csvLineChars, (line, n) => reader.line(line, n));
   return reader.finish();
 }
 
@@ -55,13 +59,15 @@ class RowReader {
   private labels = new Uint8Array(1024);
   private lineOf = new Uint32Array(1024);
   private blankAt = 0;
+  /** The current row's largest pixel, and whether it held a fraction: together they tell 0..1 data. */
+  private rowMax = 0;
+  private rowFraction = false;
 
-  constructor(private readonly path: string, private readonly kind: CsvKind, private readonly limit: number) {}
+  constructor(private readonly path: string, private readonly kind: CsvKind, private readonly limit: number, private readonly range: PixelRange) {}
 
   /** Takes one line; returns false once the row limit is reached. */
-  line(raw: string): boolean {
-    this.lineNo++;
-    const text = this.lineNo === 1 ? raw.replace(/^\uFEFF/, '') : raw;
+  line(text: string, lineNo: number): boolean {
+    this.lineNo = lineNo;
     if (text.trim() === '') {
       this.blankAt ||= this.lineNo;
       return true;
@@ -74,7 +80,8 @@ class RowReader {
   }
 
   private first(text: string): boolean {
-    const fields = text.split(',');
+    const fields = this.fields(text);
+    // A header holds a name; a value such as 0x10 or 1e2 is a number, refused below as not decimal.
     this.hasHeader = fields.some((f) => f.trim() !== '' && !Number.isFinite(Number(f)));
     this.setLayout(fields.length, this.hasHeader ? fields[0].trim().toLowerCase() === 'label' : null);
     if (this.hasHeader) {
@@ -83,6 +90,13 @@ class RowReader {
     }
     this.row(text);
     return this.count < this.limit;
+  }
+
+  private fields(text: string): string[] {
+    if (!text.includes('"')) return text.split(',');
+    const f = splitQuoted(text);
+    if (!f) this.fail(this.lineNo, 'a quoted field is not closed (a field may not span lines)');
+    return f;
   }
 
   /** Decides labelled or not from the column count (and the header's first name), per the requested kind. */
@@ -105,7 +119,7 @@ class RowReader {
   }
 
   private checkHeader(fields: string[]): void {
-    const names = fields.map((f) => f.trim().replace(/^"(.*)"$/, '$1').toLowerCase());
+    const names = fields.map((f) => f.trim().toLowerCase());
     const offset = this.labeled ? 1 : 0;
     if (this.labeled && names[0] !== 'label') this.fail(1, `header column 1 is '${fields[0]}', expected 'label'`);
     for (let i = offset; i < names.length; i++) {
@@ -118,25 +132,38 @@ class RowReader {
   private row(text: string): void {
     this.grow();
     const base = this.count * PIXELS;
-    let col = 0;
-    let start = 0;
-    for (let i = 0; i <= text.length; i++) {
-      if (i < text.length && text.charCodeAt(i) !== 44 /* , */) continue;
-      if (col >= this.columns) this.fail(this.lineNo, `${countFields(text)} columns, expected ${this.columns}${this.layoutNote()}`);
-      this.field(text, start, i, col, base);
-      col++;
-      start = i + 1;
+    this.rowMax = 0;
+    this.rowFraction = false;
+    if (text.includes('"')) {
+      const fields = this.fields(text);
+      if (fields.length !== this.columns) this.fail(this.lineNo, `${fields.length} columns, expected ${this.columns}${this.layoutNote()}`);
+      fields.forEach((f, col) => this.field(f, 0, f.length, col, base));
+    } else {
+      let col = 0;
+      let start = 0;
+      for (let i = 0; i <= text.length; i++) {
+        if (i < text.length && text.charCodeAt(i) !== 44 /* , */) continue;
+        if (col >= this.columns) this.fail(this.lineNo, `${countFields(text)} columns, expected ${this.columns}${this.layoutNote()}`);
+        this.field(text, start, i, col, base);
+        col++;
+        start = i + 1;
+      }
+      if (col !== this.columns) this.fail(this.lineNo, `${col} columns, expected ${this.columns}${this.layoutNote()}`);
     }
-    if (col !== this.columns) this.fail(this.lineNo, `${col} columns, expected ${this.columns}${this.layoutNote()}`);
+    if (this.range === '0-255' && this.rowFraction && this.rowMax <= 1) {
+      this.fail(this.lineNo, `the pixels are fractions from 0 to 1 (the largest on this line is ${this.rowMax}), not 0..255; pass --pixel-range 0-1 to read them so, or write them as whole numbers 0..255`);
+    }
     this.lineOf[this.count] = this.lineNo;
-    this.count++;
+    if (++this.count > DATA_LIMITS.csvRows) this.fail(this.lineNo, `more than ${DATA_LIMITS.csvRows.toLocaleString('en-US')} rows, the most one CSV file may hold`);
   }
 
   private field(text: string, s: number, e: number, col: number, base: number): void {
     const v = parseNumber(text, s, e);
     if (Number.isNaN(v)) {
       const raw = text.slice(s, e);
-      this.fail(this.lineNo, `column ${col + 1} is ${raw.trim() === '' ? 'empty' : `'${raw}'`}, not a number`);
+      const numberLike = raw.trim() !== '' && Number.isFinite(Number(raw)) || /^\s*[+-]?inf/i.test(raw);
+      const why = numberLike ? 'not a decimal number (hex, exponents and Infinity are not read: write digits, such as 100)' : 'not a number';
+      this.fail(this.lineNo, `column ${col + 1} is ${raw.trim() === '' ? 'empty' : `'${raw}'`}, ${why}`);
     }
     if (this.labeled && col === 0) {
       if (!Number.isInteger(v) || v < 0 || v > 9) this.fail(this.lineNo, `label is ${v}, expected an integer digit 0..9`);
@@ -144,10 +171,14 @@ class RowReader {
       return;
     }
     const p = col - (this.labeled ? 1 : 0);
-    if (v < 0 || v > 255) {
-      this.fail(this.lineNo, `pixel ${p} (column ${col + 1}, row ${Math.floor(p / SIDE)}, column ${p % SIDE} of the image) is ${v}, outside 0..255`);
+    const top = this.range === '0-1' ? 1 : 255;
+    if (v < 0 || v > top) {
+      const flag = this.range === '0-1' ? ' (--pixel-range 0-1)' : '';
+      this.fail(this.lineNo, `pixel ${p} (column ${col + 1}, row ${Math.floor(p / SIDE)}, column ${p % SIDE} of the image) is ${v}, outside 0..${top}${flag}`);
     }
-    this.images[base + p] = Math.round(v);
+    if (v > this.rowMax) this.rowMax = v;
+    if (!Number.isInteger(v)) this.rowFraction = true;
+    this.images[base + p] = Math.round(this.range === '0-1' ? v * 255 : v);
   }
 
   private layoutNote(): string {
@@ -195,7 +226,14 @@ function countFields(text: string): number {
   return n;
 }
 
-/** The number in text[s, e), ignoring surrounding spaces and quotes; NaN when it is not one. Fast path for digits. */
+const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)$/;
+
+/** A plain decimal number ('12', '-3', '0.5', '.5'); NaN for anything else, hex and exponents included. */
+function decimal(s: string): number {
+  return DECIMAL.test(s) ? Number(s) : NaN;
+}
+
+/** The number in text[s, e), ignoring surrounding spaces; NaN when it is not a decimal number. Fast path for digits. */
 function parseNumber(text: string, s: number, e: number): number {
   let v = 0;
   let i = s;
@@ -205,10 +243,7 @@ function parseNumber(text: string, s: number, e: number): number {
     v = v * 10 + (c - 48);
   }
   if (i === e && e > s) return v;
-  const raw = text.slice(s, e).trim().replace(/^"(.*)"$/, '$1').trim();
-  if (raw === '') return NaN;
-  const n = Number(raw);
-  return Number.isFinite(n) ? n : NaN;
+  return decimal(text.slice(s, e).trim());
 }
 
 /** Writes image sets as CSV lines (label first unless `labels` is empty), streaming to `write`. */

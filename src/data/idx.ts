@@ -7,8 +7,15 @@ export interface IdxArray {
   data: Uint8Array;
 }
 
-/** Parses an uncompressed IDX file of unsigned bytes; `source` names it in errors. */
-export function parseIdx(bytes: Uint8Array, source: string): IdxArray {
+/** An IDX header: the dimensions, the header's length and the data's length it declares. */
+export interface IdxHeader {
+  dims: number[];
+  headerBytes: number;
+  dataBytes: number;
+}
+
+/** Reads the header from the first bytes of an IDX file (at least 4 + 4·rank of them); `source` names it in errors. */
+export function parseIdxHeader(bytes: Uint8Array, source: string): IdxHeader {
   if (bytes.length < 4) throw new Error(`${source}: not an IDX file (only ${bytes.length} bytes)`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const magic = view.getUint32(0);
@@ -17,14 +24,19 @@ export function parseIdx(bytes: Uint8Array, source: string): IdxArray {
   const rank = magic & 0xff;
   if (type !== 0x08) throw new Error(`${source}: IDX element type 0x${type.toString(16)} is not supported (MNIST uses unsigned bytes, 0x08)`);
   if (rank < 1 || rank > 4) throw new Error(`${source}: IDX rank ${rank} is not supported (1 to 4)`);
-  const header = 4 + 4 * rank;
-  if (bytes.length < header) throw new Error(`${source}: truncated IDX header`);
+  const headerBytes = 4 + 4 * rank;
+  if (bytes.length < headerBytes) throw new Error(`${source}: truncated IDX header`);
   const dims = Array.from({ length: rank }, (_, i) => view.getUint32(4 + 4 * i));
-  const size = dims.reduce((a, b) => a * b, 1);
-  if (bytes.length !== header + size) {
-    throw new Error(`${source}: IDX dimensions [${dims.join(',')}] need ${size} bytes of data, the file has ${bytes.length - header}`);
+  return { dims, headerBytes, dataBytes: dims.reduce((a, b) => a * b, 1) };
+}
+
+/** Parses an uncompressed IDX file of unsigned bytes; `source` names it in errors. */
+export function parseIdx(bytes: Uint8Array, source: string): IdxArray {
+  const { dims, headerBytes, dataBytes } = parseIdxHeader(bytes, source);
+  if (bytes.length !== headerBytes + dataBytes) {
+    throw new Error(`${source}: IDX dimensions [${dims.join(',')}] need ${dataBytes} bytes of data, the file has ${bytes.length - headerBytes}`);
   }
-  return { dims, data: bytes.subarray(header) };
+  return { dims, data: bytes.subarray(headerBytes) };
 }
 
 /** A labelled image set: pixels 0..255, one byte each, row-major per image. */

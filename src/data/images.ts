@@ -1,48 +1,83 @@
 // Image files to pixels (Node): PNG through pngjs and JPEG through jpeg-js, chosen by the file's magic
 // bytes rather than its name, into the `{data, width, height, channels}` form that preprocess.ts takes.
-// Anything else is refused with a message saying what the bytes look like.
+// The dimensions are read from the header first (image-header.ts) and refused above the limits before any
+// pixel is decoded. Anything else is refused with a message saying what the bytes look like.
 
-import { readFileSync } from 'node:fs';
+import { inflateSync } from 'node:zlib';
 import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
+import { readRegularFile } from '../engine/io/read-file.js';
+import { imageHeader, pngDataBound, type ImageFormat } from './image-header.js';
+import { DATA_LIMITS } from './limits.js';
 import type { RawImage } from './preprocess.js';
 
-const PNG_MAGIC = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
-const JPEG_MAGIC = [0xff, 0xd8, 0xff];
-/** Largest image accepted, in pixels: a 50-megapixel photo decodes to 200 MB of RGBA. */
-const MAX_PIXELS = 50e6;
+export { sniffImage, type ImageFormat } from './image-header.js';
 
-export type ImageFormat = 'png' | 'jpeg';
-
-/** 'png', 'jpeg', or null when the bytes are neither. */
-export function sniffImage(bytes: Uint8Array): ImageFormat | null {
-  const starts = (magic: number[]): boolean => bytes.length >= magic.length && magic.every((b, i) => bytes[i] === b);
-  return starts(PNG_MAGIC) ? 'png' : starts(JPEG_MAGIC) ? 'jpeg' : null;
+/** The most pixels, and pixels a side, an image may declare. */
+export interface ImageLimits {
+  pixels: number;
+  side: number;
 }
 
+/** An image refused for its declared size, before decoding (the server answers it with 413). */
+export class ImageTooLargeError extends Error {}
+
 /** Decodes PNG or JPEG bytes to RGBA pixels (4 channels). `source` names the input in errors. */
-export function decodeImage(bytes: Uint8Array, source = 'image'): RawImage {
-  const format = sniffImage(bytes);
-  if (format === null) throw new Error(`${source}: not a PNG or JPEG image (${describeBytes(bytes)})`);
+export function decodeImage(bytes: Uint8Array, source = 'image', limits: ImageLimits = { pixels: DATA_LIMITS.imagePixels, side: DATA_LIMITS.imageSide }): RawImage {
+  const h = imageHeader(bytes, source);
+  const name = h.format === 'png' ? 'PNG' : 'JPEG';
+  if (h.width * h.height > limits.pixels || Math.max(h.width, h.height) > limits.side) {
+    throw new ImageTooLargeError(`${source}: the ${name} image is ${h.width}x${h.height} pixels (${megapixels(h.width * h.height)}); the limit is ${megapixels(limits.pixels)} and ${limits.side.toLocaleString('en-US')} pixels a side`);
+  }
   try {
-    if (format === 'png') {
-      const png = PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
-      return { data: new Uint8Array(png.data.buffer, png.data.byteOffset, png.data.byteLength), width: png.width, height: png.height, channels: 4 };
-    }
-    const img = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true, maxResolutionInMP: MAX_PIXELS / 1e6, maxMemoryUsageInMB: 1024 });
+    if (h.format === 'png') return decodePng(bytes, h.interlaced);
+    const img = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true, maxResolutionInMP: limits.pixels / 1e6, maxMemoryUsageInMB: Math.ceil((limits.pixels * 12) / 1e6) + 64 });
     return { data: img.data, width: img.width, height: img.height, channels: 4 };
   } catch (e) {
-    throw new Error(`${source}: the ${format === 'png' ? 'PNG' : 'JPEG'} data is corrupt or unsupported (${(e as Error).message})`);
+    throw new Error(`${source}: the ${name} data is corrupt or unsupported (${(e as Error).message.split('\n')[0]})`);
   }
 }
 
-/** Reads and decodes an image file. */
+function decodePng(bytes: Uint8Array, interlaced: boolean): RawImage {
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  // pngjs bounds the inflated data by the image's size, except for interlaced images: bound those here.
+  if (interlaced) {
+    try {
+      inflateSync(idatOf(buf), { maxOutputLength: pngDataBound(buf) + 1 });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') throw new Error('its compressed data inflates to more than its declared size needs');
+      throw e;
+    }
+  }
+  const png = PNG.sync.read(buf);
+  return { data: new Uint8Array(png.data.buffer, png.data.byteOffset, png.data.byteLength), width: png.width, height: png.height, channels: 4 };
+}
+
+/** The concatenated IDAT chunks of a PNG. */
+function idatOf(buf: Buffer): Buffer {
+  const parts: Buffer[] = [];
+  for (let o = 8; o + 12 <= buf.length;) {
+    const len = buf.readUInt32BE(o);
+    const type = buf.toString('latin1', o + 4, o + 8);
+    if (type === 'IDAT') parts.push(buf.subarray(o + 8, Math.min(buf.length, o + 8 + len)));
+    if (type === 'IEND') break;
+    o += 12 + len;
+  }
+  return Buffer.concat(parts);
+}
+
+function megapixels(n: number): string {
+  return `${(n / 1e6).toLocaleString('en-US', { maximumFractionDigits: n < 1e7 ? 1 : 0 })} megapixels`;
+}
+
+/** Reads and decodes an image file (a regular file of at most DATA_LIMITS.imageFileBytes). */
 export function readImageFile(path: string): RawImage {
   let bytes: Buffer;
   try {
-    bytes = readFileSync(path);
+    bytes = readRegularFile(path, DATA_LIMITS.imageFileBytes, 'image file');
   } catch (e) {
-    throw new Error(`${path}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    const code = (e as NodeJS.ErrnoException).code;
+    throw code ? new Error(`${path}: cannot read (${code})`) : e;
   }
   return decodeImage(bytes, path);
 }
@@ -51,11 +86,4 @@ export function readImageFile(path: string): RawImage {
 export function encodeGrayPng(pixels: Uint8Array, width: number, height: number): Buffer {
   const png = new PNG({ width, height, colorType: 0, inputColorType: 0, inputHasAlpha: false });
   return PNG.sync.write(Object.assign(png, { data: Buffer.from(pixels) }), { colorType: 0, inputColorType: 0, inputHasAlpha: false });
-}
-
-function describeBytes(bytes: Uint8Array): string {
-  if (bytes.length === 0) return 'the file is empty';
-  const head = Array.from(bytes.subarray(0, 8), (b) => b.toString(16).padStart(2, '0')).join(' ');
-  const text = /^[\x09\x0a\x0d\x20-\x7e]*$/.test(Buffer.from(bytes.subarray(0, 64)).toString('latin1'));
-  return text ? `it starts with text: ${JSON.stringify(Buffer.from(bytes.subarray(0, 24)).toString('latin1'))}` : `it starts with bytes ${head}`;
 }

@@ -25,6 +25,19 @@ export interface TestMetricsJson extends ClassificationMetrics {
   imagesPerSecond: number;
 }
 
+/** The predicted class of every image of a set (labelled or not), in batches of `batchSize`. */
+export function predictLabels(model: Model, set: { images: Uint8Array; count: number; height: number; width: number }, batchSize = 256): Uint8Array {
+  const per = set.height * set.width;
+  const out = new Uint8Array(set.count);
+  for (let s = 0; s < set.count; s += batchSize) {
+    const e = Math.min(set.count, s + batchSize);
+    const x = new Float32Array((e - s) * per);
+    for (let i = 0; i < x.length; i++) x[i] = set.images[s * per + i] / 255;
+    out.set(model.predict(new Tensor(x, [e - s, set.height, set.width, 1])).argMax(), s);
+  }
+  return out;
+}
+
 /** Runs the model over the set in batches (so memory stays bounded) and scores it. */
 export function evaluateModel(model: Model, set: ImageSet, o: { batchSize?: number; classes?: number } = {}): Evaluation {
   const per = set.height * set.width;

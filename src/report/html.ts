@@ -85,11 +85,20 @@ function hyperTable(f: RunFiles): string {
   ]);
 }
 
+/**
+ * A data source as the report shows it: file names without their folders, so that a report served by
+ * `digitnet serve` shows nothing of the machine's paths (run.json keeps them whole).
+ */
+export function shownSource(s: string): string {
+  return s.replace(/(?:[A-Za-z]:)?[\\/](?:[^\\/\s;()]+[\\/])*([^\\/\s;()]*)/g, (_m, name: string) => name || '/');
+}
+
 function dataTable(f: RunFiles): string {
   const d = f.run.data;
+  const sub = d.submission ? [['Kaggle submission', `${d.submission.file}: ${d.submission.rows.toLocaleString('en-US')} rows predicted from ${shownSource(d.submission.source)}`]] : [];
   return table(null, [
-    ['training data', d.trainSource], ['training images', d.trainImages.toLocaleString('en-US')],
-    ['validation images', d.validationImages.toLocaleString('en-US')], ['test data', d.testSource],
+    ['training data', shownSource(d.trainSource)], ['training images', d.trainImages.toLocaleString('en-US')],
+    ['validation images', d.validationImages.toLocaleString('en-US')], ['test data', shownSource(d.testSource)], ...sub,
     ['test images', d.testImages.toLocaleString('en-US')], ['limit', d.limit ? `first ${d.limit.toLocaleString('en-US')}` : 'none'],
     ['preprocessing', 'pixels / 255 → 28x28x1; labels one-hot'],
   ]);

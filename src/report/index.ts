@@ -17,7 +17,8 @@ export interface ReportResult {
   figures: { name: string; svg: string; png: string }[];
 }
 
-export async function buildReport(runDir: string): Promise<ReportResult> {
+/** Builds the figures and report.html in `runDir`; `name` is the run's name shown (default: the folder's name). */
+export async function buildReport(runDir: string, o: { name?: string } = {}): Promise<ReportResult> {
   const dir = resolve(runDir);
   const f = readRunFiles(runDir);
   const t = f.metrics.test;
@@ -40,6 +41,6 @@ export async function buildReport(runDir: string): Promise<ReportResult> {
     written.push({ name: g.name, svg, png });
   }
   const html = join(dir, 'report.html');
-  await writeFile(html, reportHtml(basename(dir), f, figures));
+  await writeFile(html, reportHtml(o.name ?? basename(dir), f, figures));
   return { html, figures: written };
 }

@@ -1,13 +1,11 @@
 // Request bodies to model input: JSON `{"pixels": [784 numbers 0..255]}` is taken as the 28x28 image the
-// model sees (white ink on black, as MNIST stores it); a PNG or JPEG goes through the same preprocessing
-// as `digitnet predict` and the page (crop to the ink, fit 20x20, centre by mass in 28x28).
+// model sees (white ink on black, as MNIST stores it); PNG and JPEG bodies go to the decoding pool
+// (decode-pool.ts), which preprocesses them as `digitnet predict` and the page do.
 // Every failure is an HttpError whose message says what was wrong with the body.
 
-import { decodeImage } from '../data/images.js';
-import { toMnist } from '../data/preprocess.js';
-
+/** An error with the status (and headers, such as Retry-After) that the API answers it with. */
 export class HttpError extends Error {
-  constructor(readonly statusCode: number, message: string) {
+  constructor(readonly statusCode: number, message: string, readonly headers: Record<string, string> = {}) {
     super(message);
   }
 }
@@ -34,20 +32,6 @@ export function pixelsFromJson(body: unknown): Float32Array {
     out[i] = v / 255;
   }
   return out;
-}
-
-/** Decodes PNG or JPEG bytes and preprocesses them as `digitnet predict` does. */
-export function pixelsFromImage(bytes: Buffer, contentType: string): Float32Array {
-  if (bytes.length === 0) throw new HttpError(400, `the body is empty; send the ${contentType} image's bytes`);
-  let img: ReturnType<typeof decodeImage>;
-  try {
-    img = decodeImage(bytes);
-  } catch (e) {
-    throw new HttpError(400, `the body could not be decoded as an image (${contentType}): ${(e as Error).message}`);
-  }
-  const { pixels, empty } = toMnist(img, { invert: 'auto' });
-  if (empty) throw new HttpError(400, `the ${img.width}x${img.height} image is blank: no ink stands out from its background`);
-  return pixels;
 }
 
 function kind(v: unknown): string {

@@ -1,16 +1,18 @@
 // The model behind the API: loaded once, with the bytes the page fetches (one model.json, one weights
 // file) and the description `GET /api/model` returns. Predictions take MNIST-form pixels (784 values
-// 0..1, white ink on black, 28x28 row-major), the same input the page feeds its copy of the model.
+// 0..1, white ink on black, 28x28 row-major), the same input the page feeds its copy of the model, and run
+// in the batching inference worker (inference.ts).
 
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { Model } from '../engine/graph/model.js';
 // The engine's entry registers the reference backend as the default; Node's entry (src/index.ts), when
 // loaded, installs the native one instead.
-import { Tensor } from '../engine/index.js';
+import '../engine/index.js';
 import { modelFromArtifacts, WEIGHTS_FILE, type ModelJson } from '../engine/io/artifacts.js';
 import { readModelFiles } from '../engine/io/files.js';
 import { resolveModelDir } from '../train/run-files.js';
+import { BatchingInference, type InferenceOptions } from './inference.js';
 
 export interface Prediction {
   label: number;
@@ -41,18 +43,18 @@ export class ServedModel {
   readonly weightBytes: Buffer;
   readonly info: ModelInfo;
 
-  private constructor(model: Model, runDir: string | null, modelJson: ModelJson, weights: ArrayBuffer) {
+  private constructor(model: Model, runDir: string | null, modelJson: ModelJson, weights: ArrayBuffer, private readonly inference: BatchingInference) {
     this.model = model;
     this.runDir = runDir;
     this.hasReport = runDir !== null && existsSync(join(runDir, 'report.html'));
     const weightsList = modelJson.weightsManifest.flatMap((g) => g.weights);
     this.modelJsonText = JSON.stringify({ ...modelJson, weightsManifest: [{ paths: [WEIGHTS_FILE], weights: weightsList }] });
     this.weightBytes = Buffer.from(weights);
-    this.info = describe(model, runDir, this.hasReport);
+    this.info = { ...describe(model, runDir, this.hasReport), backend: inference.backend };
   }
 
-  /** Loads a model folder or a run folder (see resolveModelDir). */
-  static async load(dir: string): Promise<ServedModel> {
+  /** Loads a model folder or a run folder (see resolveModelDir) and starts its inference worker. */
+  static async load(dir: string, o: InferenceOptions = {}): Promise<ServedModel> {
     const { modelDir, runDir } = resolveModelDir(dir);
     const { modelJson, weightData, source } = await readModelFiles(modelDir);
     const model = modelFromArtifacts(modelJson, weightData, source);
@@ -60,13 +62,26 @@ export class ServedModel {
     if (shape.length !== 3 || shape[0] !== 28 || shape[1] !== 28 || shape[2] !== 1 || model.outputShape[0] !== 10) {
       throw new Error(`${source}: the model takes [${shape}] and gives ${model.outputShape[0]} classes; serving needs a 28x28x1 input and 10 digit classes`);
     }
-    return new ServedModel(model, runDir, modelJson, weightData);
+    const inference = await BatchingInference.start(modelJson, weightData, o);
+    return new ServedModel(model, runDir, modelJson, weightData, inference);
   }
 
-  /** Class probabilities for one 28x28 image of values 0..1. */
-  predict(pixels: Float32Array): Prediction {
-    const out = this.model.predict(new Tensor(pixels, [1, 28, 28, 1]));
-    return { label: out.argMax()[0], probabilities: Array.from(out.data, (p) => Number(p.toFixed(6))) };
+  /** Class probabilities for one 28x28 image of values 0..1, from the inference worker. */
+  async predict(pixels: Float32Array): Promise<Prediction> {
+    const p = await this.inference.predict(pixels);
+    let label = 0;
+    for (let i = 1; i < p.length; i++) if (p[i] > p[label]) label = i;
+    return { label, probabilities: Array.from(p, (v) => Number(v.toFixed(6))) };
+  }
+
+  /** Batch sizes the inference worker has run (most recent last). */
+  get batchSizes(): readonly number[] {
+    return this.inference.batchSizes;
+  }
+
+  /** Stops the inference worker. */
+  close(): Promise<void> {
+    return this.inference.close();
   }
 }
 

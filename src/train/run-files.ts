@@ -1,11 +1,19 @@
 // The files of a run directory and their shapes: model/ (TensorFlow.js format), history.json and
 // history.csv (per-epoch loss and accuracy), metrics.json (test metrics), run.json (settings, data,
-// timing, backend, model summary) and samples.json (the test images the report shows). The report is
-// rebuilt from these files alone. Node-only.
+// timing, backend, model summary), samples.json (the test images the report shows) and, for Kaggle's
+// layout, submission.csv. The report is rebuilt from these files alone. Node-only.
+//
+// A run folder is always whole. The run for `--out <parent>/<name>` is built in `<parent>/.<name>.partial/`
+// (see engine/io/atomic-dir.ts), which holds `.digitnet-partial.json` naming the process that writes it,
+// and becomes `<parent>/<name>` in one rename once the model, metrics, history and report are all written.
+// A kill at any moment leaves the old run or the new one; the unfinished run stays in the partial folder
+// (dot-prefixed, so newestRun, serve and listings never pick it) until a run for the same --out starts:
+// that is where resuming a killed run finds its state. An existing --out is replaced only with --overwrite.
 
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
+import { abandonPartial, beginPartial, commitPartial, partialPathOf, settleDir } from '../engine/io/atomic-dir.js';
 import type { SummaryRow } from '../engine/graph/summary.js';
 import type { ShownImage, TestMetricsJson } from '../eval/evaluate.js';
 
@@ -49,6 +57,11 @@ export interface RunJson {
     validationImages: number;
     testImages: number;
     limit: number | null;
+    /** Set when the test set was held out from the training rows (a labelled CSV alone, or Kaggle's layout). */
+    heldOutTest?: { fraction: number; seed: number; rows: number } | null;
+    /** Kaggle's submission for the unlabelled test rows: the file in the run folder and where the rows came from. */
+    submission?: { file: string; rows: number; source: string } | null;
+    pixelRange?: string;
   };
   timing: {
     loadSeconds: number;
@@ -112,6 +125,7 @@ export function readRunFiles(dir: string): RunFiles {
  */
 export function resolveModelDir(dir: string): { modelDir: string; runDir: string | null } {
   const abs = resolve(dir);
+  settleDir(abs);
   if (!existsSync(abs)) throw new Error(`${dir}: no such model or run folder`);
   if (existsSync(join(abs, MODEL_DIR, 'model.json'))) return { modelDir: join(abs, MODEL_DIR), runDir: abs };
   if (existsSync(join(abs, 'model.json')) || abs.endsWith('.json')) {
@@ -123,11 +137,15 @@ export function resolveModelDir(dir: string): { modelDir: string; runDir: string
   throw new Error(`${dir}: not a model folder (no model.json) nor a run folder (no model/model.json)`);
 }
 
-/** The newest run under `runsDir` that holds a saved model, or null when there is none. */
+/** The newest run under `runsDir` that holds a saved model, or null when there is none. Dot folders (runs being written) are never picked. */
 export function newestRun(runsDir: string): string | null {
   if (!existsSync(runsDir)) return null;
+  for (const d of readdirSync(runsDir)) {
+    const m = /^\.(.+)\.(partial|old)$/.exec(d);
+    if (m) settleDir(join(runsDir, m[1])); // a run whose commit a kill interrupted comes into place first
+  }
   const runs = readdirSync(runsDir, { withFileTypes: true })
-    .filter((d) => d.isDirectory() && existsSync(join(runsDir, d.name, MODEL_DIR, 'model.json')))
+    .filter((d) => d.isDirectory() && !d.name.startsWith('.') && existsSync(join(runsDir, d.name, MODEL_DIR, 'model.json')))
     .map((d) => {
       const path = join(runsDir, d.name);
       return { path, name: d.name, mtime: statSync(join(path, MODEL_DIR, 'model.json')).mtimeMs };
@@ -145,4 +163,42 @@ export function newRunDir(parent: string, now = new Date()): string {
   let dir = join(parent, stamp);
   for (let k = 2; existsSync(dir); k++) dir = join(parent, `${stamp}-${k}`);
   return dir;
+}
+
+/** Where the run for `out` is written until it is whole: `<parent>/.<name>.partial/`. */
+export function runPartialDir(out: string): string {
+  return partialPathOf(out);
+}
+
+/**
+ * Claims the folder a run for `out` is built in, before any training: an interrupted commit is finished
+ * first, an existing `out` is refused unless `overwrite` (and never replaced when it is not a run folder),
+ * and the partial folder is created, which proves `out`'s parent writable. `discarded` names the process
+ * whose unfinished run was removed to make room.
+ */
+export async function beginRun(out: string, o: { overwrite?: boolean } = {}): Promise<{ dir: string; discarded: number | null }> {
+  const target = resolve(out);
+  settleDir(target);
+  if (existsSync(target)) {
+    if (!statSync(target).isDirectory()) throw new Error(`--out ${out}: is a file, not a run folder`);
+    if (!o.overwrite) throw new Error(`--out ${out}: already exists; pass --overwrite to replace it (the old run stays until the new one is whole), or choose another folder`);
+    const names = readdirSync(target);
+    if (names.length > 0 && !names.includes('run.json') && !names.includes(MODEL_DIR)) {
+      throw new Error(`--out ${out}: exists and is not a digitnet run folder (no run.json or model/); not replacing it, even with --overwrite`);
+    }
+  }
+  const { dir, discarded } = await beginPartial(target).catch((e: Error) => {
+    throw new Error(`--out ${out}: ${e.message}`);
+  });
+  return { dir, discarded: discarded ? discarded.pid : null };
+}
+
+/** Renames the finished partial folder to `out` (replacing the old run, if any, in one step). */
+export function commitRun(out: string): Promise<string> {
+  return commitPartial(out);
+}
+
+/** Removes this process's partial folder for `out` after a failure. */
+export function abandonRun(out: string): Promise<void> {
+  return abandonPartial(out);
 }

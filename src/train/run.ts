@@ -3,19 +3,21 @@
 // figures, report.html). The CLI's `train` command and the web server's first start both call this.
 // Node-only.
 
-import { resolve } from 'node:path';
+import { writeFile } from 'node:fs/promises';
+import { basename, join, resolve } from 'node:path';
+import type { PixelRange } from '../data/csv.js';
 import { validationSplit } from '../data/split.js';
 import type { ImageSet } from '../data/idx.js';
+import { loadData, type LoadedData } from '../data/sources.js';
 import { oneHot } from '../data/tensors.js';
 import type { Logs } from '../engine/fit.js';
 import { adam, saveModel, Tensor, type Model } from '../index.js';
 import { buildArch } from './arch.js';
 import { recalibrateBatchNorm } from './precise-bn.js';
-import { evaluateModel, shownImages, testMetricsJson } from '../eval/evaluate.js';
+import { evaluateModel, predictLabels, shownImages, testMetricsJson } from '../eval/evaluate.js';
 import { buildReport } from '../report/index.js';
-import { loadData, type LoadedData } from './data.js';
 import { CLASSES, DEFAULTS } from './defaults.js';
-import { MODEL_DIR, newRunDir, writeRunFiles, type HistoryJson, type RunFiles } from './run-files.js';
+import { abandonRun, beginRun, commitRun, MODEL_DIR, newRunDir, writeRunFiles, type HistoryJson, type RunFiles } from './run-files.js';
 
 export interface TrainOptions {
   /** 'mnist' (default) or a path: see data.ts. */
@@ -36,7 +38,16 @@ export interface TrainOptions {
   testLimit?: number;
   /** The run directory (default runs/<date-time>). */
   out?: string;
+  /** Replace an existing run directory (refused otherwise). */
+  overwrite?: boolean;
+  /** The fraction held out as the test set when the data has none (a labelled CSV alone); default 0.1. */
+  testSplit?: number;
+  /** How CSV pixels are written (default '0-255'). */
+  pixelRange?: PixelRange;
 }
+
+/** Kaggle's submission file, written in the run folder when the data came with unlabelled test rows. */
+export const SUBMISSION_FILE = 'submission.csv';
 
 export type Progress =
   | { type: 'data'; train: number; validation: number; test: number; trainSource: string; testSource: string; seconds: number }
@@ -44,6 +55,7 @@ export type Progress =
   | { type: 'batch'; epoch: number; epochs: number; batch: number; batches: number; loss: number; accuracy: number; imagesPerSecond: number; epochEtaSeconds: number; etaSeconds: number }
   | { type: 'epochEnd'; epoch: number; epochs: number; loss: number; accuracy: number; valLoss: number | null; valAccuracy: number | null; seconds: number }
   | { type: 'evaluate'; images: number }
+  | { type: 'note'; text: string }
   | { type: 'done'; runDir: string; testAccuracy: number; testLoss: number };
 
 export type ProgressListener = (p: Progress) => void | Promise<void>;
@@ -64,7 +76,24 @@ export async function trainRun(opts: TrainOptions, onProgress: ProgressListener 
   // Built first, so that a wrong --arch is said before any data is read.
   const model = buildArch(cfg.arch, { seed: cfg.seed });
   const started = performance.now();
-  const data = await loadData(cfg.data, { test: opts.test, limit: cfg.limit, testLimit: cfg.testLimit });
+  // The output folder is claimed before any work, so that an unwritable or taken --out costs nothing.
+  const runDir = resolve(cfg.out ?? newRunDir(DEFAULTS.runsDir));
+  const { dir: partial, discarded } = await beginRun(runDir, { overwrite: opts.overwrite });
+  if (discarded !== null) await onProgress({ type: 'note', text: `Removed the unfinished run that process ${discarded || '(unknown)'} left in ${basename(partial)}` });
+  try {
+    const result = await trainInto(model, partial, runDir, cfg, opts, started, onProgress);
+    await commitRun(runDir);
+    await onProgress({ type: 'done', runDir, testAccuracy: result.files.metrics.test.accuracy, testLoss: result.files.metrics.test.loss });
+    return { ...result, runDir };
+  } catch (e) {
+    await abandonRun(runDir);
+    throw e;
+  }
+}
+
+/** Loads, trains, evaluates and writes every file of the run into `dir` (the partial folder). */
+async function trainInto(model: Model, dir: string, runDir: string, cfg: Settled, opts: TrainOptions, started: number, onProgress: ProgressListener): Promise<RunResult> {
+  const data = await loadData(cfg.data, { test: opts.test, limit: cfg.limit, testLimit: cfg.testLimit, testSplit: opts.testSplit, seed: cfg.seed, pixelRange: opts.pixelRange });
   const { xTrain, yTrain, val } = splitTensors(data.train, cfg.validationSplit, cfg.seed);
   const loadSeconds = secondsSince(started);
   await onProgress({ type: 'data', train: xTrain.shape[0], validation: val ? val[0].shape[0] : 0, test: data.test.count, trainSource: data.trainSource, testSource: data.testSource, seconds: loadSeconds });
@@ -78,19 +107,30 @@ export async function trainRun(opts: TrainOptions, onProgress: ProgressListener 
 
   await onProgress({ type: 'evaluate', images: data.test.count });
   const ev = evaluateModel(model, data.test);
-  const runDir = resolve(cfg.out ?? newRunDir(DEFAULTS.runsDir));
   const files = runFilesOf(model, cfg, data, history, ev, {
     loadSeconds, trainSeconds, evaluateSeconds: ev.seconds, totalSeconds: secondsSince(started),
     trainImagesPerSecond: (xTrain.shape[0] * history.epoch.length) / trainSeconds, testImagesPerSecond: ev.imagesPerSecond,
   }, xTrain.shape[0], val ? val[0].shape[0] : 0);
-  await saveModel(model, `${runDir}/${MODEL_DIR}`, { digitnet: { testAccuracy: ev.metrics.accuracy, createdAt: files.run.createdAt } });
-  await writeRunFiles(runDir, files);
-  await buildReport(runDir);
-  await onProgress({ type: 'done', runDir, testAccuracy: ev.metrics.accuracy, testLoss: ev.loss });
+  files.run.data.pixelRange = opts.pixelRange ?? '0-255';
+  if (data.unlabeled) {
+    const rows = await writeSubmission(model, data.unlabeled.set, join(dir, SUBMISSION_FILE));
+    files.run.data.submission = { file: SUBMISSION_FILE, rows, source: data.unlabeled.source };
+    await onProgress({ type: 'note', text: `Predicted the ${rows.toLocaleString('en-US')} unlabelled rows of ${basename(data.unlabeled.source)}: Kaggle submission in ${join(basename(runDir), SUBMISSION_FILE)}` });
+  }
+  await saveModel(model, join(dir, MODEL_DIR), { digitnet: { testAccuracy: ev.metrics.accuracy, createdAt: files.run.createdAt } });
+  await writeRunFiles(dir, files);
+  await buildReport(dir, { name: basename(runDir) });
   return { runDir, model, files };
 }
 
-type Settled = Required<Omit<TrainOptions, 'test' | 'out' | 'limit' | 'testLimit'>> & { out?: string; limit: number; testLimit: number };
+/** Kaggle's submission file: `ImageId,Label`, one line per row, ImageId counted from 1. */
+async function writeSubmission(model: Model, rows: ImageSet, path: string): Promise<number> {
+  const labels = predictLabels(model, rows);
+  await writeFile(path, ['ImageId,Label', ...Array.from(labels, (l, i) => `${i + 1},${l}`)].join('\n') + '\n');
+  return labels.length;
+}
+
+type Settled = Required<Omit<TrainOptions, 'test' | 'out' | 'limit' | 'testLimit' | 'overwrite' | 'testSplit' | 'pixelRange'>> & { out?: string; limit: number; testLimit: number };
 
 /** Fills in the defaults and checks every setting, naming the option when one is out of range. */
 function settle(o: TrainOptions): Settled {
@@ -205,7 +245,7 @@ function runFilesOf(model: Model, cfg: Settled, data: LoadedData, history: Histo
       },
       data: {
         trainSource: data.trainSource, testSource: data.testSource, trainImages: nTrain, validationImages: nVal,
-        testImages: data.test.count, limit: cfg.limit || null,
+        testImages: data.test.count, limit: cfg.limit || null, heldOutTest: data.heldOut, submission: null,
       },
       timing,
       model: { name: model.name, rows: summary.rows, totalParams: summary.totalParams, text },

@@ -4,12 +4,13 @@
 import { Command } from 'commander';
 import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
-import { mkdir, rename } from 'node:fs/promises';
+import { rename } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { csvLines } from '../../data/csv.js';
 import type { ImageSet } from '../../data/idx.js';
 import { loadMnist } from '../../data/mnist.js';
-import { cap, CSV_TEST, CSV_TRAIN } from '../../train/data.js';
+import { cap, CSV_TEST, CSV_TRAIN } from '../../data/sources.js';
+import { makeDirs } from '../../engine/io/atomic-dir.js';
 import { intOption } from '../options.js';
 
 export function dataCommand(): Command {
@@ -21,7 +22,7 @@ export function dataCommand(): Command {
     .option('--header', "write Kaggle's header line (label,pixel0,...,pixel783)")
     .action(async (f: { out: string; limit?: number; header?: boolean }) => {
       const m = loadMnist();
-      await mkdir(f.out, { recursive: true });
+      await makeDirs(f.out);
       for (const [name, set] of [[CSV_TRAIN, m.train], [CSV_TEST, m.test]] as [string, ImageSet][]) {
         const path = join(f.out, name);
         const rows = cap(set, f.limit);

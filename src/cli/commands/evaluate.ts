@@ -4,8 +4,8 @@
 import { Command } from 'commander';
 import { evaluateModel, testMetricsJson } from '../../eval/evaluate.js';
 import { formatClassificationReport, formatConfusionMatrix } from '../../eval/format.js';
-import { loadTestData } from '../../train/data.js';
-import { intOption } from '../options.js';
+import { loadTestData } from '../../data/sources.js';
+import { intOption, PIXEL_RANGE_HELP, pixelRangeOption } from '../options.js';
 import { loadDigitModel } from './model.js';
 
 export function evaluateCommand(): Command {
@@ -15,9 +15,10 @@ export function evaluateCommand(): Command {
     .option('--data <mnist|path>', 'test data: mnist (embedded test set), a labelled CSV file, or a folder of CSV or IDX files', 'mnist')
     .option('--limit <n>', 'use only the first N test images', intOption(1))
     .option('--json', 'print metrics.json instead of the tables')
-    .action(async (f: { model: string; data: string; limit?: number; json?: boolean }) => {
+    .option('--pixel-range <range>', PIXEL_RANGE_HELP, pixelRangeOption)
+    .action(async (f: { model: string; data: string; limit?: number; json?: boolean; pixelRange?: '0-255' | '0-1' }) => {
       const { model } = await loadDigitModel(f.model);
-      const { test, source } = await loadTestData(f.data, f.limit);
+      const { test, source } = await loadTestData(f.data, f.limit, f.pixelRange);
       const ev = evaluateModel(model, test);
       if (f.json) {
         console.log(JSON.stringify({ test: testMetricsJson(ev) }, null, 2));

@@ -6,11 +6,12 @@ import { Command } from 'commander';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { extname, join } from 'node:path';
-import { PIXELS, readMnistCsv } from '../../data/csv.js';
+import { PIXELS, readMnistCsv, type PixelRange } from '../../data/csv.js';
 import { readImageFile } from '../../data/images.js';
 import { toMnist } from '../../data/preprocess.js';
 import type { Model } from '../../engine/graph/model.js';
 import { Tensor } from '../../engine/tensor.js';
+import { PIXEL_RANGE_HELP, pixelRangeOption } from '../options.js';
 import { loadDigitModel } from './model.js';
 
 const IMAGE_EXT = new Set(['.png', '.jpg', '.jpeg']);
@@ -27,10 +28,11 @@ export function predictCommand(): Command {
     .argument('<input...>', 'image files, folders of images, or CSV files (784 pixel columns per row)')
     .option('--json', 'one JSON object per line: {"input", "label", "probabilities"}')
     .option('--submission <file>', "also write Kaggle's ImageId,Label CSV")
-    .action(async (inputs: string[], f: { model: string; json?: boolean; submission?: string }) => {
+    .option('--pixel-range <range>', PIXEL_RANGE_HELP, pixelRangeOption)
+    .action(async (inputs: string[], f: { model: string; json?: boolean; submission?: string; pixelRange?: PixelRange }) => {
       const { model } = await loadDigitModel(f.model);
       const items: Item[] = [];
-      for (const input of inputs) items.push(...(await readInput(input)));
+      for (const input of inputs) items.push(...(await readInput(input, f.pixelRange)));
       const labels = printPredictions(model, items, f.json === true);
       if (f.submission) {
         await writeFile(f.submission, ['ImageId,Label', ...labels.map((l, i) => `${i + 1},${l}`)].join('\n') + '\n');
@@ -39,15 +41,15 @@ export function predictCommand(): Command {
     });
 }
 
-async function readInput(input: string): Promise<Item[]> {
+async function readInput(input: string, pixelRange?: PixelRange): Promise<Item[]> {
   if (!existsSync(input)) throw new Error(`${input}: no such file or folder`);
   if (statSync(input).isDirectory()) {
-    const names = readdirSync(input).filter((n) => IMAGE_EXT.has(extname(n).toLowerCase())).sort(naturalOrder);
+    const names = readdirSync(input).filter((n) => !n.startsWith('.') && IMAGE_EXT.has(extname(n).toLowerCase())).sort(naturalOrder);
     if (names.length === 0) throw new Error(`${input}: the folder holds no .png, .jpg or .jpeg files`);
     return names.map((n) => imageItem(join(input, n)));
   }
   if (extname(input).toLowerCase() === '.csv') {
-    const rows = await readMnistCsv(input, { kind: 'auto' });
+    const rows = await readMnistCsv(input, { kind: 'auto', pixelRange });
     return Array.from({ length: rows.count }, (_, r) => {
       const px = new Float32Array(PIXELS);
       for (let i = 0; i < PIXELS; i++) px[i] = rows.images[r * PIXELS + i] / 255;

@@ -111,7 +111,7 @@ function displayHost(host: string): string {
   return host.includes(':') ? `[${host}]` : host;
 }
 
-/** The `serve` command: runs until Ctrl+C (or SIGTERM), then closes the server cleanly. */
+/** The `serve` command: runs until Ctrl+C (or SIGTERM), then closes the server within a few seconds. */
 export function serveCommand(): Command {
   return new Command('serve')
     .description('serve the draw-a-digit page and the prediction API (default: the newest run; trains one first if none)')
@@ -122,10 +122,27 @@ export function serveCommand(): Command {
       // The Node entry point picks the fastest backend (and says which) before the model loads.
       await import('../../index.js');
       const app = await serve({ model: f.model, port: Number(f.port), host: f.host });
-      await new Promise<void>((resolve) => {
-        const stop = (): void => void app.close().then(() => resolve());
-        process.once('SIGINT', stop);
-        process.once('SIGTERM', stop);
-      });
+      await untilStopped(app);
     });
 }
+
+/**
+ * Waits for SIGINT or SIGTERM, then closes the app: requests in flight get its grace period, and the
+ * process ends within a few seconds whatever they do. A second signal ends it at once.
+ */
+async function untilStopped(app: FastifyInstance): Promise<void> {
+  await new Promise<void>((resolve) => {
+    let stopping = false;
+    const stop = (signal: NodeJS.Signals): void => {
+      if (stopping) process.exit(signal === 'SIGINT' ? 130 : 143);
+      stopping = true;
+      console.log(`${signal}: stopping (requests in flight get ${GRACE_S} s)`);
+      setTimeout(() => process.exit(1), (GRACE_S + 3) * 1000).unref();
+      void app.close().then(() => resolve());
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+}
+
+const GRACE_S = 2;

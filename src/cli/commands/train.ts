@@ -6,7 +6,8 @@ import { relative } from 'node:path';
 import { DEFAULTS } from '../../train/defaults.js';
 import { ZOO_NAMES } from '../../train/zoo/index.js';
 import { trainRun } from '../../train/run.js';
-import { floatOption, intOption } from '../options.js';
+import { DEFAULT_TEST_SPLIT } from '../../data/sources.js';
+import { floatOption, intOption, PIXEL_RANGE_HELP, pixelRangeOption } from '../options.js';
 import { progressPrinter } from '../progress.js';
 
 interface TrainFlags {
@@ -21,7 +22,10 @@ interface TrainFlags {
   seed: number;
   limit?: number;
   testLimit?: number;
+  testSplit?: number;
   out?: string;
+  overwrite?: boolean;
+  pixelRange?: '0-255' | '0-1';
 }
 
 export function trainCommand(): Command {
@@ -29,7 +33,8 @@ export function trainCommand(): Command {
     .description('train the CNN, evaluate it on the test set and write a run directory with the model and report')
     .option('--data <mnist|path>', 'training data: mnist (embedded), a labelled CSV file, or a folder of CSV or IDX files', 'mnist')
     .option('--arch <name|path>', `architecture: ${ZOO_NAMES.join(', ')}, or the path of a TF.js/Keras model.json topology`, 'seed')
-    .option('--test <path>', 'test set, when --data is one CSV file (default: its sibling named *test*)')
+    .option('--test <path>', 'test set, when --data is one CSV file (default: its labelled sibling named *test*, else a split held out from it)')
+    .option('--test-split <f>', 'fraction held out as the test set when the data has none (a labelled CSV alone, Kaggle\'s train.csv)', floatOption((n) => n > 0 && n < 1, '0 < f < 1'), DEFAULT_TEST_SPLIT)
     .option('--epochs <n>', 'passes over the training data', intOption(1), DEFAULTS.epochs)
     .option('--batch-size <b>', 'images per optimizer step', intOption(1), DEFAULTS.batchSize)
     .option('--validation-split <f>', 'fraction of the training data held out for validation (stratified)', floatOption((n) => n >= 0 && n < 1, '0 <= f < 1'), DEFAULTS.validationSplit)
@@ -39,14 +44,18 @@ export function trainCommand(): Command {
     .option('--limit <n>', 'use only the first N training images (and N test images), for quick runs', intOption(1))
     .option('--test-limit <n>', 'use only the first N test images', intOption(1))
     .option('--out <dir>', 'run directory (default runs/<date-time>)')
+    .option('--overwrite', 'replace the run directory given with --out if it exists (the old run stays until the new one is whole)')
+    .option('--pixel-range <range>', PIXEL_RANGE_HELP, pixelRangeOption)
     .action(async (f: TrainFlags) => {
       const result = await trainRun({
         data: f.data, arch: f.arch, test: f.test, epochs: f.epochs, batchSize: f.batchSize, validationSplit: f.validationSplit,
         learningRate: f.lr, lrDecay: f.lrDecay, seed: f.seed, limit: f.limit, testLimit: f.testLimit, out: f.out,
+        overwrite: f.overwrite, testSplit: f.testSplit, pixelRange: f.pixelRange,
       }, progressPrinter());
       const dir = relative(process.cwd(), result.runDir) || '.';
       const at = (name: string): string => `  ${dir}/${name}`;
       console.log(`Run written to ${dir}/`);
-      console.log([at('model/              (TensorFlow.js format)'), at('history.json, history.csv'), at('metrics.json'), at('figures/            (SVG and PNG)'), at('report.html')].join('\n'));
+      const sub = result.files.run.data.submission ? [at(`${result.files.run.data.submission.file}      (Kaggle submission)`)] : [];
+      console.log([at('model/              (TensorFlow.js format)'), at('history.json, history.csv'), at('metrics.json'), at('figures/            (SVG and PNG)'), at('report.html'), ...sub].join('\n'));
     });
 }

@@ -5,6 +5,7 @@
 
 import type { Model } from '../graph/model.js';
 import { fmtShape, sizeOf } from '../tensor.js';
+import { checkManifest as checkManifestLimits } from './budget.js';
 import { modelFromTopology, topologyOf } from './topology.js';
 
 export const GENERATED_BY = 'digitnet 0.2.0';
@@ -43,6 +44,7 @@ export function modelToArtifacts(model: Model, metadata?: Record<string, unknown
 /** Builds a model from model.json's object and the concatenated weight bytes of its manifest. */
 export function modelFromArtifacts(json: unknown, weightData: ArrayBuffer, source = 'model.json'): Model {
   const mj = checkModelJson(json, source);
+  checkManifestLimits(mj, source);
   const topology = (mj.modelTopology.model_config ?? mj.modelTopology) as Record<string, unknown>;
   const entries = mj.weightsManifest.flatMap((g) => (Array.isArray(g?.weights) ? g.weights : []));
   checkManifest(entries, weightData, source);

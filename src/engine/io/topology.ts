@@ -11,6 +11,7 @@ import '../layers/index.js'; // registers every layer class
 import { InputLayer } from '../layers/input-layer.js';
 import type { Layer, LayerConfig } from '../layers/layer.js';
 import { layerFactory, supportedLayerClasses } from '../layers/registry.js';
+import { checkLayerParams } from './budget.js';
 
 type Json = Record<string, unknown>;
 
@@ -47,14 +48,11 @@ function layerConfig(l: Layer, inputShape: number[] | null): Json {
   };
 }
 
-/** The most parameters an architecture file may ask for when no weights come with it (400 MB of float32). */
-export const MAX_ARCHITECTURE_PARAMS = 100_000_000;
-
 /**
  * Builds the model a modelTopology describes (weights initialized from `seed`; a loader then sets them).
  * `available` is the number of parameters the weight files hold: layers that need another number are refused
  * before the model allocates anything, so a small file cannot ask for gigabytes. null: an architecture without
- * weights, held to MAX_ARCHITECTURE_PARAMS.
+ * weights, held to the limit of budget.ts.
  */
 export function modelFromTopology(topology: Json, source: string, available: number | null, seed = 0): Model {
   const className = topology.class_name;
@@ -79,19 +77,6 @@ function buildLayer(entry: unknown, where: string): Layer {
   return layer;
 }
 
-/** Refuses layers whose parameters the weights cannot fill (shapes are known once the layers are built). */
-function checkParamBudget(layers: Layer[], available: number | null, source: string): void {
-  let need = 0;
-  for (const l of layers) for (const p of l.paramSpecs()) need += p.shape.reduce((a, b) => a * b, 1);
-  if (available === null) {
-    if (need > MAX_ARCHITECTURE_PARAMS) {
-      throw new Error(`${source}: the layers need ${need.toLocaleString('en-US')} parameters, more than the limit of ${MAX_ARCHITECTURE_PARAMS.toLocaleString('en-US')}`);
-    }
-  } else if (need !== available) {
-    throw new Error(`${source}: the layers need ${need.toLocaleString('en-US')} parameters, the weights hold ${available.toLocaleString('en-US')}`);
-  }
-}
-
 function sequentialFrom(cfg: Json | unknown[], source: string, available: number | null, seed: number): Sequential {
   const entries = (Array.isArray(cfg) ? cfg : (cfg as Json).layers) as unknown[];
   if (!Array.isArray(entries) || entries.length === 0) throw new Error(`${source}: modelTopology holds no layers`);
@@ -111,7 +96,7 @@ function sequentialFrom(cfg: Json | unknown[], source: string, available: number
   if (!layers[0].inputShape) throw new Error(`${source}: the first layer declares no batch_input_shape`);
   let shape: number[] = layers[0].inputShape;
   for (const l of layers) shape = l.build([shape]); // shapes only; the model applies them again
-  checkParamBudget(layers, available, source);
+  checkLayerParams(layers, available, source);
   return new Sequential(layers, { name, seed });
 }
 
@@ -174,7 +159,7 @@ function functionalFrom(cfg: Json, source: string, available: number | null, see
   if (!graph.get(inputs[0])?.inputShape) throw new Error(`${source}: input_layers names '${inputs[0]}', which is not an InputLayer of the model`);
   const output = resolve(outputs[0], 'output_layers');
   const input = resolve(inputs[0], 'input_layers');
-  checkParamBudget([...graph.values()].flatMap((g) => (g.layer?.output ? [g.layer] : [])), available, source);
+  checkLayerParams([...graph.values()].flatMap((g) => (g.layer?.output ? [g.layer] : [])), available, source);
   return new Model({ inputs: input, outputs: output, name: String(cfg.name ?? 'model'), seed });
 }
 

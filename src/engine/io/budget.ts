@@ -1,0 +1,70 @@
+// What a model file may cost before anything is allocated for it: the weights its manifest lists and the
+// parameters its layers would need, each checked against MODEL_LIMITS (and against each other) from the
+// numbers alone. A 3 KB model.json can describe a layer of 10^10 parameters; this is where it is refused,
+// before the model's flat buffers exist. Browser-safe.
+
+import type { Layer } from '../layers/layer.js';
+import { sizeOf } from '../tensor.js';
+
+export const MODEL_LIMITS = {
+  /** Parameters in one model: 100 million (400 MB of float32), far above any digit model (the seed CNN has 225,034). */
+  maxParams: 100_000_000,
+  /** Weights listed in one manifest. */
+  maxWeights: 10_000,
+  /** Size of model.json itself. */
+  maxJsonBytes: 32 * 1024 * 1024,
+};
+
+const fmt = (n: number): string => n.toLocaleString('en-US');
+
+interface ManifestLike {
+  weightsManifest?: unknown;
+}
+
+/** Checks each listed weight's shape and the total against the limits; returns the manifest's parameter count. */
+export function checkManifest(mj: ManifestLike, source: string): number {
+  const groups = mj.weightsManifest;
+  if (!Array.isArray(groups)) throw new Error(`${source}: no weightsManifest`);
+  let total = 0;
+  let count = 0;
+  for (const g of groups) {
+    const weights = (g as { weights?: unknown })?.weights;
+    if (!Array.isArray(weights)) throw new Error(`${source}: a weightsManifest group has no weights list`);
+    for (const w of weights as { name?: unknown; shape?: unknown }[]) {
+      if (++count > MODEL_LIMITS.maxWeights) throw new Error(`${source}: the manifest lists more than ${fmt(MODEL_LIMITS.maxWeights)} weights, the limit`);
+      const name = typeof w?.name === 'string' ? w.name : `#${count}`;
+      const shape = w?.shape;
+      if (!Array.isArray(shape) || shape.length > 8 || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
+        throw new Error(`${source}: weight '${name}' has shape ${JSON.stringify(shape)}; expected a list of whole numbers`);
+      }
+      const size = sizeOf(shape as number[]);
+      total += size;
+      if (size > MODEL_LIMITS.maxParams || total > MODEL_LIMITS.maxParams) {
+        throw new Error(`${source}: the manifest lists more than ${fmt(MODEL_LIMITS.maxParams)} parameters (weight '${name}' [${shape.join(',')}] holds ${fmt(size)}); a model may hold at most ${fmt(MODEL_LIMITS.maxParams)}`);
+      }
+    }
+  }
+  return total;
+}
+
+/**
+ * Refuses layers (already built, so their shapes are known) whose parameters exceed the limit, or differ from
+ * what the weights hold (`available`; null for an architecture without weights), before any is allocated;
+ * names the largest layer.
+ */
+export function checkLayerParams(layers: Layer[], available: number | null, source: string): void {
+  let total = 0;
+  let largest = { size: -1, layer: layers[0] };
+  for (const layer of layers) {
+    const size = layer.paramSpecs().reduce((s, p) => s + sizeOf(p.shape), 0);
+    total += size;
+    if (size > largest.size) largest = { size, layer };
+  }
+  const which = `layer '${largest.layer.name}' (${largest.layer.className}) alone needs ${fmt(largest.size)}`;
+  if (total > MODEL_LIMITS.maxParams) {
+    throw new Error(`${source}: the layers need ${fmt(total)} parameters (${which}); a model may hold at most ${fmt(MODEL_LIMITS.maxParams)}`);
+  }
+  if (available !== null && total !== available) {
+    throw new Error(`${source}: the layers need ${fmt(total)} parameters (${which}), but the weights hold ${fmt(available)}`);
+  }
+}

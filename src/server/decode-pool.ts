@@ -1,0 +1,135 @@
+// Image decoding off the event loop: a pool of worker threads (decode-worker.ts) with a bounded queue. A
+// request waits in the queue while every worker is busy; when the queue is full it is refused at once with
+// 503 and Retry-After, so a flood of uploads costs the server a bounded amount of memory and never delays
+// the event loop (JSON clients and the page). A decode that runs past its deadline has its worker replaced.
+
+import { cpus } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import type { ImageLimits } from '../data/images.js';
+import type { DecodeReply, DecodeTask } from './decode-worker.js';
+import { HttpError } from './inputs.js';
+
+export interface DecodePoolOptions {
+  /** Worker threads (default: the cores less one, at least one: the event loop and inference keep a core). */
+  workers?: number;
+  /** Requests that may wait for a worker (default 64: at most 64 MB of bodies waiting); more get 503. */
+  queue?: number;
+  /** A decode that takes longer is stopped and answered 413 (default 5 s). */
+  taskTimeoutMs?: number;
+  limits: ImageLimits;
+}
+
+interface Job {
+  task: DecodeTask;
+  resolve: (pixels: Float32Array) => void;
+  reject: (e: Error) => void;
+}
+
+interface Slot {
+  worker: Worker;
+  job: Job | null;
+  timer: NodeJS.Timeout | null;
+}
+
+export function defaultDecodeWorkers(): number {
+  return Math.max(1, cpus().length - 1);
+}
+
+export class DecodePool {
+  private readonly slots: Slot[] = [];
+  private readonly waiting: Job[] = [];
+  private nextId = 1;
+  private closed = false;
+  readonly size: number;
+  readonly queueLimit: number;
+  private readonly timeoutMs: number;
+
+  constructor(private readonly o: DecodePoolOptions) {
+    this.size = o.workers ?? defaultDecodeWorkers();
+    this.queueLimit = o.queue ?? 64;
+    this.timeoutMs = o.taskTimeoutMs ?? 5000;
+    for (let i = 0; i < this.size; i++) this.slots.push(this.spawn());
+  }
+
+  /** Requests now waiting for a worker (not counting those being decoded). */
+  get queued(): number {
+    return this.waiting.length;
+  }
+
+  /** The 784 MNIST-form pixels of an uploaded image; rejects with an HttpError saying why not. */
+  decode(bytes: Uint8Array, contentType: string): Promise<Float32Array> {
+    if (this.closed) return Promise.reject(new HttpError(503, 'the server is shutting down', { 'retry-after': '5' }));
+    const free = this.slots.find((s) => s.job === null);
+    if (!free && this.waiting.length >= this.queueLimit) {
+      return Promise.reject(new HttpError(503, `the server is busy decoding images (${this.size} at work, ${this.waiting.length} waiting); try again in a second`, { 'retry-after': '1' }));
+    }
+    // A copy of our own to transfer: the body may share its memory with other buffers.
+    const copy = new Uint8Array(bytes);
+    return new Promise((resolve, reject) => {
+      const job = { task: { id: this.nextId++, bytes: copy, contentType, limits: this.o.limits }, resolve, reject };
+      if (free) this.run(free, job);
+      else this.waiting.push(job);
+    });
+  }
+
+  private spawn(): Slot {
+    const slot: Slot = { worker: new Worker(new URL('./decode-worker.js', import.meta.url)), job: null, timer: null };
+    slot.worker.unref();
+    slot.worker.on('message', (r: DecodeReply) => this.finish(slot, r));
+    slot.worker.on('error', (e) => this.replace(slot, new HttpError(500, `the image decoder failed: ${e.message}`)));
+    return slot;
+  }
+
+  private run(slot: Slot, job: Job): void {
+    slot.job = job;
+    slot.timer = setTimeout(() => {
+      this.replace(slot, new HttpError(413, `the image took more than ${this.timeoutMs / 1000} s to decode; send a smaller image`));
+    }, this.timeoutMs);
+    slot.worker.postMessage(job.task, [job.task.bytes.buffer as ArrayBuffer]);
+  }
+
+  private finish(slot: Slot, r: DecodeReply): void {
+    const job = slot.job;
+    if (!job || job.task.id !== r.id) return;
+    this.release(slot);
+    if (r.ok) job.resolve(r.pixels);
+    else job.reject(new HttpError(r.status, r.message));
+    this.next(slot);
+  }
+
+  /** Stops a worker that failed or ran too long, answers its job, and starts a fresh one in its place. */
+  private replace(slot: Slot, error: Error): void {
+    const job = slot.job;
+    this.release(slot);
+    void slot.worker.terminate();
+    job?.reject(error);
+    if (this.closed) return;
+    const fresh = this.spawn();
+    this.slots[this.slots.indexOf(slot)] = fresh;
+    this.next(fresh);
+  }
+
+  private release(slot: Slot): void {
+    if (slot.timer) clearTimeout(slot.timer);
+    slot.timer = null;
+    slot.job = null;
+  }
+
+  private next(slot: Slot): void {
+    const job = this.waiting.shift();
+    if (job) this.run(slot, job);
+  }
+
+  /** Ends every worker; waiting and running requests are answered 503. */
+  async close(): Promise<void> {
+    this.closed = true;
+    const gone = new HttpError(503, 'the server is shutting down', { 'retry-after': '5' });
+    for (const job of this.waiting.splice(0)) job.reject(gone);
+    await Promise.all(this.slots.map(async (s) => {
+      const job = s.job;
+      this.release(s);
+      job?.reject(gone);
+      await s.worker.terminate();
+    }));
+  }
+}

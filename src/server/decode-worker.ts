@@ -1,0 +1,34 @@
+// A decoding worker of the server's pool (decode-pool.ts): PNG or JPEG bytes in, the 784 MNIST-form pixels
+// out, through the same decoding and preprocessing as `digitnet predict`. One image at a time; the size
+// limits come with each task, so a decompression bomb is refused from its header here, off the event loop.
+
+import { parentPort } from 'node:worker_threads';
+import { decodeImage, ImageTooLargeError, type ImageLimits } from '../data/images.js';
+import { toMnist } from '../data/preprocess.js';
+
+export interface DecodeTask {
+  id: number;
+  bytes: Uint8Array;
+  contentType: string;
+  limits: ImageLimits;
+}
+
+export type DecodeReply = { id: number; ok: true; pixels: Float32Array } | { id: number; ok: false; status: number; message: string };
+
+function decode(t: DecodeTask): DecodeReply {
+  let img: ReturnType<typeof decodeImage>;
+  try {
+    img = decodeImage(t.bytes, 'the body', t.limits);
+  } catch (e) {
+    const status = e instanceof ImageTooLargeError ? 413 : 400;
+    return { id: t.id, ok: false, status, message: `the body could not be decoded as an image (${t.contentType}): ${(e as Error).message.replace(/^the body: /, '')}` };
+  }
+  const { pixels, empty } = toMnist(img, { invert: 'auto' });
+  if (empty) return { id: t.id, ok: false, status: 400, message: `the ${img.width}x${img.height} image is blank: no ink stands out from its background` };
+  return { id: t.id, ok: true, pixels };
+}
+
+parentPort!.on('message', (t: DecodeTask) => {
+  const reply = decode(t);
+  parentPort!.postMessage(reply, reply.ok ? [reply.pixels.buffer as ArrayBuffer] : []);
+});
