@@ -3,6 +3,9 @@
 // `digitnet: <message>` with exit code 1; DIGITNET_DEBUG=1 adds the stack trace.
 
 import { Command, CommanderError } from 'commander';
+// Node's entry point: installs the fastest backend that loads here (the native addon, else the reference
+// backend with the reason) and names it once on stderr, before any command runs.
+import '../index.js';
 import { dataCommand } from './commands/data.js';
 import { evaluateCommand } from './commands/evaluate.js';
 import { predictCommand } from './commands/predict.js';

@@ -49,6 +49,8 @@ export interface RunJson {
     seed: number;
     optimizer: string;
     loss: string;
+    /** The architecture: a zoo name or the model.json it came from (absent in runs of digitnet 0.1: the seed CNN). */
+    arch?: string;
   };
   data: {
     trainSource: string;

@@ -11,7 +11,8 @@ import type { ImageSet } from '../data/idx.js';
 import { loadData, type LoadedData } from '../data/sources.js';
 import { oneHot } from '../data/tensors.js';
 import type { Logs } from '../engine/fit.js';
-import { adam, saveModel, Tensor, type Model } from '../index.js';
+import { adam, Tensor, type Model } from '../engine/index.js';
+import { saveModel } from '../engine/io/files.js';
 import { buildArch } from './arch.js';
 import { recalibrateBatchNorm } from './precise-bn.js';
 import { evaluateModel, predictLabels, shownImages, testMetricsJson } from '../eval/evaluate.js';
@@ -241,7 +242,7 @@ function runFilesOf(model: Model, cfg: Settled, data: LoadedData, history: Histo
       backend: model.backend.name,
       hyperparameters: {
         epochs: cfg.epochs, batchSize: cfg.batchSize, learningRate: cfg.learningRate, lrDecay: cfg.lrDecay, validationSplit: cfg.validationSplit,
-        seed: cfg.seed, optimizer: 'adam', loss: 'categoricalCrossentropy',
+        seed: cfg.seed, optimizer: 'adam', loss: 'categoricalCrossentropy', arch: cfg.arch,
       },
       data: {
         trainSource: data.trainSource, testSource: data.testSource, trainImages: nTrain, validationImages: nVal,
