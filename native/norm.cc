@@ -1,0 +1,137 @@
+// Batch normalization over the last axis (batchNormStats/Forward/Backward): x is (rows, c). The per-set
+// bodies are in norm_simd.h; here, the split over the pool and the fixed reduction order: rows are cut
+// into chunks that depend on c alone, each chunk's partial sums (float64) are kept apart, and they are
+// combined in chunk order on the calling thread, so the result is the same for any thread count.
+#include <cmath>
+#include <limits>
+#include <vector>
+
+#include "ops.h"
+#include "simd.h"
+
+namespace dn {
+
+struct NormKernels {
+  void (*chunk_moments)(const float* x, long c, long r0, long r1, double* mean, double* m2);
+  void (*affine_rows)(const float* x, const float* scale, const float* shift, float* y, long c, long r0, long r1);
+  void (*chunk_grad_sums)(const float* x, const float* dy, const float* mean, long c, long r0, long r1, double* sdy, double* sdyxc);
+  void (*dx_rows)(const float* x, const float* dy, const float* mean, const float* a, const float* k, const float* b, float* dx,
+                  long c, long r0, long r1);
+};
+
+}  // namespace dn
+
+#define DN_SIMD_FILE "norm_simd.h"
+#include "simd_foreach.h"
+
+namespace dn {
+namespace {
+
+/** Rows per reduction chunk: about 16 KB of x (a chunk's second pass reads from L1). Depends on c only. */
+long chunk_rows(long c) { return std::max(1L, 4096 / std::max(1L, c)); }
+constexpr long kParallelFrom = 1 << 15;  // floats: below this, one thread
+constexpr long kGrain = 1 << 14;         // floats per task of the element-wise passes
+
+/** Grow-only scratch of the calling (JS) thread; workers only write the chunks they are given. */
+template <class T, int Slot>
+T* scratch_of(size_t n) {
+  thread_local std::vector<T> buf;
+  if (buf.size() < n) buf.resize(n);
+  return buf.data();
+}
+double* partials(size_t n) { return scratch_of<double, 0>(n); }
+double* channel_doubles(size_t n) { return scratch_of<double, 1>(n); }
+float* channel_floats(size_t n) { return scratch_of<float, 0>(n); }
+
+/** Runs per_chunk(chunk, r0, r1, out0, out1) over the fixed chunks, two c-vectors of partials per chunk. */
+template <class F>
+double* chunk_partials(long rows, long c, F per_chunk) {
+  const long R = chunk_rows(c);
+  double* part = partials(static_cast<size_t>(2 * ceil_div(rows, R) * c));
+  fixed_chunks(rows, R, kParallelFrom / c, [&](long i, long r0, long r1) { per_chunk(r0, r1, part + 2 * i * c, part + (2 * i + 1) * c); });
+  return part;
+}
+
+}  // namespace
+
+void batchnorm_stats(const float* x, float* mean, float* var, long rows, long c) {
+  if (rows == 0) {  // 0/0, as the reference
+    std::fill(mean, mean + c, std::numeric_limits<float>::quiet_NaN());
+    std::fill(var, var + c, std::numeric_limits<float>::quiet_NaN());
+    return;
+  }
+  if (c == 0) return;
+  const NormKernels& k = DN_SIMD_TABLE(kNorm);
+  const double* part = chunk_partials(rows, c, [&](long r0, long r1, double* m, double* q) { k.chunk_moments(x, c, r0, r1, m, q); });
+  // Chan, Golub and LeVeque's update: merge each chunk's (count, mean, Σ(x − mean)²) in chunk order.
+  const long R = chunk_rows(c), chunks = ceil_div(rows, R);
+  for (long j = 0; j < c; j++) {
+    double n = 0, m = 0, q = 0;
+    for (long i = 0; i < chunks; i++) {
+      const double nb = static_cast<double>(std::min(R, rows - i * R)), tot = n + nb;
+      const double d = part[2 * i * c + j] - m;
+      m += d * (nb / tot);
+      q += part[(2 * i + 1) * c + j] + d * d * (n * nb / tot);
+      n = tot;
+    }
+    mean[j] = static_cast<float>(m);
+    var[j] = static_cast<float>(q / static_cast<double>(rows));
+  }
+}
+
+void batchnorm_forward(const float* x, const float* mean, const float* var, const float* gamma, const float* beta, double eps,
+                       float* y, long rows, long c) {
+  if (rows == 0 || c == 0) return;
+  // scale and shift rounded to float32 as the reference rounds them, then one fma per element.
+  float* scale = channel_floats(static_cast<size_t>(2 * c));
+  float* shift = scale + c;
+  for (long j = 0; j < c; j++) {
+    scale[j] = static_cast<float>(gamma[j] / std::sqrt(static_cast<double>(var[j]) + eps));
+    shift[j] = static_cast<float>(beta[j] - static_cast<double>(mean[j]) * scale[j]);
+  }
+  const NormKernels& k = DN_SIMD_TABLE(kNorm);
+  parallel_ranges(rows, std::max(1L, kGrain / c), [&](long r0, long r1) { k.affine_rows(x, scale, shift, y, c, r0, r1); });
+}
+
+void batchnorm_backward(const float* x, const float* mean, const float* var, const float* gamma, double eps, const float* dy,
+                        float* dx, float* dgamma, float* dbeta, long rows, long c, bool batch_stats) {
+  if (c == 0) return;
+  const NormKernels& k = DN_SIMD_TABLE(kNorm);
+  // Per channel: invstd, Σdy, Σdy·(x − mean), then dx's coefficients a (of dy), kx (of x − mean), b.
+  double* inv = channel_doubles(static_cast<size_t>(3 * c));
+  double* sdy = inv + c;
+  double* sdyxc = sdy + c;
+  std::fill(sdy, sdy + 2 * c, 0.0);
+  for (long j = 0; j < c; j++) inv[j] = 1.0 / std::sqrt(static_cast<double>(var[j]) + eps);
+  if (dgamma || dbeta || (dx && batch_stats)) {
+    const double* acc = chunk_partials(rows, c, [&](long r0, long r1, double* s, double* p) { k.chunk_grad_sums(x, dy, mean, c, r0, r1, s, p); });
+    const long chunks = ceil_div(rows, chunk_rows(c));
+    for (long i = 0; i < chunks; i++)
+      for (long j = 0; j < c; j++) {
+        sdy[j] += acc[2 * i * c + j];
+        sdyxc[j] += acc[(2 * i + 1) * c + j];
+      }
+    if (dgamma)
+      for (long j = 0; j < c; j++) dgamma[j] = static_cast<float>(sdyxc[j] * inv[j]);
+    if (dbeta)
+      for (long j = 0; j < c; j++) dbeta[j] = static_cast<float>(sdy[j]);
+  }
+  if (!dx || rows == 0) return;
+  float* a = channel_floats(static_cast<size_t>(3 * c));
+  float* kx = a + c;
+  float* b = kx + c;
+  const double n = static_cast<double>(rows);
+  for (long j = 0; j < c; j++) {
+    const double g = gamma[j] * inv[j];
+    a[j] = static_cast<float>(g);
+    kx[j] = batch_stats ? static_cast<float>(-g * inv[j] * inv[j] * sdyxc[j] / n) : 0.f;
+    b[j] = batch_stats ? static_cast<float>(-g * sdy[j] / n) : 0.f;
+  }
+  const long grain = std::max(1L, kGrain / c);
+  if (!batch_stats)  // dx = gamma·invstd·dy: x is not needed
+    parallel_ranges(rows, grain, [&](long r0, long r1) { k.affine_rows(dy, a, b, dx, c, r0, r1); });
+  else
+    parallel_ranges(rows, grain, [&](long r0, long r1) { k.dx_rows(x, dy, mean, a, kx, b, dx, c, r0, r1); });
+}
+
+}  // namespace dn
