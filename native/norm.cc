@@ -15,8 +15,8 @@ struct NormKernels {
   void (*chunk_moments)(const float* x, long c, long r0, long r1, double* mean, double* m2);
   void (*affine_rows)(const float* x, const float* scale, const float* shift, float* y, long c, long r0, long r1);
   void (*chunk_grad_sums)(const float* x, const float* dy, const float* mean, long c, long r0, long r1, double* sdy, double* sdyxc);
-  void (*dx_rows)(const float* x, const float* dy, const float* mean, const float* a, const float* k, const float* b, float* dx,
-                  long c, long r0, long r1);
+  void (*dx_rows)(const float* x, const float* dy, const float* mean, double rows, const double* neg_sdy, const double* neg_q,
+                  const double* scale, float* dx, long c, long r0, long r1);
 };
 
 }  // namespace dn
@@ -97,8 +97,8 @@ void batchnorm_backward(const float* x, const float* mean, const float* var, con
                         float* dx, float* dgamma, float* dbeta, long rows, long c, bool batch_stats) {
   if (c == 0) return;
   const NormKernels& k = DN_SIMD_TABLE(kNorm);
-  // Per channel: invstd, Σdy, Σdy·(x − mean), then dx's coefficients a (of dy), kx (of x − mean), b.
-  double* inv = channel_doubles(static_cast<size_t>(3 * c));
+  // Per channel: invstd, Σdy and Σdy·(x − mean) (float64), then the coefficients of dx.
+  double* inv = channel_doubles(static_cast<size_t>(6 * c));
   double* sdy = inv + c;
   double* sdyxc = sdy + c;
   std::fill(sdy, sdy + 2 * c, 0.0);
@@ -117,21 +117,27 @@ void batchnorm_backward(const float* x, const float* mean, const float* var, con
       for (long j = 0; j < c; j++) dbeta[j] = static_cast<float>(sdy[j]);
   }
   if (!dx || rows == 0) return;
-  float* a = channel_floats(static_cast<size_t>(3 * c));
-  float* kx = a + c;
-  float* b = kx + c;
+  const long grain = std::max(1L, kGrain / c);
+  if (!batch_stats) {
+    // The mean and variance are constants: dx = gamma·invstd·dy, and x is not read.
+    float* a = channel_floats(static_cast<size_t>(2 * c));
+    float* zero = a + c;
+    for (long j = 0; j < c; j++) {
+      a[j] = static_cast<float>(gamma[j] * inv[j]);
+      zero[j] = 0.f;
+    }
+    parallel_ranges(rows, grain, [&](long r0, long r1) { k.affine_rows(dy, a, zero, dx, c, r0, r1); });
+    return;
+  }
+  // dx = gamma·invstd/rows · (rows·dy − Σdy − x̂·Σdy·x̂), with x̂·Σdy·x̂ = (x − mean)·invstd²·Σdy·(x − mean).
+  double *neg_sdy = sdyxc + c, *neg_q = neg_sdy + c, *scale = neg_q + c;
   const double n = static_cast<double>(rows);
   for (long j = 0; j < c; j++) {
-    const double g = gamma[j] * inv[j];
-    a[j] = static_cast<float>(g);
-    kx[j] = batch_stats ? static_cast<float>(-g * inv[j] * inv[j] * sdyxc[j] / n) : 0.f;
-    b[j] = batch_stats ? static_cast<float>(-g * sdy[j] / n) : 0.f;
+    neg_sdy[j] = -sdy[j];
+    neg_q[j] = -inv[j] * inv[j] * sdyxc[j];
+    scale[j] = gamma[j] * inv[j] / n;
   }
-  const long grain = std::max(1L, kGrain / c);
-  if (!batch_stats)  // dx = gamma·invstd·dy: x is not needed
-    parallel_ranges(rows, grain, [&](long r0, long r1) { k.affine_rows(dy, a, b, dx, c, r0, r1); });
-  else
-    parallel_ranges(rows, grain, [&](long r0, long r1) { k.dx_rows(x, dy, mean, a, kx, b, dx, c, r0, r1); });
+  parallel_ranges(rows, grain, [&](long r0, long r1) { k.dx_rows(x, dy, mean, n, neg_sdy, neg_q, scale, dx, c, r0, r1); });
 }
 
 }  // namespace dn

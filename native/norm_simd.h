@@ -74,16 +74,21 @@ void bn_chunk_grad_sums(const float* x, const float* dy, const float* mean, long
   }
 }
 
-/** Rows [r0, r1): dx = a·dy + k·(x − mean) + b per channel; dx may be dy. */
-void bn_dx_rows(const float* x, const float* dy, const float* mean, const float* a, const float* k, const float* b, float* dx,
-                long c, long r0, long r1) {
+/**
+ * Rows [r0, r1): dx = scale·(rows·dy − Σdy − (x − mean)·q) per channel, in float64 as the reference: dx is
+ * small where its terms nearly cancel (few rows, dy nearly constant), and float32 would keep only their
+ * rounding noise. neg_sdy = −Σdy, neg_q = −q. dx may be dy.
+ */
+void bn_dx_rows(const float* x, const float* dy, const float* mean, double rows, const double* neg_sdy, const double* neg_q,
+                const double* scale, float* dx, long c, long r0, long r1) {
+  const VD n_rows = VD::set1(rows);
   for (long r = r0; r < r1; r++) {
     const long o = r * c;
     for (long j = 0; j < c; j += W) {
       const int n = static_cast<int>(std::min<long>(W, c - j));
-      const VF xc = load_part(x + o + j, n) - load_part(mean + j, n);
-      const VF t = fma(load_part(k + j, n), xc, load_part(b + j, n));
-      store_part(fma(load_part(a + j, n), load_part(dy + o + j, n), t), dx + o + j, n);
+      const VD u = fma(VD::from(load_part(dy + o + j, n)), n_rows, load_part(neg_sdy + j, n));
+      const VD xc = VD::from(load_part(x + o + j, n)) - VD::from(load_part(mean + j, n));
+      store_part((fma(xc, load_part(neg_q + j, n), u) * load_part(scale + j, n)).to_float(), dx + o + j, n);
     }
   }
 }

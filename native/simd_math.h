@@ -7,8 +7,11 @@ struct Split {
   VF hi, lo;
   explicit Split(double a)
       : hi(VF::set1(static_cast<float>(a))), lo(VF::set1(static_cast<float>(a - static_cast<double>(static_cast<float>(a))))) {}
-  /** a·v, rounded once (nearly as the reference's double product). */
-  VF times(VF v) const { return fma(hi, v, lo * v); }
+  /** a·v, rounded once (nearly as the reference's double product); ±inf and NaN as hi·v. */
+  VF times(VF v) const {
+    const VF p = hi * v;
+    return select(vabs(p) < VF::set1(3.4028234663852886e38f), fma(hi, v, lo * v), p);
+  }
   /** v + a, rounded once when v is close to −a (Sterbenz), as y + alpha in the reference. */
   VF plus(VF v) const { return (v + hi) + lo; }
 };
