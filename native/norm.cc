@@ -12,7 +12,7 @@
 namespace dn {
 
 struct NormKernels {
-  void (*chunk_moments)(const float* x, long c, long r0, long r1, double* mean, double* m2);
+  void (*chunk_moments)(const float* x, long c, long r0, long r1, double* sum, double* m2);
   void (*affine_rows)(const float* x, const float* scale, const float* shift, float* y, long c, long r0, long r1);
   void (*chunk_grad_sums)(const float* x, const float* dy, const float* mean, long c, long r0, long r1, double* sdy, double* sdyxc);
   void (*dx_rows)(const float* x, const float* dy, const float* mean, double rows, const double* neg_sdy, const double* neg_q,
@@ -27,7 +27,7 @@ struct NormKernels {
 namespace dn {
 namespace {
 
-/** Rows per reduction chunk: about 16 KB of x (a chunk's second pass reads from L1). Depends on c only. */
+/** Rows per reduction chunk: about 16 KB of x. Depends on c only, never on the thread count. */
 long chunk_rows(long c) { return std::max(1L, 4096 / std::max(1L, c)); }
 constexpr long kParallelFrom = 1 << 15;  // floats: below this, one thread
 constexpr long kGrain = 1 << 14;         // floats per task of the element-wise passes
@@ -62,20 +62,26 @@ void batchnorm_stats(const float* x, float* mean, float* var, long rows, long c)
   }
   if (c == 0) return;
   const NormKernels& k = DN_SIMD_TABLE(kNorm);
-  const double* part = chunk_partials(rows, c, [&](long r0, long r1, double* m, double* q) { k.chunk_moments(x, c, r0, r1, m, q); });
-  // Chan, Golub and LeVeque's update: merge each chunk's (count, mean, Σ(x − mean)²) in chunk order.
+  const double* part = chunk_partials(rows, c, [&](long r0, long r1, double* sum, double* q) { k.chunk_moments(x, c, r0, r1, sum, q); });
+  // Each chunk k holds n_k rows, their sum S_k and M2_k = Σ(x − S_k/n_k)². Over all rows, in chunk order:
+  // mean = ΣS_k / rows and M2 = Σ M2_k + (S_k − n_k·mean)² / n_k (Chan, Golub and LeVeque's pairwise formula).
   const long R = chunk_rows(c), chunks = ceil_div(rows, R);
-  for (long j = 0; j < c; j++) {
-    double n = 0, m = 0, q = 0;
-    for (long i = 0; i < chunks; i++) {
-      const double nb = static_cast<double>(std::min(R, rows - i * R)), tot = n + nb;
-      const double d = part[2 * i * c + j] - m;
-      m += d * (nb / tot);
-      q += part[(2 * i + 1) * c + j] + d * d * (n * nb / tot);
-      n = tot;
+  double* m = channel_doubles(static_cast<size_t>(2 * c));
+  double* q = m + c;
+  std::fill(m, m + 2 * c, 0.0);
+  for (long i = 0; i < chunks; i++)
+    for (long j = 0; j < c; j++) m[j] += part[2 * i * c + j];
+  for (long j = 0; j < c; j++) m[j] /= static_cast<double>(rows);
+  for (long i = 0; i < chunks; i++) {
+    const double n = static_cast<double>(std::min(R, rows - i * R)), inv = 1.0 / n;
+    for (long j = 0; j < c; j++) {
+      const double d = part[2 * i * c + j] - n * m[j];
+      q[j] += part[(2 * i + 1) * c + j] + d * d * inv;
     }
-    mean[j] = static_cast<float>(m);
-    var[j] = static_cast<float>(q / static_cast<double>(rows));
+  }
+  for (long j = 0; j < c; j++) {
+    mean[j] = static_cast<float>(m[j]);
+    var[j] = static_cast<float>(std::max(0.0, q[j]) / static_cast<double>(rows));  // ≥ 0 despite rounding
   }
 }
 
