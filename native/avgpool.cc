@@ -2,6 +2,8 @@
 // average pooling. Per-set bodies in avgpool_simd.h; here, the split over the pool. Every output (and, in
 // the backward, every image of dx) is written by one task from its own inputs: no sum crosses tasks, so
 // the bits do not depend on the thread count.
+#include <vector>
+
 #include "ops.h"
 #include "simd.h"
 
