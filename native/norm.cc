@@ -27,8 +27,11 @@ struct NormKernels {
 namespace dn {
 namespace {
 
-/** Rows per reduction chunk: about 16 KB of x. Depends on c only, never on the thread count. */
-long chunk_rows(long c) { return std::max(1L, 4096 / std::max(1L, c)); }
+/**
+ * Rows per reduction chunk: about 16 KB of x, at least 16 rows (the partials, 2·c doubles per chunk, stay
+ * under a quarter of x). Depends on c only, never on the thread count.
+ */
+long chunk_rows(long c) { return std::max(16L, 4096 / std::max(1L, c)); }
 constexpr long kParallelFrom = 1 << 15;  // floats: below this, one thread
 constexpr long kGrain = 1 << 14;         // floats per task of the element-wise passes
 
@@ -43,7 +46,7 @@ double* partials(size_t n) { return scratch_of<double, 0>(n); }
 double* channel_doubles(size_t n) { return scratch_of<double, 1>(n); }
 float* channel_floats(size_t n) { return scratch_of<float, 0>(n); }
 
-/** Runs per_chunk(chunk, r0, r1, out0, out1) over the fixed chunks, two c-vectors of partials per chunk. */
+/** Runs per_chunk(r0, r1, out0, out1) over the fixed chunks: two c-vectors of float64 partials per chunk. */
 template <class F>
 double* chunk_partials(long rows, long c, F per_chunk) {
   const long R = chunk_rows(c);
