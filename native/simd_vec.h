@@ -2,7 +2,8 @@
 // simd_foreach.h inside that set's namespace; no include guard on purpose. VF holds W floats, VM a lane mask,
 // VD W doubles (the float64 accumulator of one VF). Tails use load_n/store_n (masked, never touching memory
 // past n). min/max return their second operand when either is NaN (as MINPS/MAXPS), so vmin(k, x) keeps a
-// NaN x. The portable set is scalar (W = 1) and computes fma in double, i.e. as the reference does.
+// NaN x. The portable set is scalar (W = 1); its fma computes in double, i.e. as the reference does, and
+// mul_add (for polynomials) in float.
 
 #if DN_SIMD_LEVEL == 3
 
@@ -25,6 +26,7 @@ inline VF operator-(VF a, VF b) { return {_mm512_sub_ps(a.v, b.v)}; }
 inline VF operator*(VF a, VF b) { return {_mm512_mul_ps(a.v, b.v)}; }
 inline VF operator/(VF a, VF b) { return {_mm512_div_ps(a.v, b.v)}; }
 inline VF fma(VF a, VF b, VF c) { return {_mm512_fmadd_ps(a.v, b.v, c.v)}; }
+inline VF mul_add(VF a, VF b, VF c) { return fma(a, b, c); }
 inline VF vmin(VF a, VF b) { return {_mm512_min_ps(a.v, b.v)}; }
 inline VF vmax(VF a, VF b) { return {_mm512_max_ps(a.v, b.v)}; }
 inline VM operator>(VF a, VF b) { return {_mm512_cmp_ps_mask(a.v, b.v, _CMP_GT_OQ)}; }
@@ -86,6 +88,7 @@ inline VF operator-(VF a, VF b) { return {_mm256_sub_ps(a.v, b.v)}; }
 inline VF operator*(VF a, VF b) { return {_mm256_mul_ps(a.v, b.v)}; }
 inline VF operator/(VF a, VF b) { return {_mm256_div_ps(a.v, b.v)}; }
 inline VF fma(VF a, VF b, VF c) { return {_mm256_fmadd_ps(a.v, b.v, c.v)}; }
+inline VF mul_add(VF a, VF b, VF c) { return fma(a, b, c); }
 inline VF vmin(VF a, VF b) { return {_mm256_min_ps(a.v, b.v)}; }
 inline VF vmax(VF a, VF b) { return {_mm256_max_ps(a.v, b.v)}; }
 inline VM operator>(VF a, VF b) { return {_mm256_cmp_ps(a.v, b.v, _CMP_GT_OQ)}; }
@@ -144,6 +147,8 @@ inline VF operator/(VF a, VF b) { return {a.v / b.v}; }
 inline VF fma(VF a, VF b, VF c) {
   return {static_cast<float>(static_cast<double>(a.v) * b.v + c.v)};
 }
+/** a·b + c, fused where the hardware fuses (polynomials: the rounding of a·b does not matter there). */
+inline VF mul_add(VF a, VF b, VF c) { return {a.v * b.v + c.v}; }
 inline VF vmin(VF a, VF b) { return {a.v < b.v ? a.v : b.v}; }
 inline VF vmax(VF a, VF b) { return {a.v > b.v ? a.v : b.v}; }
 inline VM operator>(VF a, VF b) { return {a.v > b.v}; }
@@ -151,7 +156,8 @@ inline VM operator<(VF a, VF b) { return {a.v < b.v}; }
 inline VF select(VM m, VF a, VF b) { return {m.m ? a.v : b.v}; }
 inline VF vabs(VF a) { return {std::fabs(a.v)}; }
 inline VF copysign(VF mag, VF s) { return {std::copysign(mag.v, s.v)}; }
-inline VF round_nearest(VF a) { return {std::nearbyint(a.v)}; }
+/** Nearest integer, ties to even, for |a| < 2^22: adding 1.5·2^23 drops the fraction (nearbyint is a slow libm call). */
+inline VF round_nearest(VF a) { return {(a.v + 12582912.f) - 12582912.f}; }
 inline VF pow2i(VF n) {
   if (!(n.v == n.v)) return n;  // NaN: the caller's product is NaN anyway; the cast below would be undefined
   const uint32_t bits = static_cast<uint32_t>(static_cast<int32_t>(n.v) + 127) << 23;
