@@ -32,6 +32,8 @@ namespace {
  * under a quarter of x). Depends on c only, never on the thread count.
  */
 long chunk_rows(long c) { return std::max(16L, 4096 / std::max(1L, c)); }
+/** The gradient sums read x and dy: chunks of half as many rows, so that both stay in L1 (32 KB). */
+long grad_chunk_rows(long c) { return std::max(16L, 2048 / std::max(1L, c)); }
 constexpr long kParallelFrom = 1 << 15;  // floats: below this, one thread
 constexpr long kGrain = 1 << 14;         // floats per task of the element-wise passes
 
@@ -48,8 +50,7 @@ float* channel_floats(size_t n) { return scratch_of<float, 0>(n); }
 
 /** Runs per_chunk(r0, r1, out0, out1) over the fixed chunks: two c-vectors of float64 partials per chunk. */
 template <class F>
-double* chunk_partials(long rows, long c, F per_chunk) {
-  const long R = chunk_rows(c);
+double* chunk_partials(long rows, long c, long R, F per_chunk) {
   double* part = partials(static_cast<size_t>(2 * ceil_div(rows, R) * c));
   fixed_chunks(rows, R, kParallelFrom / c, [&](long i, long r0, long r1) { per_chunk(r0, r1, part + 2 * i * c, part + (2 * i + 1) * c); });
   return part;
@@ -65,7 +66,7 @@ void batchnorm_stats(const float* x, float* mean, float* var, long rows, long c)
   }
   if (c == 0) return;
   const NormKernels& k = DN_SIMD_TABLE(kNorm);
-  const double* part = chunk_partials(rows, c, [&](long r0, long r1, double* sum, double* q) { k.chunk_moments(x, c, r0, r1, sum, q); });
+  const double* part = chunk_partials(rows, c, chunk_rows(c), [&](long r0, long r1, double* sum, double* q) { k.chunk_moments(x, c, r0, r1, sum, q); });
   // Each chunk k holds n_k rows, their sum S_k and M2_k = Σ(x − S_k/n_k)². Over all rows, in chunk order:
   // mean = ΣS_k / rows and M2 = Σ M2_k + (S_k − n_k·mean)² / n_k (Chan, Golub and LeVeque's pairwise formula).
   const long R = chunk_rows(c), chunks = ceil_div(rows, R);
@@ -113,8 +114,8 @@ void batchnorm_backward(const float* x, const float* mean, const float* var, con
   std::fill(sdy, sdy + 2 * c, 0.0);
   for (long j = 0; j < c; j++) inv[j] = 1.0 / std::sqrt(static_cast<double>(var[j]) + eps);
   if (dgamma || dbeta || (dx && batch_stats)) {
-    const double* acc = chunk_partials(rows, c, [&](long r0, long r1, double* s, double* p) { k.chunk_grad_sums(x, dy, mean, c, r0, r1, s, p); });
-    const long chunks = ceil_div(rows, chunk_rows(c));
+    const double* acc = chunk_partials(rows, c, grad_chunk_rows(c), [&](long r0, long r1, double* s, double* p) { k.chunk_grad_sums(x, dy, mean, c, r0, r1, s, p); });
+    const long chunks = ceil_div(rows, grad_chunk_rows(c));
     for (long i = 0; i < chunks; i++)
       for (long j = 0; j < c; j++) {
         sdy[j] += acc[2 * i * c + j];
