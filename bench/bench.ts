@@ -3,6 +3,7 @@
 // optionally the PyTorch peer. Usage:
 //   npm run bench -- [--backends native,reference,tfjs] [--batches N] [--runs R] [--threads T] [--json]
 //                    [--peer torch] [--profile] [--gemm]
+//   npm run bench -- --kernels [--threads T] [--reps R] [--json]   (kernel micro-benchmark, bench/kernels.ts)
 // Timings: median of R timed runs of N batches of 128 after warm-up. The machine may be shared: run twice.
 
 import { spawnSync } from 'node:child_process';
@@ -13,6 +14,7 @@ import { seedCnn } from '../src/train/zoo/index.js';
 import { referenceBackend } from '../src/engine/backends/reference/index.js';
 import { loadNativeBackend } from '../src/engine/backends/native/index.js';
 import { embeddedMnistDir, loadMnist } from '../src/data/mnist.js';
+import { kernelBench, printKernelBench } from './kernels.js';
 
 const BATCH = 128;
 const TRAIN_FLOP_PER_IMAGE = 15.8e6; // seed CNN, forward + both gradients (issue 3)
@@ -285,6 +287,10 @@ async function main(): Promise<void> {
   const w = arg('worker');
   if (w) return worker(w);
   const json = flag('json');
+  if (flag('kernels')) {
+    const k = kernelBench(arg('threads') ? Number(arg('threads')) : undefined, Number(arg('reps', '20')));
+    return json ? void process.stdout.write(`${JSON.stringify(k)}\n`) : printKernelBench(k);
+  }
   const backends = (arg('backends', 'native,reference,tfjs') ?? '').split(',').filter(Boolean);
   const threads = arg('threads');
   const self = fileURLToPath(import.meta.url);

@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <string>
 
+#include "binding.h"
 #include "common.h"
 #include "gemm.h"
 #include "kernels.h"
@@ -14,102 +15,9 @@
 namespace {
 
 using dn::Geo;
-constexpr double kMaxElems = 2147483647.0;  // int32 indices (argmax) and int GEMM dims
-
-struct Call {
-  const Napi::CallbackInfo& info;
-  const char* fn;
-  Napi::Env env() const { return info.Env(); }
-
-  [[noreturn]] void type_error(const std::string& msg) const {
-    throw Napi::TypeError::New(env(), std::string("digitnet native ") + fn + ": " + msg);
-  }
-  [[noreturn]] void range_error(const std::string& msg) const {
-    throw Napi::RangeError::New(env(), std::string("digitnet native ") + fn + ": " + msg);
-  }
-
-  void need_args(size_t n) const {
-    if (info.Length() < n) type_error("expected " + std::to_string(n) + " arguments, got " + std::to_string(info.Length()));
-  }
-
-  template <class T>
-  T* typed(size_t i, const char* name, napi_typedarray_type type, const char* tname, double need, bool nullable) const {
-    Napi::Value v = info[i];
-    if (nullable && (v.IsNull() || v.IsUndefined())) return nullptr;
-    if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != type)
-      type_error(std::string(name) + " must be a " + tname + (nullable ? " or null" : ""));
-    auto arr = v.As<Napi::TypedArrayOf<T>>();
-    if (static_cast<double>(arr.ElementLength()) < need)
-      range_error(std::string(name) + " has " + std::to_string(arr.ElementLength()) + " elements, needs at least " +
-                  std::to_string(static_cast<long long>(need)));
-    return arr.Data();
-  }
-  float* f32(size_t i, const char* name, double need, bool nullable = false) const {
-    return typed<float>(i, name, napi_float32_array, "Float32Array", need, nullable);
-  }
-  int32_t* i32(size_t i, const char* name, double need) const {
-    return typed<int32_t>(i, name, napi_int32_array, "Int32Array", need, false);
-  }
-  size_t length(size_t i) const {
-    Napi::Value v = info[i];
-    if (!v.IsTypedArray()) return 0;
-    return v.As<Napi::TypedArray>().ElementLength();
-  }
-
-  double number(Napi::Value v, const std::string& name) const {
-    if (!v.IsNumber()) type_error(name + " must be a number");
-    double d = v.As<Napi::Number>().DoubleValue();
-    if (!std::isfinite(d)) range_error(name + " must be finite");
-    return d;
-  }
-  long dim(Napi::Value v, const std::string& name, long min = 0) const {
-    double d = number(v, name);
-    if (d != std::floor(d) || d < min || d > kMaxElems)
-      range_error(name + " must be an integer ≥ " + std::to_string(min) + ", got " + std::to_string(d));
-    return static_cast<long>(d);
-  }
-  long dim(size_t i, const char* name, long min = 0) const { return dim(info[i], name, min); }
-  bool boolean(size_t i, const char* name) const {
-    if (!info[i].IsBoolean()) type_error(std::string(name) + " must be a boolean");
-    return info[i].As<Napi::Boolean>().Value();
-  }
-  void check_elems(double count, const char* what) const {
-    if (count > kMaxElems) range_error(std::string(what) + " is too large (" + std::to_string(count) + " elements)");
-  }
-
-  Geo geometry(size_t i, bool conv, bool pool) const {
-    if (!info[i].IsObject()) type_error("geometry must be an object");
-    Napi::Object o = info[i].As<Napi::Object>();
-    auto get = [&](const char* k, long min) { return dim(o.Get(k), std::string("geometry.") + k, min); };
-    Geo g;
-    g.n = get("n", 0);
-    g.h = get("h", 1);
-    g.w = get("w", 1);
-    g.c = get("c", 1);
-    g.kh = get("kh", 1);
-    g.kw = get("kw", 1);
-    g.sh = get("strideH", 1);
-    g.sw = get("strideW", 1);
-    g.pt = get("padTop", 0);
-    g.pl = get("padLeft", 0);
-    g.oh = get("oh", 1);
-    g.ow = get("ow", 1);
-    g.oc = conv ? get("oc", 1) : g.c;
-    check_elems(static_cast<double>(g.n) * g.h * g.w * g.c, "input");
-    check_elems(static_cast<double>(g.n) * g.oh * g.ow * g.oc, "output");
-    check_elems(static_cast<double>(g.kh) * g.kw * g.c * g.oc, "kernel");
-    check_elems(static_cast<double>(g.n) * g.oh * g.ow * g.kh * g.kw * g.c, "im2col matrix");
-    if (pool) {
-      // Every window must hold at least one real pixel (padding never wins).
-      if (g.pt >= g.kh || g.pl >= g.kw || (g.oh - 1) * g.sh - g.pt >= g.h || (g.ow - 1) * g.sw - g.pl >= g.w)
-        range_error("geometry has a pooling window made only of padding");
-    }
-    return g;
-  }
-};
-
-double sz(const Geo& g) { return static_cast<double>(g.n) * g.h * g.w * g.c; }
-double osz(const Geo& g) { return static_cast<double>(g.n) * g.oh * g.ow * g.oc; }
+using dn::binding::Call;
+using dn::binding::osz;
+using dn::binding::sz;
 
 bool activation(const Call& c, size_t i) {
   if (!c.info[i].IsString()) c.type_error("activation must be 'linear' or 'relu'");
@@ -293,12 +201,12 @@ Napi::Value AdamStep(const Napi::CallbackInfo& info) {
   const float* g = c.f32(1, "grads", n);
   float* m = c.f32(2, "m", n);
   float* v = c.f32(3, "v", n);
-  if (!info[4].IsObject()) c.type_error("params must be an object {lr, beta1, beta2, epsilon, step}");
+  if (!info[4].IsObject()) c.type_error("params must be an object {lr, beta1, beta2, epsilon, step, weightDecay}");
   Napi::Object o = info[4].As<Napi::Object>();
   const double lr = c.number(o.Get("lr"), "lr"), b1 = c.number(o.Get("beta1"), "beta1"),
                b2 = c.number(o.Get("beta2"), "beta2"), eps = c.number(o.Get("epsilon"), "epsilon"),
-               step = c.number(o.Get("step"), "step");
-  dn::adam_step(p, g, m, v, static_cast<long>(n), lr, b1, b2, eps, step);
+               step = c.number(o.Get("step"), "step"), decay = c.number(o.Get("weightDecay"), "weightDecay");
+  dn::adam_step(p, g, m, v, static_cast<long>(n), lr, b1, b2, eps, step, decay);
   return info.Env().Undefined();
 }
 
@@ -369,6 +277,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("softmaxCrossEntropy", Napi::Function::New(env, SoftmaxXent));
   exports.Set("adamStep", Napi::Function::New(env, AdamStep));
   exports.Set("sgdStep", Napi::Function::New(env, SgdStep));
+  dn::binding::register_ops(env, exports);
   exports.Set("info", Napi::Function::New(env, Info));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads));
   exports.Set("setIsa", Napi::Function::New(env, SetIsa));

@@ -1,4 +1,5 @@
-// Dense layers (GEMM calls), element-wise kernels, softmax cross-entropy and the optimizer updates.
+// Dense layers (GEMM calls), element-wise kernels, softmax cross-entropy and its backward, and the optimizer
+// updates. Streaming loops: auto-vectorized clones for the CPU (DN_CLONES), memory-bound, split over the pool.
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -6,6 +7,7 @@
 #include "common.h"
 #include "gemm.h"
 #include "kernels.h"
+#include "ops.h"
 #include "threadpool.h"
 
 namespace dn {
@@ -39,9 +41,18 @@ DN_CLONES void colsum_range(const float* dy, float* db, long rows, long cols, lo
     for (long j = j0; j < j1; j++) db[j] += d[j];
   }
 }
+DN_CLONES void add_range(const float* x, const float* z, float* y, long a, long b) {
+  for (long i = a; i < b; i++) y[i] = x[i] + z[i];
+}
+// In float64, as the reference: alpha is a double (a learning rate, a penalty) and y + alpha·x rounds once.
+DN_CLONES void axpy_range(double alpha, const float* x, float* y, long a, long b) {
+  for (long i = a; i < b; i++) y[i] = static_cast<float>(y[i] + alpha * x[i]);
+}
+// AdamW's decoupled decay first, rounded to float32 as the reference stores it, then Adam.
 DN_CLONES void adam_range(float* p, const float* g, float* m, float* v, long a, long b, double lr, double b1, double b2,
-                          double eps, double c1, double c2) {
+                          double eps, double c1, double c2, double decay) {
   for (long i = a; i < b; i++) {
+    if (decay != 0) p[i] = static_cast<float>(p[i] - decay * p[i]);
     const double gi = g[i];
     const double mi = b1 * m[i] + (1 - b1) * gi;
     const double vi = b2 * v[i] + (1 - b2) * gi * gi;
@@ -59,6 +70,23 @@ DN_CLONES void sgd_range(float* p, const float* g, float* vel, long a, long b, d
     const double vi = mom * vel[i] - lr * g[i];
     vel[i] = static_cast<float>(vi);
     p[i] = static_cast<float>(p[i] + (nesterov ? mom * vi - lr * g[i] : vi));
+  }
+}
+
+DN_CLONES void rmsprop_range(float* p, const float* g, float* ms, float* mom, long a, long b, double lr, double rho,
+                             double momentum, double eps) {
+  for (long i = a; i < b; i++) {
+    const double gi = g[i];
+    const double msi = rho * ms[i] + (1 - rho) * gi * gi;
+    ms[i] = static_cast<float>(msi);
+    const double step = lr * gi / std::sqrt(msi + eps);
+    if (momentum > 0) {
+      const double mi = momentum * mom[i] + step;
+      mom[i] = static_cast<float>(mi);
+      p[i] = static_cast<float>(p[i] - mi);
+    } else {
+      p[i] = static_cast<float>(p[i] - step);
+    }
   }
 }
 
@@ -131,9 +159,50 @@ double softmax_xent(const float* logits, const float* targets, float* probs, flo
   return loss;
 }
 
-void adam_step(float* p, const float* g, float* m, float* v, long n, double lr, double b1, double b2, double eps, double step) {
+void adam_step(float* p, const float* g, float* m, float* v, long n, double lr, double b1, double b2, double eps, double step,
+               double weight_decay) {
   const double c1 = 1 - std::pow(b1, step), c2 = 1 - std::pow(b2, step);
-  chunked(n, [&](long a, long b) { adam_range(p, g, m, v, a, b, lr, b1, b2, eps, c1, c2); });
+  const double decay = weight_decay > 0 ? lr * weight_decay : 0;  // the reference ignores a negative decay
+  chunked(n, [&](long a, long b) { adam_range(p, g, m, v, a, b, lr, b1, b2, eps, c1, c2, decay); });
+}
+
+void rmsprop_step(float* p, const float* g, float* ms, float* mom, long n, double lr, double rho, double momentum, double eps) {
+  chunked(n, [&](long a, long b) { rmsprop_range(p, g, ms, mom, a, b, lr, rho, momentum, eps); });
+}
+
+void add(const float* a, const float* b, float* y, long n) {
+  chunked(n, [&](long s, long e) { add_range(a, b, y, s, e); });
+}
+
+void axpy(double alpha, const float* x, float* y, long n) {
+  chunked(n, [&](long s, long e) { axpy_range(alpha, x, y, s, e); });
+}
+
+void copy_columns(const float* src, long src_cols, long src_off, float* dst, long dst_cols, long dst_off, long rows, long cols) {
+  if (cols == 0 || rows == 0) return;
+  const size_t bytes = static_cast<size_t>(cols) * sizeof(float);
+  auto copy = [&](long r0, long r1) {
+    for (long r = r0; r < r1; r++) std::memmove(dst + r * dst_cols + dst_off, src + r * src_cols + src_off, bytes);
+  };
+  // Rows of one buffer copied onto another part of itself: in row order, as the reference.
+  const float *slo = src, *shi = src + (rows - 1) * src_cols + src_off + cols;
+  const float *dlo = dst, *dhi = dst + (rows - 1) * dst_cols + dst_off + cols;
+  if (slo < dhi && dlo < shi) copy(0, rows);
+  else parallel_ranges(rows, std::max(1L, kChunk / cols), copy);
+}
+
+// dx = y ⊙ (dy − Σ dy·y) per row, the dot in float64; dx may be dy (each row's dot is taken before it is written).
+void softmax_backward(const float* y, const float* dy, float* dx, long rows, long cols) {
+  parallel_ranges(rows, std::max(1L, kChunk / std::max(1L, cols)), [&](long r0, long r1) {
+    for (long r = r0; r < r1; r++) {
+      const float* yr = y + r * cols;
+      const float* dr = dy + r * cols;
+      double dot = 0;
+      for (long j = 0; j < cols; j++) dot += static_cast<double>(dr[j]) * yr[j];
+      float* xr = dx + r * cols;
+      for (long j = 0; j < cols; j++) xr[j] = static_cast<float>(yr[j] * (dr[j] - dot));
+    }
+  });
 }
 
 void sgd_step(float* p, const float* g, float* vel, long n, double lr, double momentum, bool nesterov) {

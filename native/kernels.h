@@ -25,7 +25,8 @@ void relu_backward(const float* y, const float* dy, float* dx, long n);
 void mul(const float* a, const float* b, float* y, long n);
 void softmax(const float* x, float* y, long rows, long cols);
 double softmax_xent(const float* logits, const float* targets, float* probs, float* dlogits, long rows, long cols);
-void adam_step(float* p, const float* g, float* m, float* v, long n, double lr, double b1, double b2, double eps, double step);
+void adam_step(float* p, const float* g, float* m, float* v, long n, double lr, double b1, double b2, double eps, double step,
+               double weight_decay);
 void sgd_step(float* p, const float* g, float* vel, long n, double lr, double momentum, bool nesterov);
 
 }  // namespace dn

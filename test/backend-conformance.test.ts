@@ -1,7 +1,8 @@
 // Every kernel of every backend against (1) tiny naive loops written here, in double precision, and (2) the
 // reference backend (the definition of each kernel). One suite per backend: the reference always; the
-// native addon when it loads, once per GEMM micro-kernel this CPU runs and once single-threaded. When the
-// addon is missing, the native suites are reported as skipped with the reason.
+// native addon when it loads, once per instruction set this CPU runs, once single-threaded and once with 3
+// threads. When the addon is missing, the native suites are reported as skipped with the reason. The
+// graph-model kernels' cases live in helpers/graph-kernels.ts, so that any backend can run them.
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -9,6 +10,7 @@ import type { Backend, FusedActivation as Activation } from '../src/engine/backe
 import { referenceBackend } from '../src/engine/backends/reference/index.js';
 import { loadNativeBackend, type NativeBinding } from '../src/engine/backends/native/index.js';
 import { convGeometry, windowGeometry, type ConvGeometry, type Padding, type WindowGeometry } from '../src/engine/geometry.js';
+import { assertSameBits, graphKernelConformance, uniform } from './helpers/graph-kernels.js';
 
 const TOL = 1e-4;
 
@@ -373,6 +375,7 @@ function conformance(be: () => Backend): void {
       close(dl, dr, 'dlogits vs reference');
     });
   }
+  graphKernelConformance(be);
 }
 
 // ---- suites -----------------------------------------------------------------------------------------
@@ -474,5 +477,114 @@ describe('native binding rejects bad buffers', { skip: nativeSkip }, () => {
     assert.throws(() => nb().adamStep(new Float32Array(10), new Float32Array(10), new Float32Array(10), new Float32Array(5), hp), RangeError);
     assert.throws(() => nb().adamStep(new Float32Array(10), new Float32Array(10), new Float32Array(10), new Float32Array(10), { ...hp, lr: 'x' } as unknown as typeof hp), TypeError);
     assert.throws(() => nb().sgdStep(new Float32Array(10), new Float32Array(3), new Float32Array(10), { lr: 0.1, momentum: 0, nesterov: false }), RangeError);
+  });
+});
+
+describe('native reductions give the same bits for any thread count', { skip: nativeSkip }, () => {
+  after(() => {
+    if (binding && initial) {
+      binding.setIsa('auto');
+      binding.setThreads(initial.threads);
+    }
+  });
+  // Batch-norm statistics and gradient sums, global average pooling: fixed chunks merged in order.
+  const run = (be: Backend) => {
+    const out: Float32Array[] = [];
+    for (const [rows, c] of [[12544, 16], [3001, 33], [5, 7]]) {
+      const x = uniform(rows * c, rows, 1, 3), dy = uniform(rows * c, rows + 1);
+      const mean = new Float32Array(c), variance = new Float32Array(c), gamma = uniform(c, 5, 0.5, 1.5);
+      be.batchNormStats(x, mean, variance, rows, c);
+      const dx = new Float32Array(rows * c), dgamma = new Float32Array(c), dbeta = new Float32Array(c);
+      be.batchNormBackward(x, mean, variance, gamma, 1e-3, dy, dx, dgamma, dbeta, rows, c, true);
+      const n = rows >= 16 ? 16 : 1, hw = Math.floor(rows / n), y = new Float32Array(n * c);
+      be.globalAvgPoolForward(x, y, n, hw, c);
+      out.push(mean, variance, dx, dgamma, dbeta, y);
+    }
+    return out;
+  };
+  for (const isa of initial?.supportedIsas ?? []) {
+    test(`batchNormStats, batchNormBackward, globalAvgPoolForward (${isa}): 1, 2, 3, 4 and 7 threads, twice each`, () => {
+      const at = (threads: number) => {
+        const r = loadNativeBackend({ threads, isa: isa as 'auto' });
+        if ('error' in r) throw new Error(r.error);
+        return r.backend;
+      };
+      const want = run(at(1));
+      for (const threads of [1, 2, 3, 4, 7])
+        for (let k = 0; k < 2; k++) run(at(threads)).forEach((got, i) => assertSameBits(got, want[i], `output ${i}, ${threads} threads`));
+    });
+  }
+});
+
+describe('native binding rejects bad arguments to the graph-model kernels', { skip: nativeSkip }, () => {
+  const nb = () => binding!;
+  const f = (n: number) => new Float32Array(n);
+  const bad = <T>(v: unknown) => v as T;
+  test('activationForward/Backward: unknown or non-string activation, short y or dx, bad alpha', () => {
+    assert.throws(() => nb().activationForward(bad('swish'), f(4), f(4), 0), { name: 'RangeError', message: /activation must be .*got 'swish'/ });
+    assert.throws(() => nb().activationForward(bad(3), f(4), f(4), 0), TypeError);
+    assert.throws(() => nb().activationForward('tanh', f(4), f(3), 0), { name: 'RangeError', message: /y has 3 elements, needs at least 4/ });
+    assert.throws(() => nb().activationForward('elu', f(4), f(4), bad('1')), TypeError);
+    assert.throws(() => nb().activationForward('elu', f(4), f(4), NaN), RangeError);
+    assert.throws(() => nb().activationBackward('sigmoid', f(4), f(4), f(2), 0), { name: 'RangeError', message: /dx has 2/ });
+    assert.throws(() => nb().activationBackward('relu', f(4), bad(new Float64Array(4)), f(4), 0), TypeError);
+  });
+  test('batchNormStats/Forward: buffers short for rows × c, bad dims, bad types', () => {
+    assert.throws(() => nb().batchNormStats(f(11), f(3), f(3), 4, 3), { name: 'RangeError', message: /x has 11 elements, needs at least 12/ });
+    assert.throws(() => nb().batchNormStats(f(12), f(3), f(2), 4, 3), { name: 'RangeError', message: /variance has 2/ });
+    assert.throws(() => nb().batchNormStats(f(12), f(3), f(3), -4, 3), RangeError);
+    assert.throws(() => nb().batchNormStats(f(12), f(3), f(3), 4, 1.5), RangeError);
+    assert.throws(() => nb().batchNormStats(f(12), f(3), f(3), 1e10, 1e10), RangeError);
+    assert.throws(() => nb().batchNormForward(f(12), f(3), f(3), bad(new Float64Array(3)), f(3), 1e-3, f(12), 4, 3), { name: 'TypeError', message: /gamma must be a Float32Array/ });
+    assert.throws(() => nb().batchNormForward(f(12), f(3), f(3), f(3), f(3), bad('1e-3'), f(12), 4, 3), { name: 'TypeError', message: /epsilon/ });
+    assert.throws(() => nb().batchNormForward(f(12), f(3), f(3), f(3), f(3), 1e-3, f(6), 4, 3), { name: 'RangeError', message: /y has 6/ });
+  });
+  test('batchNormBackward: short outputs, a non-boolean batchStats, missing arguments; null outputs are fine', () => {
+    const args = (dx: Float32Array | null, dg: Float32Array | null, db: Float32Array | null, bs: unknown = true) =>
+      [f(12), f(3), f(3), f(3), 1e-3, f(12), dx, dg, db, 4, 3, bs] as const;
+    const call = (a: readonly unknown[]) => (nb().batchNormBackward as unknown as (...x: unknown[]) => void)(...a);
+    assert.throws(() => call(args(f(11), f(3), f(3))), { name: 'RangeError', message: /dx has 11/ });
+    assert.throws(() => call(args(f(12), f(2), f(3))), { name: 'RangeError', message: /dgamma has 2/ });
+    assert.throws(() => call(args(null, null, f(1))), { name: 'RangeError', message: /dbeta has 1/ });
+    assert.throws(() => call(args(f(12), f(3), f(3), 1)), { name: 'TypeError', message: /batchStats must be a boolean/ });
+    assert.throws(() => call(args(f(12), f(3), f(3)).slice(0, 11)), TypeError);
+    call(args(null, null, null));
+  });
+  test('avgPool2d: a window made only of padding, short buffers', () => {
+    const g = windowGeometry('test', [1, 5, 5, 2], [2, 2], [2, 2], 'same');
+    assert.throws(() => nb().avgPool2dForward(f(50), f(17), g), { name: 'RangeError', message: /y has 17/ });
+    assert.throws(() => nb().avgPool2dBackward(f(18), f(49), g), { name: 'RangeError', message: /dx has 49/ });
+    assert.throws(() => nb().avgPool2dForward(f(50), f(18), { ...g, padTop: 2 }), { name: 'RangeError', message: /only of padding/ });
+    assert.throws(() => nb().avgPool2dForward(f(50), f(18), bad(null)), TypeError);
+  });
+  test('globalAvgPool: hw of 0, short buffers', () => {
+    assert.throws(() => nb().globalAvgPoolForward(f(0), f(6), 2, 0, 3), { name: 'RangeError', message: /hw must be an integer ≥ 1/ });
+    assert.throws(() => nb().globalAvgPoolForward(f(29), f(6), 2, 5, 3), { name: 'RangeError', message: /x has 29/ });
+    assert.throws(() => nb().globalAvgPoolBackward(f(6), f(29), 2, 5, 3), { name: 'RangeError', message: /dx has 29/ });
+  });
+  test('add, axpy, softmaxBackward: short buffers, bad alpha', () => {
+    assert.throws(() => nb().add(f(5), f(4), f(5)), { name: 'RangeError', message: /b has 4/ });
+    assert.throws(() => nb().add(f(5), f(5), f(4)), { name: 'RangeError', message: /y has 4/ });
+    assert.throws(() => nb().axpy(bad('2'), f(5), f(5)), TypeError);
+    assert.throws(() => nb().axpy(Infinity, f(5), f(5)), RangeError);
+    assert.throws(() => nb().axpy(2, f(5), f(4)), { name: 'RangeError', message: /y has 4/ });
+    assert.throws(() => nb().softmaxBackward(f(20), f(20), f(19), 2, 10), { name: 'RangeError', message: /dx has 19/ });
+  });
+  test('copyColumns: a block wider than its rows, buffers short for the last row, negative dims', () => {
+    assert.throws(() => nb().copyColumns(f(20), 4, 2, f(30), 6, 0, 5, 3), { name: 'RangeError', message: /srcOffset \+ cols \(5\) exceeds srcCols \(4\)/ });
+    assert.throws(() => nb().copyColumns(f(20), 4, 0, f(30), 6, 4, 5, 3), { name: 'RangeError', message: /dstOffset/ });
+    assert.throws(() => nb().copyColumns(f(19), 4, 1, f(30), 6, 0, 5, 3), { name: 'RangeError', message: /src has 19 elements, needs at least 20/ });
+    assert.throws(() => nb().copyColumns(f(20), 4, 0, f(27), 6, 3, 5, 3), { name: 'RangeError', message: /dst has 27 elements, needs at least 30/ });
+    assert.throws(() => nb().copyColumns(f(20), 4, 0, f(30), 6, 0, -1, 3), RangeError);
+  });
+  test('rmspropStep and adamStep: short state, missing hyperparameters', () => {
+    const hp = { lr: 1e-3, rho: 0.9, momentum: 0, epsilon: 1e-7 };
+    assert.throws(() => nb().rmspropStep(f(10), f(10), f(9), f(10), hp), { name: 'RangeError', message: /ms has 9/ });
+    assert.throws(() => nb().rmspropStep(f(10), f(10), f(10), f(0), { ...hp, momentum: 0.9 }), { name: 'RangeError', message: /mom has 0/ });
+    nb().rmspropStep(f(10), f(10), f(10), f(0), hp); // without momentum, mom is never read
+    const { rho: _, ...noRho } = hp;
+    assert.throws(() => nb().rmspropStep(f(10), f(10), f(10), f(10), bad(noRho)), { name: 'TypeError', message: /rho must be a number/ });
+    const adam = { lr: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-7, step: 1 };
+    assert.throws(() => nb().adamStep(f(10), f(10), f(10), f(10), bad(adam)), { name: 'TypeError', message: /weightDecay must be a number/ });
   });
 });

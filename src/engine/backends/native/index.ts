@@ -1,14 +1,14 @@
 // The native backend: a C++ addon (native/*.cc, built by node-gyp into build/Release/digitnet_native.node)
-// with packed-panel GEMM micro-kernels for AVX-512, AVX2+FMA and portable C++, chosen at run time, and a
-// persistent thread pool. Node-only. loadNativeBackend() returns the reason instead of throwing when the
-// addon is missing or does not load, so callers can fall back to the reference backend.
+// with packed-panel GEMM micro-kernels and SIMD kernels for AVX-512, AVX2+FMA and portable C++, chosen at
+// run time, and a persistent thread pool; every Backend kernel runs in the addon. Node-only.
+// loadNativeBackend() returns the reason instead of throwing when the addon is missing or does not load, so
+// callers can fall back to the reference backend.
 
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Backend } from '../../backend.js';
-import { referenceBackend } from '../reference/index.js';
 
 /** What the addon exports (native/binding.cc): every Backend kernel, with the same signature, plus controls. */
 export interface NativeBinding extends Omit<Backend, 'name'> {
@@ -16,7 +16,7 @@ export interface NativeBinding extends Omit<Backend, 'name'> {
   info(): { isa: string; threads: number; cores: number; supportedIsas: string[] };
   /** Resizes the thread pool (0 = available cores); returns the new size. */
   setThreads(n: number): number;
-  /** Picks the GEMM micro-kernel: 'auto', 'avx512', 'avx2' or 'generic'; throws when the CPU lacks it. */
+  /** Picks the instruction set of every kernel: 'auto', 'avx512', 'avx2' or 'generic'; throws when the CPU lacks it. */
   setIsa(isa: string): string;
   /** Frees the grow-only scratch buffers. */
   releaseScratch(): void;
@@ -25,7 +25,7 @@ export interface NativeBinding extends Omit<Backend, 'name'> {
 export interface NativeOptions {
   /** Worker threads including the caller; default DIGITNET_THREADS, else the available cores. */
   threads?: number;
-  /** GEMM micro-kernel; default 'auto' (the best this CPU supports). Mostly for tests. */
+  /** Instruction set of the kernels; default 'auto' (the best this CPU supports). Mostly for tests. */
   isa?: 'auto' | 'avx512' | 'avx2' | 'generic';
 }
 
@@ -89,11 +89,8 @@ export function loadNativeBackend(opts: NativeOptions = {}): { backend: Backend;
     return { error: (e as Error).message };
   }
   const info = nb.info();
-  // Interim: the kernels the engine's graph models added (batch norm, activations, average pooling, add,
-  // concatenate, RMSprop, AdamW's decay) run on the reference backend until the addon has them.
-  const ref = referenceBackend();
+  // Every kernel runs in the addon; listing them one by one (no spread) lets the compiler check that none is missing.
   const backend: Backend = {
-    ...ref,
     name: `native (${info.isa}, ${info.threads} thread${info.threads === 1 ? '' : 's'})`,
     matmul: (a, b, y, m, n, k, transA, transB) => nb.matmul(a, b, y, m, n, k, transA, transB),
     denseForward: (x, w, b, y, n, i, o, act) => nb.denseForward(x, w, b, y, n, i, o, act),
@@ -103,13 +100,30 @@ export function loadNativeBackend(opts: NativeOptions = {}): { backend: Backend;
     conv2dBackwardFilter: (x, dy, dw, db, g) => nb.conv2dBackwardFilter(x, dy, dw, db, g),
     maxPool2dForward: (x, y, argmax, g) => nb.maxPool2dForward(x, y, argmax, g),
     maxPool2dBackward: (dy, argmax, dx, g) => nb.maxPool2dBackward(dy, argmax, dx, g),
+    avgPool2dForward: (x, y, g) => nb.avgPool2dForward(x, y, g),
+    avgPool2dBackward: (dy, dx, g) => nb.avgPool2dBackward(dy, dx, g),
+    globalAvgPoolForward: (x, y, n, hw, c) => nb.globalAvgPoolForward(x, y, n, hw, c),
+    globalAvgPoolBackward: (dy, dx, n, hw, c) => nb.globalAvgPoolBackward(dy, dx, n, hw, c),
     reluForward: (x, y) => nb.reluForward(x, y),
     reluBackward: (y, dy, dx) => nb.reluBackward(y, dy, dx),
+    activationForward: (act, x, y, alpha) => nb.activationForward(act, x, y, alpha),
+    activationBackward: (act, y, dy, dx, alpha) => nb.activationBackward(act, y, dy, dx, alpha),
     mul: (a, b, y) => nb.mul(a, b, y),
+    add: (a, b, y) => nb.add(a, b, y),
+    axpy: (alpha, x, y) => nb.axpy(alpha, x, y),
+    copyColumns: (src, srcCols, srcOffset, dst, dstCols, dstOffset, rows, cols) =>
+      nb.copyColumns(src, srcCols, srcOffset, dst, dstCols, dstOffset, rows, cols),
+    batchNormStats: (x, mean, variance, rows, c) => nb.batchNormStats(x, mean, variance, rows, c),
+    batchNormForward: (x, mean, variance, gamma, beta, epsilon, y, rows, c) =>
+      nb.batchNormForward(x, mean, variance, gamma, beta, epsilon, y, rows, c),
+    batchNormBackward: (x, mean, variance, gamma, epsilon, dy, dx, dgamma, dbeta, rows, c, batchStats) =>
+      nb.batchNormBackward(x, mean, variance, gamma, epsilon, dy, dx, dgamma, dbeta, rows, c, batchStats),
     softmax: (x, y, rows, cols) => nb.softmax(x, y, rows, cols),
+    softmaxBackward: (y, dy, dx, rows, cols) => nb.softmaxBackward(y, dy, dx, rows, cols),
     softmaxCrossEntropy: (logits, targets, probs, dlogits, rows, cols) => nb.softmaxCrossEntropy(logits, targets, probs, dlogits, rows, cols),
-    adamStep: (params, grads, m, v, p) => (p.weightDecay > 0 ? ref.adamStep(params, grads, m, v, p) : nb.adamStep(params, grads, m, v, p)),
+    adamStep: (params, grads, m, v, p) => nb.adamStep(params, grads, m, v, p),
     sgdStep: (params, grads, velocity, p) => nb.sgdStep(params, grads, velocity, p),
+    rmspropStep: (params, grads, ms, mom, p) => nb.rmspropStep(params, grads, ms, mom, p),
   };
   return { backend, binding: nb };
 }
