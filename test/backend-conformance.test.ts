@@ -9,6 +9,8 @@ import type { Backend, FusedActivation as Activation } from '../src/engine/backe
 import { referenceBackend } from '../src/engine/backends/reference/index.js';
 import { loadNativeBackend, type NativeBinding } from '../src/engine/backends/native/index.js';
 import { convGeometry, windowGeometry, type ConvGeometry, type Padding, type WindowGeometry } from '../src/engine/geometry.js';
+import { wasmVariant } from '../src/engine/backends/wasm/index.js';
+import { loadWasmBackend } from '../src/engine/backends/wasm/node.js';
 
 const TOL = 1e-4;
 
@@ -378,6 +380,16 @@ function conformance(be: () => Backend): void {
 // ---- suites -----------------------------------------------------------------------------------------
 
 describe('backend reference', () => conformance(() => referenceBackend()));
+
+// The WebAssembly backend: its SIMD build always (a build that does not load fails here), and its relaxed
+// SIMD build where this Node runs relaxed SIMD (Chromium runs both: wasm-browser.test.ts).
+for (const variant of wasmVariant() === 'relaxed-simd' ? (['simd', 'relaxed-simd'] as const) : (['simd'] as const)) {
+  describe(`backend wasm (${variant})`, () => {
+    const r = loadWasmBackend(variant);
+    if ('error' in r) test('loads', () => assert.fail(r.error));
+    else conformance(() => r.backend);
+  });
+}
 
 const native = loadNativeBackend();
 const nativeSkip = 'error' in native ? `native addon not loaded: ${native.error}` : false;
