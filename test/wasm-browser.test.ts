@@ -1,7 +1,7 @@
 // The WebAssembly backend in a real browser (Debian's Chromium via playwright-core): its two builds, loaded
 // in a page the way the page loads them, run the shared kernel cases against the reference backend there;
-// and the draw-a-digit page picks the WebAssembly backend, names it, and falls back to the reference
-// backend, saying why, when the browser lacks WebAssembly SIMD.
+// a Web Worker chooses and trains on it as the page does; and the draw-a-digit page picks the WebAssembly
+// backend, names it, and falls back to the reference backend, saying why, when the browser lacks SIMD.
 
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
@@ -46,7 +46,9 @@ async function serveDir(dir: string): Promise<string> {
 before(async () => {
   assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: install it with \`apt-get install -y chromium\``);
   tmp = await mkdtemp(join(tmpdir(), 'digitnet-wasm-'));
-  await build({ entryPoints: [join(root, 'test', 'browser', 'kernels-page.ts')], outfile: join(tmp, 'page.js'), bundle: true, format: 'esm', platform: 'browser', logLevel: 'error' });
+  for (const [entry, out] of [['kernels-page.ts', 'page.js'], ['worker.ts', 'worker.js']]) {
+    await build({ entryPoints: [join(root, 'test', 'browser', entry)], outfile: join(tmp, out), bundle: true, format: 'esm', platform: 'browser', logLevel: 'error' });
+  }
   await Promise.all(Object.values(WASM_FILES).map((f) => copyFile(join(wasmDir(), f), join(tmp, f))));
   const html = '<!doctype html><meta charset="utf-8"><title>wasm kernels</title><script type="module" src="page.js"></script>';
   await (await import('node:fs/promises')).writeFile(join(tmp, 'index.html'), html);
@@ -76,6 +78,16 @@ describe('WebAssembly backend in Chromium', () => {
     const v = await page.evaluate(() => (globalThis as never as { wasmKernels: { wasmVariant(): string | null } }).wasmKernels.wasmVariant());
     assert.equal(v, 'relaxed-simd');
     await page.close();
+  });
+
+  test('a Web Worker chooses the WebAssembly backend as the page does, and trains on it', async () => {
+    const page = await kernelsPage();
+    const r = (await page.evaluate(() => (globalThis as never as { wasmKernels: { inWorker(): Promise<unknown> } }).wasmKernels.inWorker())) as Record<string, unknown>;
+    await page.close();
+    assert.equal(r.inWorker, true);
+    assert.equal(r.backend, 'wasm (relaxed simd)');
+    assert.equal(r.modelBackend, 'wasm (relaxed simd)', 'models built after chooseBackend run on it');
+    assert.ok(typeof r.loss === 'number' && Number.isFinite(r.loss) && r.loss > 0, `loss ${r.loss}`);
   });
 
   for (const variant of ['simd', 'relaxed-simd'] as const) {

@@ -27,4 +27,17 @@ async function run(variant: WasmVariant): Promise<{ backend: string; results: Ca
   return { backend: be.name, results };
 }
 
-Object.assign(globalThis, { wasmKernels: { run, wasmVariant } });
+/** Starts worker.js (a module worker) and returns what it reports after one training step. */
+function inWorker(): Promise<unknown> {
+  const worker = new Worker(new URL('worker.js', location.href), { type: 'module' });
+  return new Promise((resolve, reject) => {
+    worker.onmessage = (e) => {
+      worker.terminate();
+      resolve(e.data);
+    };
+    worker.onerror = (e) => reject(new Error(e.message));
+    worker.postMessage('start');
+  });
+}
+
+Object.assign(globalThis, { wasmKernels: { run, wasmVariant, inWorker } });
