@@ -14,17 +14,42 @@ function blockRows(k: i32): i32 {
 }
 
 // The current output row's window: its batch image, top-left input cell, and the kx range inside the input.
-let rowB = 0, rowY = 0, rowX = 0, kx0 = 0, kx1 = 0;
+// Rows are visited in order, so the position advances by counting instead of dividing (an integer division
+// per row costs as much as the whole row when the input has one channel).
+let rowB = 0, rowOy = 0, rowOx = 0, rowY = 0, rowX = 0, kx0 = 0, kx1 = 0;
 
 // @ts-ignore: decorator
 @inline
-function enterRow(r: i32): void {
-  const ox = r % OW, t = r / OW;
-  rowB = t / OH;
-  rowY = (t % OH) * SH - PT;
-  rowX = ox * SW - PL;
+function placeWindow(): void {
+  rowY = rowOy * SH - PT;
+  rowX = rowOx * SW - PL;
   kx0 = max<i32>(0, -rowX);
   kx1 = min<i32>(KW, W - rowX);
+}
+
+/** Positions the window at output row r. */
+// @ts-ignore: decorator
+@inline
+function seekRow(r: i32): void {
+  const t = r / OW;
+  rowOx = r - t * OW;
+  rowB = t / OH;
+  rowOy = t - rowB * OH;
+  placeWindow();
+}
+
+/** Moves the window to the next output row. */
+// @ts-ignore: decorator
+@inline
+function nextRow(): void {
+  if (++rowOx == OW) {
+    rowOx = 0;
+    if (++rowOy == OH) {
+      rowOy = 0;
+      rowB++;
+    }
+  }
+  placeWindow();
 }
 
 /** Offset (floats) into x of input cell (rowY + ky, rowX + kx0), or −1 when that window row is outside. */
@@ -39,8 +64,8 @@ function segmentStart(ky: i32): i32 {
 /** col (r1−r0, kh·kw·c) = the input windows of output rows [r0, r1); cells outside the input are 0. */
 function im2colRows(x: usize, col: usize, r0: i32, r1: i32): void {
   const rowLen = KH * KW * C;
-  for (let r = r0; r < r1; r++) {
-    enterRow(r);
+  seekRow(r0);
+  for (let r = r0; r < r1; r++, nextRow()) {
     const d = col + ((<usize>(r - r0) * <usize>rowLen) << 2);
     for (let ky = 0; ky < KH; ky++) {
       const dk = d + ((<usize>(ky * KW * C)) << 2);
@@ -59,8 +84,8 @@ function im2colRows(x: usize, col: usize, r0: i32, r1: i32): void {
 /** dx += the columns of col (r1−r0, kh·kw·c) added back at their input cells. */
 function col2imRows(col: usize, dx: usize, r0: i32, r1: i32): void {
   const rowLen = KH * KW * C;
-  for (let r = r0; r < r1; r++) {
-    enterRow(r);
+  seekRow(r0);
+  for (let r = r0; r < r1; r++, nextRow()) {
     const d = col + ((<usize>(r - r0) * <usize>rowLen) << 2);
     for (let ky = 0; ky < KH; ky++) {
       const dst = segmentStart(ky);
