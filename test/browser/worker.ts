@@ -4,7 +4,8 @@
 import { adam, seedCnn, Tensor } from '../../src/engine/index.js';
 import { chooseBackend } from '../../src/web/backend.js';
 
-const scope = self as unknown as { onmessage: (() => void) | null; postMessage(message: unknown): void };
+// globalThis is the worker's scope (and, when `node --test` loads this file, a harmless stand-in).
+const scope = globalThis as unknown as { onmessage: (() => void) | null; postMessage(message: unknown): void };
 
 scope.onmessage = () => {
   void chooseBackend().then(({ backend, label }) => {
