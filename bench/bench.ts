@@ -14,6 +14,7 @@ import { referenceBackend } from '../src/engine/backends/reference/index.js';
 import { loadNativeBackend } from '../src/engine/backends/native/index.js';
 import { loadWasmBackend } from '../src/engine/backends/wasm/node.js';
 import { embeddedMnistDir, loadMnist } from '../src/data/mnist.js';
+import { profiled } from './profiled.js';
 
 const BATCH = 128;
 const TRAIN_FLOP_PER_IMAGE = 15.8e6; // seed CNN, forward + both gradients (issue 3)
@@ -61,22 +62,6 @@ function data(count: number, offset = 0): { x: Float32Array; y: Float32Array; la
     labels[i] = set.labels[src];
   }
   return { x, y, labels };
-}
-
-/** Wraps a backend so that each kernel's time is summed (for --profile). */
-function profiled(b: Backend, acc: Record<string, number>): Backend {
-  const out: Record<string, unknown> = { name: b.name };
-  for (const k of Object.keys(b) as (keyof Backend)[]) {
-    const f = b[k];
-    if (typeof f !== 'function') continue;
-    out[k] = (...args: unknown[]) => {
-      const t = performance.now();
-      const r = (f as (...a: unknown[]) => unknown).apply(b, args);
-      acc[k] = (acc[k] ?? 0) + performance.now() - t;
-      return r;
-    };
-  }
-  return out as unknown as Backend;
 }
 
 function benchEngine(which: 'native' | 'reference' | 'wasm', batches: number, runs: number, threads?: number): Result {

@@ -6,6 +6,7 @@
 import { adam, referenceBackend, seedCnn, Tensor, type Backend } from '../../src/engine/index.js';
 import { instantiateWasmBackend, wasmVariant, WASM_FILES, type WasmBackend, type WasmVariant } from '../../src/engine/backends/wasm/index.js';
 import { convGeometry } from '../../src/engine/geometry.js';
+import { profiled } from '../profiled.js';
 
 export type BackendChoice = 'reference' | WasmVariant;
 
@@ -34,22 +35,6 @@ export interface TrainResult {
   runs: number[];
   /** With profile: ms per training step spent in each kernel (the timing wrapper costs a little). */
   profile?: Record<string, number>;
-}
-
-/** Wraps a backend so that each kernel's time is summed into acc. */
-function profiled(b: Backend, acc: Record<string, number>): Backend {
-  const out: Record<string, unknown> = { name: b.name };
-  for (const k of Object.keys(b) as (keyof Backend)[]) {
-    const f = b[k];
-    if (typeof f !== 'function') continue;
-    out[k] = (...args: unknown[]) => {
-      const t = performance.now();
-      const r = (f as (...a: unknown[]) => unknown).apply(b, args);
-      acc[k] = (acc[k] ?? 0) + performance.now() - t;
-      return r;
-    };
-  }
-  return out as unknown as Backend;
 }
 
 /** Trains the seed CNN: `warm` batches, then `runs` timed runs of `batches` batches; the median run's images/s. */

@@ -2,23 +2,12 @@
 // linear memory, every dimension a count of floats; `scratch` is where this call may put its panels.
 
 import { gemm, packB, packedBytes, RELU } from './gemm';
-import { align64, ensure, zeroF32 } from './memory';
+import { addF32, align64, ensure, zeroF32 } from './memory';
 
 /** Sums of the columns of dy (rows × cols) into db. */
 export function columnSums(dy: usize, db: usize, rows: i32, cols: i32): void {
   zeroF32(db, cols);
-  for (let r = 0; r < rows; r++) {
-    const row = dy + ((<usize>r * <usize>cols) << 2);
-    let j = 0;
-    for (; j + 4 <= cols; j += 4) {
-      const p = db + (<usize>j << 2);
-      v128.store(p, f32x4.add(v128.load(p), v128.load(row + (<usize>j << 2))));
-    }
-    for (; j < cols; j++) {
-      const p = db + (<usize>j << 2);
-      store<f32>(p, load<f32>(p) + load<f32>(row + (<usize>j << 2)));
-    }
-  }
+  for (let r = 0; r < rows; r++) addF32(db, dy + ((<usize>r * <usize>cols) << 2), cols);
 }
 
 function packInto(scratch: usize, b: usize, rs: usize, cs: usize, k: i32, n: i32): usize {

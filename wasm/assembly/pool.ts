@@ -3,7 +3,7 @@
 // reference does; average pooling divides by the cells inside the input (TensorFlow's 'same').
 
 import { C, H, KH, KW, N, OH, OW, PL, PT, SH, SW, W } from './geometry';
-import { zeroF32 } from './memory';
+import { addF32, zeroF32 } from './memory';
 
 const LANES = i32x4(0, 1, 2, 3);
 
@@ -155,18 +155,7 @@ export function globalAvgPoolForward(x: usize, y: usize, n: i32, hw: i32, c: i32
   for (let b = 0; b < n; b++) {
     const yb = y + ((<usize>b * <usize>c) << 2);
     zeroF32(yb, c);
-    for (let p = 0; p < hw; p++) {
-      const xr = x + (((<usize>b * <usize>hw + <usize>p) * <usize>c) << 2);
-      let ch = 0;
-      for (; ch + 4 <= c; ch += 4) {
-        const q = yb + (<usize>ch << 2);
-        v128.store(q, f32x4.add(v128.load(q), v128.load(xr + (<usize>ch << 2))));
-      }
-      for (; ch < c; ch++) {
-        const q = yb + (<usize>ch << 2);
-        store<f32>(q, load<f32>(q) + load<f32>(xr + (<usize>ch << 2)));
-      }
-    }
+    for (let p = 0; p < hw; p++) addF32(yb, x + (((<usize>b * <usize>hw + <usize>p) * <usize>c) << 2), c);
     let ch = 0;
     for (; ch + 4 <= c; ch += 4) {
       const q = yb + (<usize>ch << 2);
