@@ -151,7 +151,7 @@ export function avgPool2dBackward(dy: usize, dx: usize): void {
 
 /** x (n,hw,c) → y (n,c): the mean over the spatial positions. */
 export function globalAvgPoolForward(x: usize, y: usize, n: i32, hw: i32, c: i32): void {
-  const inv = f32x4.splat(<f32>hw);
+  const hwV = f32x4.splat(<f32>hw);
   for (let b = 0; b < n; b++) {
     const yb = y + ((<usize>b * <usize>c) << 2);
     zeroF32(yb, c);
@@ -159,7 +159,7 @@ export function globalAvgPoolForward(x: usize, y: usize, n: i32, hw: i32, c: i32
     let ch = 0;
     for (; ch + 4 <= c; ch += 4) {
       const q = yb + (<usize>ch << 2);
-      v128.store(q, f32x4.div(v128.load(q), inv));
+      v128.store(q, f32x4.div(v128.load(q), hwV));
     }
     for (; ch < c; ch++) {
       const q = yb + (<usize>ch << 2);
