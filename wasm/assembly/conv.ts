@@ -3,7 +3,7 @@
 // im2col matrix never exists. The backward passes use the same blocks: dcol = dy·wᵀ folded back by col2im,
 // and dw += colᵀ·dy. The geometry is set once per call with setGeometry (geometry.ts).
 
-import { ACCUMULATE, gemm, packB, packedBytes, RELU } from './gemm';
+import { ACCUMULATE, gemm, gemmInPlace, packB, packedBytes, RELU } from './gemm';
 import { addF32, align64, copyF32, ensure, zeroF32 } from './memory';
 import { columnSums } from './dense';
 import { C, H, KH, KW, N, OC, OH, OW, PL, PT, SH, SW, W } from './geometry';
@@ -152,8 +152,13 @@ export function conv2dBackwardFilter(x: usize, dy: usize, dw: usize, db: usize, 
     const r1 = min<i32>(rows, r0 + step);
     const a = pointwise() ? x + ((<usize>r0 * <usize>k) << 2) : col;
     if (!pointwise()) im2colRows(x, col, r0, r1);
-    packB(dy + <usize>r0 * ldy, <usize>OC, 1, r1 - r0, OC, packed);
-    gemm(a, 4, (<usize>k) << 2, packed, dw, ldy, k, OC, r1 - r0, ACCUMULATE, 0);
+    // dy's rows are the panels' rows: read in place when whole panels fit across them.
+    const dyBlock = dy + <usize>r0 * ldy;
+    if (OC % 8 == 0) gemmInPlace(a, 4, (<usize>k) << 2, dyBlock, ldy, dw, ldy, k, OC, r1 - r0, ACCUMULATE, 0);
+    else {
+      packB(dyBlock, <usize>OC, 1, r1 - r0, OC, packed);
+      gemm(a, 4, (<usize>k) << 2, packed, dw, ldy, k, OC, r1 - r0, ACCUMULATE, 0);
+    }
   }
   columnSums(dy, db, rows, OC);
 }

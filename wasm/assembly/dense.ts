@@ -1,7 +1,7 @@
 // matmul and the dense layer's kernels, as GEMMs over packed panels. Every pointer is a byte offset into
 // linear memory, every dimension a count of floats; `scratch` is where this call may put its panels.
 
-import { gemm, packB, packedBytes, RELU } from './gemm';
+import { gemm, gemmInPlace, packB, packedBytes, RELU } from './gemm';
 import { addF32, align64, ensure, zeroF32 } from './memory';
 
 /** Sums of the columns of dy (rows × cols) into db. */
@@ -43,11 +43,12 @@ export function denseForward(x: usize, w: usize, b: usize, y: usize, n: i32, inS
 
 /** dw (in,out) = xᵀ·dy, db (out) = Σ dy, and dx (n,in) = dy·wᵀ unless dx is 0. */
 export function denseBackward(x: usize, w: usize, dy: usize, dx: usize, dw: usize, db: usize, n: i32, inSize: i32, outSize: i32, scratch: usize): void {
-  let packed = packInto(scratch, dy, <usize>outSize, 1, n, outSize);
-  gemm(x, 4, (<usize>inSize) << 2, packed, dw, (<usize>outSize) << 2, inSize, outSize, n, 0, 0);
+  const ldy = (<usize>outSize) << 2;
+  if (outSize % 8 == 0) gemmInPlace(x, 4, (<usize>inSize) << 2, dy, ldy, dw, ldy, inSize, outSize, n, 0, 0);
+  else gemm(x, 4, (<usize>inSize) << 2, packInto(scratch, dy, <usize>outSize, 1, n, outSize), dw, ldy, inSize, outSize, n, 0, 0);
   columnSums(dy, db, n, outSize);
   if (!dx) return;
-  packed = packInto(scratch, w, 1, <usize>outSize, outSize, inSize);
+  const packed = packInto(scratch, w, 1, <usize>outSize, outSize, inSize);
   gemm(dy, (<usize>outSize) << 2, 4, packed, dx, (<usize>inSize) << 2, n, inSize, outSize, 0, 0);
 }
 

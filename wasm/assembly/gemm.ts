@@ -1,6 +1,6 @@
-// Matrix multiply for WebAssembly SIMD: B is packed into panels of 8 columns (k rows of 8 floats, zero
-// padded), and a 4x8 micro-kernel keeps 8 v128 accumulators while it walks k, reading A through two byte
-// strides so that one kernel serves A, Aᵀ and im2col blocks alike. With relaxed SIMD the multiply-add is
+// Matrix multiply for WebAssembly SIMD: B is read in panels of 8 columns, packed (k rows of 8 floats, zero
+// padded) or in place when its width is a multiple of 8, and a 4x8 micro-kernel keeps 8 v128 accumulators
+// while it walks k, reading A through two byte strides so that one kernel serves A, Aᵀ and im2col blocks. With relaxed SIMD the multiply-add is
 // fused (f32x4.relaxed_madd); without, it is a multiply then an add.
 
 /** Bytes packB writes for a k × n operand. */
@@ -70,8 +70,8 @@ function epilogue(c: usize, v0: v128, v1: v128, w: i32, flags: i32, bias: usize)
   }
 }
 
-/** Four rows of C, one panel: C[i..i+4, j0..j0+w) (+)= A[i..i+4, :]·panel. */
-function kernel4(a: usize, ars: usize, aks: usize, bp: usize, k: i32, c: usize, ldc: usize, w: i32, flags: i32, bias: usize): void {
+/** Four rows of C, one panel: C[i..i+4, j0..j0+w) (+)= A[i..i+4, :]·panel; the panel's rows are bks bytes apart. */
+function kernel4(a: usize, ars: usize, aks: usize, bp: usize, bks: usize, k: i32, c: usize, ldc: usize, w: i32, flags: i32, bias: usize): void {
   const a1 = a + ars, a2 = a1 + ars, a3 = a2 + ars;
   let c00 = f32x4.splat(0), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
   let off: usize = 0;
@@ -90,7 +90,7 @@ function kernel4(a: usize, ars: usize, aks: usize, bp: usize, k: i32, c: usize, 
     c30 = madd(av, b0, c30);
     c31 = madd(av, b1, c31);
     off += aks;
-    bp += 32;
+    bp += bks;
   }
   epilogue(c, c00, c01, w, flags, bias);
   epilogue(c + ldc, c10, c11, w, flags, bias);
@@ -99,7 +99,7 @@ function kernel4(a: usize, ars: usize, aks: usize, bp: usize, k: i32, c: usize, 
 }
 
 /** One row of C, one panel. */
-function kernel1(a: usize, aks: usize, bp: usize, k: i32, c: usize, w: i32, flags: i32, bias: usize): void {
+function kernel1(a: usize, aks: usize, bp: usize, bks: usize, k: i32, c: usize, w: i32, flags: i32, bias: usize): void {
   let c0 = f32x4.splat(0), c1 = c0;
   let off: usize = 0;
   for (let p = 0; p < k; p++) {
@@ -107,7 +107,7 @@ function kernel1(a: usize, aks: usize, bp: usize, k: i32, c: usize, w: i32, flag
     c0 = madd(av, v128.load(bp), c0);
     c1 = madd(av, v128.load(bp, 16), c1);
     off += aks;
-    bp += 32;
+    bp += bks;
   }
   epilogue(c, c0, c1, w, flags, bias);
 }
@@ -117,14 +117,23 @@ function kernel1(a: usize, aks: usize, bp: usize, k: i32, c: usize, w: i32, flag
  * C's row stride is ldc bytes; bias (n floats, readable 8 past the end) is added when not 0.
  */
 export function gemm(a: usize, ars: usize, aks: usize, packed: usize, c: usize, ldc: usize, m: i32, n: i32, k: i32, flags: i32, bias: usize): void {
-  const panelBytes = (<usize>k) * 32;
+  panels(a, ars, aks, packed, (<usize>k) * 32, 32, c, ldc, m, n, k, flags, bias);
+}
+
+/** As gemm, with B (k × n, n a multiple of 8) read in place, its rows ldb bytes apart: no packing pass. */
+export function gemmInPlace(a: usize, ars: usize, aks: usize, b: usize, ldb: usize, c: usize, ldc: usize, m: i32, n: i32, k: i32, flags: i32, bias: usize): void {
+  panels(a, ars, aks, b, 32, ldb, c, ldc, m, n, k, flags, bias);
+}
+
+/** Every panel of 8 columns: panel j starts at b + j·panelBytes, its rows bks bytes apart. */
+function panels(a: usize, ars: usize, aks: usize, b: usize, panelBytes: usize, bks: usize, c: usize, ldc: usize, m: i32, n: i32, k: i32, flags: i32, bias: usize): void {
   for (let j0 = 0; j0 < n; j0 += 8) {
     const w = min<i32>(8, n - j0);
-    const bp = packed + (<usize>(j0 >> 3)) * panelBytes;
+    const bp = b + (<usize>(j0 >> 3)) * panelBytes;
     const bj = bias ? bias + (<usize>j0 << 2) : 0;
     const cj = c + (<usize>j0 << 2);
     let i = 0;
-    for (; i + 4 <= m; i += 4) kernel4(a + <usize>i * ars, ars, aks, bp, k, cj + <usize>i * ldc, ldc, w, flags, bj);
-    for (; i < m; i++) kernel1(a + <usize>i * ars, aks, bp, k, cj + <usize>i * ldc, w, flags, bj);
+    for (; i + 4 <= m; i += 4) kernel4(a + <usize>i * ars, ars, aks, bp, bks, k, cj + <usize>i * ldc, ldc, w, flags, bj);
+    for (; i < m; i++) kernel1(a + <usize>i * ars, aks, bp, bks, k, cj + <usize>i * ldc, w, flags, bj);
   }
 }
