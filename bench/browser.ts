@@ -76,22 +76,24 @@ async function main(): Promise<void> {
     const version = browser.version();
     const best = await page.evaluate(() => (globalThis as never as { digitnetBench: { wasmVariant(): string | null } }).digitnetBench.wasmVariant());
     const say = (s: string) => !json && console.log(s);
-    say(`seed CNN on MNIST in Chromium ${version} (best WebAssembly variant here: ${best ?? 'none'}), batch ${batch}, median of ${runs} runs of ${batches} batches`);
+    say(`seed CNN on MNIST in Chromium ${version} (best WebAssembly variant here: ${best ?? 'none'}), batch ${batch}, median of ${runs} rounds of ${batches} batches per backend (reference: ${Math.ceil(batches / 3)}), backends taking turns`);
     const results: Record<string, unknown>[] = [];
-    let refRate = 0;
-    for (const choice of choices) {
-      // The reference backend is ~10x slower: fewer batches keep the run short, the median still steady.
-      const n = choice === 'reference' ? Math.max(1, Math.ceil(batches / 3)) : batches;
-      const r = await page.evaluate(([c, b, nb, rr, pr]) => (globalThis as never as { digitnetBench: { train(...a: unknown[]): Promise<{ backend: string; imagesPerSec: number; runs: number[]; profile?: Record<string, number> }> } }).digitnetBench.train(c, b, nb, rr, pr), [choice, batch, n, runs, flag('profile')] as const);
-      if (choice === 'reference') refRate = r.imagesPerSec;
-      results.push({ choice, ...r });
-      const times = refRate && choice !== 'reference' ? `  ${(r.imagesPerSec / refRate).toFixed(1)}x reference` : '';
+    // The reference backend is ~10x slower: a third of the batches keeps each round short.
+    const perBackend = choices.map((c) => (c === 'reference' ? Math.max(1, Math.ceil(batches / 3)) : batches));
+    type Bench = { digitnetBench: { train(...a: unknown[]): Promise<{ backend: string; imagesPerSec: number; runs: number[]; profile?: Record<string, number> }[]> } };
+    const trained = await page.evaluate(([c, b, nb, rr, pr]) => (globalThis as never as Bench).digitnetBench.train(c, b, nb, rr, pr), [choices, batch, perBackend, runs, flag('profile')] as const);
+    const refRate = trained[choices.indexOf('reference')]?.imagesPerSec ?? 0;
+    for (const [i, r] of trained.entries()) {
+      results.push({ choice: choices[i], ...r });
+      const times = refRate && choices[i] !== 'reference' ? `  ${(r.imagesPerSec / refRate).toFixed(1)}x reference` : '';
       say(`${r.backend.padEnd(22)} ${r.imagesPerSec.toFixed(0).padStart(7)} images/s training${times}`);
       if (r.profile) say(`  ms per step: ${Object.entries(r.profile).map(([name, v]) => `${name} ${v}`).join(', ')}`);
-      if (flag('kernels')) {
+    }
+    if (flag('kernels')) {
+      for (const choice of choices) {
         const k = await page.evaluate(([c, b]) => (globalThis as never as { digitnetBench: { kernels(...a: unknown[]): Promise<Record<string, number>> } }).digitnetBench.kernels(c, b, 5), [choice, batch] as const);
         results.push({ choice, kernels: k });
-        say(`  GFLOP/s: ${Object.entries(k).map(([name, v]) => `${name} ${v}`).join(', ')}`);
+        say(`${choice} GFLOP/s: ${Object.entries(k).map(([name, v]) => `${name} ${v}`).join(', ')}`);
       }
     }
     if (flag('memory') && best) {

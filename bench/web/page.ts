@@ -37,13 +37,12 @@ export interface TrainResult {
   profile?: Record<string, number>;
 }
 
-/** Trains the seed CNN: `warm` batches, then `runs` timed runs of `batches` batches; the median run's images/s. */
-async function train(choice: BackendChoice, batchSize: number, batches: number, runs: number, profile = false, warm = 2): Promise<TrainResult> {
+/** The seed CNN compiled on one backend, stepping through the MNIST batches. */
+async function trainer(choice: BackendChoice, batchSize: number, prof: Record<string, number> | null) {
   const d = await mnist();
   const backend = await backendFor(choice);
-  const prof: Record<string, number> = {};
   const model = seedCnn({ seed: 1 });
-  model.compile({ optimizer: adam({ learningRate: 1e-3 }), loss: 'categoricalCrossentropy', metrics: ['accuracy'], backend: profile ? profiled(backend, prof) : backend });
+  model.compile({ optimizer: adam({ learningRate: 1e-3 }), loss: 'categoricalCrossentropy', metrics: ['accuracy'], backend: prof ? profiled(backend, prof) : backend });
   const nb = Math.floor(d.count / batchSize);
   let k = 0;
   const step = () => {
@@ -52,20 +51,33 @@ async function train(choice: BackendChoice, batchSize: number, batches: number, 
     const y = new Tensor(d.y.subarray(j * batchSize * 10, (j + 1) * batchSize * 10), [batchSize, 10]);
     model.trainStep(x, y);
   };
-  for (let i = 0; i < warm; i++) step();
-  for (const key of Object.keys(prof)) delete prof[key];
-  const rates: number[] = [];
+  return { name: backend.name, step };
+}
+
+/**
+ * Trains the seed CNN on each backend: 2 warm-up batches each, then `runs` rounds in which every backend
+ * in turn trains `batches[i]` batches, so that all of them meet the same changes of load on a shared machine.
+ * Each backend's images/s is the median of its rounds.
+ */
+async function train(choices: BackendChoice[], batchSize: number, batches: number[], runs: number, profile = false): Promise<TrainResult[]> {
+  const profs = choices.map(() => (profile ? ({} as Record<string, number>) : null));
+  const trainers = await Promise.all(choices.map((c, i) => trainer(c, batchSize, profs[i])));
+  for (const t of trainers) for (let i = 0; i < 2; i++) t.step();
+  for (const p of profs) if (p) for (const key of Object.keys(p)) delete p[key];
+  const rates: number[][] = choices.map(() => []);
   for (let r = 0; r < runs; r++) {
-    const t = performance.now();
-    for (let i = 0; i < batches; i++) step();
-    rates.push((batches * batchSize) / ((performance.now() - t) / 1000));
+    trainers.forEach((t, i) => {
+      const t0 = performance.now();
+      for (let b = 0; b < batches[i]; b++) t.step();
+      rates[i].push((batches[i] * batchSize) / ((performance.now() - t0) / 1000));
+    });
   }
-  const result: TrainResult = { backend: backend.name, imagesPerSec: median(rates), runs: rates };
-  if (profile) {
-    const sorted = Object.entries(prof).sort((a, b) => b[1] - a[1]);
-    result.profile = Object.fromEntries(sorted.map(([k, v]) => [k, Math.round((v / (runs * batches)) * 100) / 100]));
-  }
-  return result;
+  return trainers.map((t, i) => {
+    const result: TrainResult = { backend: t.name, imagesPerSec: median(rates[i]), runs: rates[i] };
+    const p = profs[i];
+    if (p) result.profile = Object.fromEntries(Object.entries(p).sort((a, b) => b[1] - a[1]).map(([k, v]) => [k, Math.round((v / (runs * batches[i])) * 100) / 100]));
+    return result;
+  });
 }
 
 /** GFLOP/s of conv2dForward, conv2dBackwardInput and conv2dBackwardFilter at the seed CNN's two convolutions. */
@@ -168,18 +180,21 @@ async function memoryDesign(choice: WasmVariant, batchSize: number, reps: number
     r.set(a);
     return r;
   });
-  const time = (be: Backend, arr: (Float32Array | Int32Array)[]) => {
-    replay(be, calls, arr);
-    const ts: number[] = [];
-    for (let i = 0; i < reps; i++) {
-      const t = performance.now();
-      replay(be, calls, arr);
-      ts.push(performance.now() - t);
-    }
-    return Math.round(median(ts) * 100) / 100;
-  };
-  const copyMs = time(copying, arrays.map((a) => a.slice()));
-  const residentMs = time(resident, inMemory);
+  // Both ways in turn, rep after rep, so that both meet the same load.
+  const copies = arrays.map((a) => a.slice());
+  replay(copying, calls, copies);
+  replay(resident, calls, inMemory);
+  const copyTimes: number[] = [], residentTimes: number[] = [];
+  for (let i = 0; i < reps; i++) {
+    let t = performance.now();
+    replay(copying, calls, copies);
+    copyTimes.push(performance.now() - t);
+    t = performance.now();
+    replay(resident, calls, inMemory);
+    residentTimes.push(performance.now() - t);
+  }
+  const copyMs = Math.round(median(copyTimes) * 100) / 100;
+  const residentMs = Math.round(median(residentTimes) * 100) / 100;
   const copied = calls.reduce((s, c) => s + c.args.filter((a) => a && typeof a === 'object').length, 0);
   return { kernelCalls: calls.length, arrayArguments: copied, bytesOfArrays: total, copyMs, residentMs };
 }
