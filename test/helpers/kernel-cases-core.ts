@@ -2,7 +2,6 @@
 // shapes, the three matmuls, dense, max pooling with ties, ReLU, softmax cross-entropy, Adam and SGD), for
 // the WebAssembly backend's check against the reference backend in Chromium. Browser-safe.
 
-import type { Backend } from '../../src/engine/backend.js';
 import { convGeometry, windowGeometry } from '../../src/engine/geometry.js';
 import { copy, graphKernelCases, POOLS, rand, shape, type KernelCase } from './kernel-cases.js';
 
