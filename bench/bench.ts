@@ -1,7 +1,8 @@
 // Training and inference benchmark of the seed CNN on real MNIST, per backend, each in its own child
 // process (so that peak RSS is per backend): native, reference, TensorFlow.js's `cpu` backend, and
-// optionally the PyTorch peer. Usage:
-//   npm run bench -- [--backends native,reference,tfjs] [--batches N] [--runs R] [--threads T] [--json]
+// optionally the WebAssembly backend (as Node runs it; bench/browser.ts measures it in Chromium) and the
+// PyTorch peer. Usage:
+//   npm run bench -- [--backends native,reference,tfjs,wasm] [--batches N] [--runs R] [--threads T] [--json]
 //                    [--peer torch] [--profile] [--gemm]
 //   npm run bench -- --kernels [--threads T] [--reps R] [--json]   (kernel micro-benchmark, bench/kernels.ts)
 // Timings: median of R timed runs of N batches of 128 after warm-up. The machine may be shared: run twice.
@@ -13,8 +14,10 @@ import { Tensor, adam, type Backend } from '../src/engine/index.js';
 import { seedCnn } from '../src/train/zoo/index.js';
 import { referenceBackend } from '../src/engine/backends/reference/index.js';
 import { loadNativeBackend } from '../src/engine/backends/native/index.js';
+import { loadWasmBackend } from '../src/engine/backends/wasm/node.js';
 import { embeddedMnistDir, loadMnist } from '../src/data/mnist.js';
 import { kernelBench, printKernelBench } from './kernels.js';
+import { profiled } from './profiled.js';
 
 const BATCH = 128;
 const TRAIN_FLOP_PER_IMAGE = 15.8e6; // seed CNN, forward + both gradients (issue 3)
@@ -64,23 +67,7 @@ function data(count: number, offset = 0): { x: Float32Array; y: Float32Array; la
   return { x, y, labels };
 }
 
-/** Wraps a backend so that each kernel's time is summed (for --profile). */
-function profiled(b: Backend, acc: Record<string, number>): Backend {
-  const out: Record<string, unknown> = { name: b.name };
-  for (const k of Object.keys(b) as (keyof Backend)[]) {
-    const f = b[k];
-    if (typeof f !== 'function') continue;
-    out[k] = (...args: unknown[]) => {
-      const t = performance.now();
-      const r = (f as (...a: unknown[]) => unknown).apply(b, args);
-      acc[k] = (acc[k] ?? 0) + performance.now() - t;
-      return r;
-    };
-  }
-  return out as unknown as Backend;
-}
-
-function benchEngine(which: 'native' | 'reference', batches: number, runs: number, threads?: number): Result {
+function benchEngine(which: 'native' | 'reference' | 'wasm', batches: number, runs: number, threads?: number): Result {
   let backend: Backend;
   let threadCount = 1;
   if (which === 'native') {
@@ -88,6 +75,10 @@ function benchEngine(which: 'native' | 'reference', batches: number, runs: numbe
     if ('error' in r) throw new Error(`native backend not available: ${r.error}`);
     backend = r.backend;
     threadCount = r.binding.info().threads;
+  } else if (which === 'wasm') {
+    const r = loadWasmBackend();
+    if ('error' in r) throw new Error(`wasm backend not available: ${r.error}`);
+    backend = r.backend;
   } else backend = referenceBackend();
   const prof: Record<string, number> = {};
   const doProfile = flag('profile');
@@ -273,13 +264,13 @@ function round(x: number, d = 1): number {
 }
 
 async function worker(which: string): Promise<void> {
-  const batches = Number(arg('batches', which === 'native' ? '40' : '4'));
+  const batches = Number(arg('batches', which === 'native' ? '40' : which === 'wasm' ? '12' : '4'));
   const runs = Number(arg('runs', which === 'native' ? '5' : '3'));
   const threads = arg('threads') ? Number(arg('threads')) : undefined;
   let res: unknown;
   if (which === 'tfjs') res = await benchTfjs(Math.max(4, Math.min(batches, 8)));
   else if (which === 'gemm') res = { backend: 'gemm', gflops: gemmBench(threads) };
-  else res = benchEngine(which as 'native' | 'reference', batches, runs, threads);
+  else res = benchEngine(which as 'native' | 'reference' | 'wasm', batches, runs, threads);
   process.stdout.write(`${JSON.stringify(res)}\n`);
 }
 

@@ -10,7 +10,9 @@ import type { Backend, FusedActivation as Activation } from '../src/engine/backe
 import { referenceBackend } from '../src/engine/backends/reference/index.js';
 import { loadNativeBackend, type NativeBinding } from '../src/engine/backends/native/index.js';
 import { convGeometry, windowGeometry, type ConvGeometry, type Padding, type WindowGeometry } from '../src/engine/geometry.js';
-import { assertSameBits, graphKernelConformance, uniform } from './helpers/graph-kernels.js';
+import { assertSameBits, graphKernelConformance, uniform, type Precision } from './helpers/graph-kernels.js';
+import { wasmVariant } from '../src/engine/backends/wasm/index.js';
+import { loadWasmBackend } from '../src/engine/backends/wasm/node.js';
 
 const TOL = 1e-4;
 
@@ -157,7 +159,7 @@ const sizes = [1, 7, 129, 100003];
 
 const shape = (a: readonly number[]) => `[${a.join(',')}]`;
 
-function conformance(be: () => Backend): void {
+function conformance(be: () => Backend, precision: Precision = 'ulps'): void {
   const ref = referenceBackend();
 
   for (const c of convCases) {
@@ -375,12 +377,22 @@ function conformance(be: () => Backend): void {
       close(dl, dr, 'dlogits vs reference');
     });
   }
-  graphKernelConformance(be);
+  graphKernelConformance(be, { precision });
 }
 
 // ---- suites -----------------------------------------------------------------------------------------
 
 describe('backend reference', () => conformance(() => referenceBackend()));
+
+// The WebAssembly backend: its SIMD build always (a build that does not load fails here), and its relaxed
+// SIMD build where this Node runs relaxed SIMD (Chromium runs both: wasm-browser.test.ts).
+for (const variant of wasmVariant() === 'relaxed-simd' ? (['simd', 'relaxed-simd'] as const) : (['simd'] as const)) {
+  describe(`backend wasm (${variant})`, () => {
+    const r = loadWasmBackend(variant);
+    if ('error' in r) test('loads', () => assert.fail(r.error));
+    else conformance(() => r.backend, 'float32');
+  });
+}
 
 const native = loadNativeBackend();
 const nativeSkip = 'error' in native ? `native addon not loaded: ${native.error}` : false;

@@ -113,7 +113,8 @@ export interface Backend {
 
   /**
    * Copies a block of columns, row by row: dst[r·dstCols + dstOffset + j] = src[r·srcCols + srcOffset + j] for
-   * r < rows, j < cols (Concatenate along the last axis, and its backward).
+   * r < rows, j < cols (Concatenate along the last axis, and its backward). The blocks lie within their rows
+   * (offset + cols ≤ the row's width) and src and dst do not overlap.
    */
   copyColumns(src: Float32Array, srcCols: number, srcOffset: number, dst: Float32Array, dstCols: number, dstOffset: number, rows: number, cols: number): void;
 

@@ -1,5 +1,5 @@
 // The model in the page: fetched once from the server's /model/ (the same files the API runs), run on
-// the engine's reference backend, fed by the same preprocessing module as `digitnet predict`.
+// the backend the page chose (backend.ts), fed by the same preprocessing module as `digitnet predict`.
 
 import { Tensor } from '../engine/index.js';
 import type { Model } from '../engine/graph/model.js';

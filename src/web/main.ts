@@ -2,6 +2,7 @@
 // Each change to the drawing schedules one prediction for the next animation frame, so a burst of
 // pointer events costs one inference per frame.
 
+import { chooseBackend } from './backend.js';
 import { Classifier } from './classifier.js';
 import { DrawingPad } from './pad.js';
 import { buildBars, showModel, showResult, showStatus, type ModelInfo } from './view.js';
@@ -68,6 +69,10 @@ async function start(): Promise<void> {
     .then(showModel)
     .catch(() => undefined); // the description is extra: the page works without it
   try {
+    const { backend, label } = await chooseBackend();
+    const shown = document.getElementById('backend') as HTMLElement;
+    shown.textContent = `Runs in this browser on the ${label}.`;
+    shown.dataset.backend = backend.name;
     classifier = await Classifier.load('model/');
     showStatus('');
     document.body.classList.add('ready');

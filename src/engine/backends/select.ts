@@ -1,10 +1,12 @@
 // Picks the backend for Node: DIGITNET_BACKEND=auto (default: native when the addon loads, else the
-// reference backend with the reason) | native (must load, else a clear error) | reference.
-// DIGITNET_THREADS sizes the native thread pool. Node-only (the browser uses the reference backend).
+// reference backend with the reason) | native (must load, else a clear error) | wasm (the WebAssembly
+// backend, as the browser runs it; must load) | reference. DIGITNET_THREADS sizes the native thread pool.
+// Node-only (the page chooses its own: src/web/backend.ts).
 
 import { setBackend, type Backend } from '../backend.js';
 import { referenceBackend } from './reference/index.js';
 import { loadNativeBackend } from './native/index.js';
+import { loadWasmBackend } from './wasm/node.js';
 
 export interface Selection {
   backend: Backend;
@@ -18,12 +20,16 @@ let announced = false;
 /** Chooses (and installs with setBackend) the backend named by DIGITNET_BACKEND. */
 export function selectBackend(env: NodeJS.ProcessEnv = process.env): Selection {
   const choice = (env.DIGITNET_BACKEND ?? 'auto').trim().toLowerCase() || 'auto';
-  if (choice !== 'auto' && choice !== 'native' && choice !== 'reference') {
-    throw new Error(`DIGITNET_BACKEND must be auto, native or reference, got '${env.DIGITNET_BACKEND}'`);
+  if (choice !== 'auto' && choice !== 'native' && choice !== 'wasm' && choice !== 'reference') {
+    throw new Error(`DIGITNET_BACKEND must be auto, native, wasm or reference, got '${env.DIGITNET_BACKEND}'`);
   }
   let sel: Selection;
   if (choice === 'reference') {
     sel = { backend: referenceBackend(), reason: 'DIGITNET_BACKEND=reference' };
+  } else if (choice === 'wasm') {
+    const r = loadWasmBackend();
+    if ('error' in r) throw new Error(`DIGITNET_BACKEND=wasm, but the WebAssembly backend did not load: ${r.error}`);
+    sel = { backend: r.backend, reason: 'DIGITNET_BACKEND=wasm' };
   } else {
     const threads = env.DIGITNET_THREADS ? Number(env.DIGITNET_THREADS) : undefined;
     if (threads !== undefined && (!Number.isInteger(threads) || threads < 1)) {
