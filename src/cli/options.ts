@@ -20,3 +20,15 @@ export function floatOption(check: (n: number) => boolean, range: string): (v: s
     return n;
   };
 }
+
+/** A length of time such as `90s`, `30m`, `1h30m` or `2h` → milliseconds. */
+export function parseDuration(v: string): number {
+  const s = v.trim().toLowerCase();
+  const parts = [...s.matchAll(/(\d+(?:\.\d+)?)\s*(h|m|s)/g)];
+  if (s === '' || parts.map((p) => p[0]).join('') !== s.replace(/\s+/g, '')) {
+    throw new InvalidArgumentError(`'${v}' is not a length of time (give e.g. 90s, 30m, 1h30m).`);
+  }
+  const ms = parts.reduce((t, p) => t + Number(p[1]) * { h: 3_600_000, m: 60_000, s: 1000 }[p[2] as 'h' | 'm' | 's'], 0);
+  if (!(ms > 0)) throw new InvalidArgumentError(`'${v}' is no time at all.`);
+  return ms;
+}

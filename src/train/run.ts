@@ -32,6 +32,8 @@ export interface TrainOptions {
   testLimit?: number;
   /** The run directory (default runs/<date-time>). */
   out?: string;
+  /** Whether to write the figures and report.html (default true; `digitnet report` can write them later). */
+  report?: boolean;
 }
 
 export type Progress =
@@ -78,12 +80,12 @@ export async function trainRun(opts: TrainOptions, onProgress: ProgressListener 
   }, xTrain.shape[0], val ? val[0].shape[0] : 0);
   await saveModel(model, `${runDir}/${MODEL_DIR}`, { digitnet: { testAccuracy: ev.metrics.accuracy, createdAt: files.run.createdAt } });
   await writeRunFiles(runDir, files);
-  await buildReport(runDir);
+  if (opts.report !== false) await buildReport(runDir);
   await onProgress({ type: 'done', runDir, testAccuracy: ev.metrics.accuracy, testLoss: ev.loss });
   return { runDir, model, files };
 }
 
-type Settled = Required<Omit<TrainOptions, 'test' | 'out' | 'limit' | 'testLimit'>> & { out?: string; limit: number; testLimit: number };
+type Settled = Required<Omit<TrainOptions, 'test' | 'out' | 'limit' | 'testLimit' | 'report'>> & { out?: string; limit: number; testLimit: number };
 
 /** Fills in the defaults and checks every setting, naming the option when one is out of range. */
 function settle(o: TrainOptions): Settled {

@@ -1,0 +1,48 @@
+// The pruner interface and its registry. After each epoch of a trial, the pruner says whether to stop
+// it, from the values every trial reported at each epoch so far. Like the samplers it keeps no state of
+// its own: what it decides follows from the study's trials, so it decides the same in any tuner.
+
+import type { Direction, Trial } from '../trial.js';
+
+export interface PruneContext {
+  /** The trial being judged: intermediate[k] is its objective after epoch k+1, the last one just in. */
+  trial: Trial;
+  /** Every trial of the study (the judged one may be among them). */
+  trials: Trial[];
+  direction: Direction;
+}
+
+export interface Pruner {
+  readonly name: string;
+  shouldPrune(ctx: PruneContext): boolean;
+}
+
+export interface PrunerEntry {
+  name: string;
+  /** One line for `--help` and the README. */
+  description: string;
+  create(): Pruner;
+}
+
+const registry = new Map<string, PrunerEntry>();
+
+/** Called by each pruner's file when it loads. */
+export function registerPruner(entry: PrunerEntry): void {
+  if (registry.has(entry.name)) throw new Error(`pruner '${entry.name}' is registered twice`);
+  registry.set(entry.name, entry);
+}
+
+export function prunerNames(): string[] {
+  return [...registry.keys()];
+}
+
+export function createPruner(name: string): Pruner {
+  const e = registry.get(name);
+  if (!e) throw new Error(`unknown pruner '${name}' (pruners: ${prunerNames().join(', ')})`);
+  return e.create();
+}
+
+/** The other trials (not the judged one). */
+export function others(ctx: PruneContext): Trial[] {
+  return ctx.trials.filter((t) => t.number !== ctx.trial.number);
+}
