@@ -24,7 +24,8 @@ export function gridValues(p: Param): Value[] {
   const [a, b] = p.log ? [Math.log(p.low), Math.log(p.high)] : [p.low, p.high];
   const xs = Array.from({ length: n }, (_, k) => {
     const t = a + ((b - a) * k) / (n - 1);
-    return tidy(p.log ? Math.exp(t) : t, p);
+    // 12 significant digits: the grid of loguniform [1e-4, 1e-2] is 0.0001, 0.001, 0.01, not 0.00010000000000000009.
+    return tidy(Number((p.log ? Math.exp(t) : t).toPrecision(12)), p);
   });
   return [...new Set(xs)];
 }

@@ -10,7 +10,7 @@
 import type { Random } from '../../engine/random.js';
 import type { NumericParam, Param, Value } from '../space.js';
 import { clamp, tidy } from './random.js';
-import { logGaussMass, truncNormLogPdf, truncNormPpf } from './truncnorm.js';
+import { logGaussMass, truncNormPpf } from './truncnorm.js';
 
 export interface ParzenOptions {
   /** Weight of the prior kernel against 1 for an observation (Optuna: 1). */
@@ -29,8 +29,14 @@ export function defaultWeights(n: number): number[] {
 }
 
 type Dim =
-  | { kind: 'categorical'; param: Param & { kind: 'choice' }; weights: number[][] }
-  | { kind: 'numeric'; param: NumericParam; mus: number[]; sigmas: number[]; low: number; high: number };
+  | { kind: 'categorical'; param: Param & { kind: 'choice' }; weights: number[][]; logWeights: number[][] }
+  | {
+    kind: 'numeric'; param: NumericParam; mus: number[]; sigmas: number[]; low: number; high: number;
+    /** Per kernel: log σ and the log of its mass inside the range (the truncation's normalizer). */
+    logSigmas: number[]; logZ: number[];
+  };
+
+const LOG_SQRT_2PI = 0.5 * Math.log(2 * Math.PI);
 
 /** A mixture of product kernels over `params`, built from observations (one row of values per trial, oldest first). */
 export class ParzenEstimator {
@@ -62,10 +68,14 @@ export class ParzenEstimator {
 
   /** The log density (log mass for stepped and choice parameters) of a point. */
   logPdf(point: Value[]): number {
-    const terms = this.logW.map((lw, k) => lw + this.dims.reduce((s, d, j) => s + logPdfDim(d, k, point[j]), 0));
-    const m = Math.max(...terms);
+    const terms = Float64Array.from(this.logW);
+    this.dims.forEach((d, j) => addLogPdf(d, point[j], terms));
+    let m = -Infinity;
+    for (const t of terms) m = Math.max(m, t);
     if (m === -Infinity) return -Infinity;
-    return m + Math.log(terms.reduce((s, t) => s + Math.exp(t - m), 0));
+    let sum = 0;
+    for (const t of terms) sum += Math.exp(t - m);
+    return m + Math.log(sum);
   }
 }
 
@@ -79,12 +89,14 @@ function buildDim(p: Param, obs: Value[], priorWeight: number): Dim {
       return normalize(row);
     });
     weights.push(new Array<number>(n).fill(1 / n));
-    return { kind: 'categorical', param: p, weights };
+    return { kind: 'categorical', param: p, weights, logWeights: weights.map((r) => r.map(Math.log)) };
   }
   const [low, high] = internalRange(p);
   const xs = obs.map((v) => toInternal(p, v as number));
-  const sigmas = kernelWidths(xs, low, high);
-  return { kind: 'numeric', param: p, mus: [...xs, 0.5 * (low + high)], sigmas: [...sigmas, high - low], low, high };
+  const mus = [...xs, 0.5 * (low + high)];
+  const sigmas = [...kernelWidths(xs, low, high), high - low];
+  const logZ = mus.map((mu, k) => logGaussMass((low - mu) / sigmas[k], (high - mu) / sigmas[k]));
+  return { kind: 'numeric', param: p, mus, sigmas, low, high, logSigmas: sigmas.map(Math.log), logZ };
 }
 
 /** Each kernel as wide as the larger gap to its sorted neighbours, the range's ends counted only inside. */
@@ -136,16 +148,27 @@ function sampleDim(d: Dim, k: number, rng: Random): Value {
   return d.param.step !== null ? tidy(v, d.param) : clamp(v, d.param.low, d.param.high);
 }
 
-function logPdfDim(d: Dim, k: number, v: Value): number {
-  if (d.kind === 'categorical') return Math.log(d.weights[k][d.param.choices.findIndex((c) => c === v)]);
-  const mu = d.mus[k];
-  const sigma = d.sigmas[k];
+/** Adds each kernel's log density of `v` in dimension `d` to terms[k]. */
+function addLogPdf(d: Dim, v: Value, terms: Float64Array): void {
+  if (d.kind === 'categorical') {
+    const c = d.param.choices.findIndex((x) => x === v);
+    for (let k = 0; k < terms.length; k++) terms[k] += c < 0 ? -Infinity : d.logWeights[k][c];
+    return;
+  }
   const p = d.param;
-  if (p.step === null) return truncNormLogPdf(toInternal(p, v as number), mu, sigma, d.low, d.high);
+  if (p.step === null) {
+    // The truncated normal's log density (truncNormLogPdf), with the normalizers computed once.
+    const x = toInternal(p, v as number);
+    for (let k = 0; k < terms.length; k++) {
+      const z = (x - d.mus[k]) / d.sigmas[k];
+      terms[k] += x < d.low || x > d.high ? -Infinity : -0.5 * z * z - LOG_SQRT_2PI - d.logSigmas[k] - d.logZ[k];
+    }
+    return;
+  }
   // A stepped value carries the mass of its cell [v − step/2, v + step/2] (on the log scale for log ints).
   const x = v as number;
   const [l, r] = p.log ? [Math.log(x - p.step / 2), Math.log(x + p.step / 2)] : [x - p.step / 2, x + p.step / 2];
-  return logGaussMass((l - mu) / sigma, (r - mu) / sigma) - logGaussMass((d.low - mu) / sigma, (d.high - mu) / sigma);
+  for (let k = 0; k < terms.length; k++) terms[k] += logGaussMass((l - d.mus[k]) / d.sigmas[k], (r - d.mus[k]) / d.sigmas[k]) - d.logZ[k];
 }
 
 function normalize(row: number[]): number[] {

@@ -25,12 +25,17 @@ export function sqlitePath(url: string): string {
   return resolve(p);
 }
 
+/**
+ * One transaction at a time per file in this process. Between processes SQLite's lock does it, but two
+ * connections of one process must not both wait for it: the waiting one would block the very thread
+ * that has to finish the other's transaction.
+ */
+const queues = new Map<string, Promise<unknown>>();
+
 class SqliteDb implements Db {
   readonly dialect = DIALECT;
-  /** One transaction at a time on this connection: calls from one process queue here. */
-  private queue: Promise<unknown> = Promise.resolve();
 
-  constructor(readonly label: string, private readonly db: Database.Database) {}
+  constructor(readonly label: string, private readonly db: Database.Database, private readonly path: string) {}
 
   tx<T>(fn: (c: Conn) => Promise<T>): Promise<T> {
     const run = async (): Promise<T> => {
@@ -51,13 +56,13 @@ class SqliteDb implements Db {
         throw e;
       }
     };
-    const p = this.queue.then(run, run);
-    this.queue = p.catch(() => {});
+    const p = (queues.get(this.path) ?? Promise.resolve()).then(run, run);
+    queues.set(this.path, p.catch(() => {}));
     return p;
   }
 
   async close(): Promise<void> {
-    await this.queue;
+    await queues.get(this.path);
     this.db.close();
   }
 }
@@ -65,7 +70,7 @@ class SqliteDb implements Db {
 export async function openSqlite(url: string): Promise<Storage> {
   const path = sqlitePath(url);
   const label = `sqlite:${path}`;
-  let db: Database.Database;
+  let db: Database.Database | undefined;
   try {
     mkdirSync(dirname(path), { recursive: true });
     db = new Database(path, { timeout: 30_000 });
@@ -73,10 +78,11 @@ export async function openSqlite(url: string): Promise<Storage> {
     db.pragma('synchronous = FULL');
     db.pragma('foreign_keys = ON');
   } catch (e) {
+    db?.close();
     throw new Error(`${label}: cannot open the study database (${sqliteMessage(e)})`);
   }
   try {
-    return await SqlStorage.open(new SqliteDb(label, db));
+    return await SqlStorage.open(new SqliteDb(label, db, path));
   } catch (e) {
     if ((e as { code?: string }).code?.startsWith('SQLITE_')) throw new Error(`${label}: cannot use the study database (${sqliteMessage(e)})`);
     throw e;
