@@ -128,7 +128,7 @@ export function importanceSpec(imp: Importance[]): TopLevelSpec {
       { mark: { type: 'text', align: 'left', dx: 4, fontSize: 12 }, encoding: { text: { field: 'importance', format: '.0%' } } },
     ],
     encoding: {
-      y: { field: 'name', type: 'nominal', sort: '-x', title: null },
+      y: { field: 'name', type: 'nominal', sort: imp.map((i) => i.name), title: null },
       x: { field: 'importance', type: 'quantitative', title: 'importance', axis: { format: '.0%' }, scale: { domain: [0, 1] } },
       tooltip: [{ field: 'name' }, { field: 'importance', format: '.3f' }, { field: 'eta2', title: 'η²', format: '.3f' }],
     },
