@@ -11,7 +11,7 @@ import { enumerateGrid, paramsKey } from '../src/tune/samplers/grid.js';
 import { createSampler } from '../src/tune/samplers/index.js';
 import { ParzenEstimator } from '../src/tune/samplers/parzen.js';
 import { splitTrials } from '../src/tune/samplers/tpe.js';
-import { erfc, logGaussMass, logNdtr, truncNormPpf } from '../src/tune/samplers/truncnorm.js';
+import { erfc, logGaussMass, logNdtr, truncNormLogPdf, truncNormPpf } from '../src/tune/samplers/truncnorm.js';
 import { checkParams, parseSpace, type Params, type Space } from '../src/tune/space.js';
 import type { Trial } from '../src/tune/trial.js';
 
@@ -56,6 +56,16 @@ test('a Parzen estimator is a proper density: it integrates (or sums) to 1 on ev
   close(sum('n', [1, 2, 3, 4, 5, 6, 7, 8, 9]), 1, 1e-12, 'Σ mass over int values');
   close(sum('k', Array.from({ length: 63 }, (_, i) => i + 2)), 1, 1e-12, 'Σ mass over log-int values');
   close(sum('c', ['a', 'b', 'c']), 1, 1e-12, 'Σ mass over choices');
+});
+
+test("with no observations a Parzen estimator is its prior: the range's truncated normal, centred, as wide as the range", () => {
+  const s = parseSpace({ x: { uniform: [-2, 3] }, lr: { loguniform: [1e-4, 1e-1] } });
+  const pe = new ParzenEstimator(s.params, []);
+  const [lo, hi] = [Math.log(1e-4), Math.log(1e-1)];
+  for (const [x, lr] of [[-2, 1e-4], [0.5, 3e-3], [2.9, 0.09]]) {
+    const expected = truncNormLogPdf(x, 0.5, 5, -2, 3) + truncNormLogPdf(Math.log(lr), (lo + hi) / 2, hi - lo, lo, hi);
+    close(pe.logPdf([x, lr]), expected, 1e-12, `log density at (${x}, ${lr})`);
+  }
 });
 
 test("a Parzen estimator's samples follow its own density", () => {

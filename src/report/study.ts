@@ -3,14 +3,14 @@
 // its run folder is on this machine and has none yet (trials are trained without one). Node-only.
 
 import { existsSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import { paramImportances } from '../tune/importance.js';
 import { parseSpace } from '../tune/space.js';
 import { bestTrial, type Study, type Trial } from '../tune/trial.js';
 import type { Figure } from './html.js';
-import { buildReport } from './index.js';
-import { specToSvg, svgToPng } from './render.js';
+import { buildReport, writeFigures } from './index.js';
+import { specToSvg } from './render.js';
 import { historySpec, importanceSpec, intermediateSpec, parallelSpec } from './study-charts.js';
 import { studyHtml } from './study-html.js';
 
@@ -36,16 +36,7 @@ export async function buildStudyReport(studyDir: string, study: Study, trials: T
   await add('parallel', 'Parallel coordinates', parallelSpec(study, space, trials));
   if (importances.length) await add('importance', 'Parameter importance', importanceSpec(importances));
 
-  const figDir = join(dir, 'figures');
-  await mkdir(figDir, { recursive: true });
-  const written: StudyReport['figures'] = [];
-  for (const g of figures.values()) {
-    const svg = join(figDir, `${g.name}.svg`);
-    const png = join(figDir, `${g.name}.png`);
-    await writeFile(svg, g.svg);
-    await writeFile(png, svgToPng(g.svg));
-    written.push({ name: g.name, svg, png });
-  }
+  const written = await writeFigures(dir, figures);
   const html = join(dir, 'report.html');
   const bestReportHref = bestReport ? relative(dir, bestReport).split('\\').join('/') : null;
   await writeFile(html, studyHtml({ study, space, trials, best, bestReportHref, importances, storageLabel, figures }));

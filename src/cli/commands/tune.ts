@@ -10,7 +10,7 @@ import { buildStudyReport } from '../../report/study.js';
 import { DEFAULTS } from '../../train/defaults.js';
 import type { TrainOptions } from '../../train/run.js';
 import {
-  checkSpaceFields, createPruner, createSampler, fieldNamed, openStorage, OBJECTIVES, parseSpace, prunerNames, runTuner, samplerNames,
+  bestTrial, checkSpaceFields, createPruner, createSampler, fieldNamed, openStorage, OBJECTIVES, parseSpace, prunerNames, runTuner, samplerNames,
   spaceJson, type Direction, type Objective, type Space, type Storage, type Study, type StudySettings,
 } from '../../tune/index.js';
 import { enumerateGrid } from '../../tune/samplers/grid.js';
@@ -95,10 +95,11 @@ async function tune(storage: Storage, f: TuneFlags, explicit: Set<string>): Prom
   const settings = studySettings(name, space, f, explicit, existing);
   const study = await storage.openStudy(settings);
   const trainingOptions = study.training as TrainOptions;
-  const trials = f.trials ?? (study.sampler === 'grid' ? enumerateGrid(space).length : DEFAULT_TRIALS);
+  // Without --trials: the whole grid, or no limit when --time bounds the study, else DEFAULT_TRIALS.
+  const trials = f.trials ?? (study.sampler === 'grid' ? enumerateGrid(space).length : f.time ? null : DEFAULT_TRIALS);
   const dir = resolve(f.out ?? join(DEFAULTS.runsDir, name));
   const before = (await storage.trials(study.id)).filter((t) => t.state === 'complete' || t.state === 'pruned').length;
-  console.log(`Study '${name}' in ${storage.label}: ${study.sampler} sampler, ${study.pruner} pruner, ${study.objective} ${study.direction}d; ${before} of ${trials} trials done${f.time ? `; new trials for ${Math.round(f.time / 1000)} s` : ''}`);
+  console.log(`Study '${name}' in ${storage.label}: ${study.sampler} sampler, ${study.pruner} pruner, ${study.objective} ${study.direction}d; ${before}${trials === null ? '' : ` of ${trials}`} trials done${f.time ? `; new trials for ${Math.round(f.time / 1000)} s` : ''}`);
   const result = await runTuner({
     storage, study, space, sampler: createSampler(study.sampler), pruner: createPruner(study.pruner),
     trials, deadline: f.time ? Date.now() + f.time : null, workers: f.workers, training: trainingOptions, studyDir: dir,
@@ -129,7 +130,7 @@ async function finish(storage: Storage, study: Study, dir: string): Promise<void
   const trials = await storage.trials(study.id);
   const r = await buildStudyReport(dir, study, trials, storage.label);
   console.log(`report: ${shownPath(r.html)}`);
-  const best = trials.filter((t) => t.state === 'complete').sort((a, b) => (study.direction === 'maximize' ? b.value! - a.value! : a.value! - b.value!) || a.number - b.number)[0];
+  const best = bestTrial(trials, study.direction);
   console.log(best ? `best: ${shownPath(best.runDir ?? '')}` : 'best: none (no trial has completed)');
 }
 

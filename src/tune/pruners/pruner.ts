@@ -2,6 +2,7 @@
 // it, from the values every trial reported at each epoch so far. Like the samplers it keeps no state of
 // its own: what it decides follows from the study's trials, so it decides the same in any tuner.
 
+import { Registry, type Entry } from '../registry.js';
 import type { Direction, Trial } from '../trial.js';
 
 export interface PruneContext {
@@ -17,29 +18,19 @@ export interface Pruner {
   shouldPrune(ctx: PruneContext): boolean;
 }
 
-export interface PrunerEntry {
-  name: string;
-  /** One line for `--help` and the README. */
-  description: string;
-  create(): Pruner;
-}
-
-const registry = new Map<string, PrunerEntry>();
+const registry = new Registry<Pruner>('pruner');
 
 /** Called by each pruner's file when it loads. */
-export function registerPruner(entry: PrunerEntry): void {
-  if (registry.has(entry.name)) throw new Error(`pruner '${entry.name}' is registered twice`);
-  registry.set(entry.name, entry);
+export function registerPruner(entry: Entry<Pruner>): void {
+  registry.register(entry);
 }
 
 export function prunerNames(): string[] {
-  return [...registry.keys()];
+  return registry.names();
 }
 
 export function createPruner(name: string): Pruner {
-  const e = registry.get(name);
-  if (!e) throw new Error(`unknown pruner '${name}' (pruners: ${prunerNames().join(', ')})`);
-  return e.create();
+  return registry.create(name);
 }
 
 /** The other trials (not the judged one). */

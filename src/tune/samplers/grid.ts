@@ -3,11 +3,10 @@
 // gives `points` values (5 unless the space says), evenly spaced (log-spaced for loguniform). The order is
 // shuffled by the study's seed, so that a budget smaller than the grid still spreads over it.
 
-import { isActive, type Param, type Params, type Space, type Value } from '../space.js';
+import { DEFAULT_GRID_POINTS, isActive, type Param, type Params, type Space, type Value } from '../space.js';
 import type { Trial } from '../trial.js';
 import { tidy } from './random.js';
 import { registerSampler, trialRandom, type SampleContext, type Sampler } from './sampler.js';
-import { DEFAULT_GRID_POINTS } from '../space.js';
 
 /** The most points a grid may have: beyond this, random or TPE search is the tool. */
 export const MAX_GRID_POINTS = 100_000;

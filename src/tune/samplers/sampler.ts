@@ -5,6 +5,7 @@
 
 import { Random } from '../../engine/random.js';
 import type { Params, Space } from '../space.js';
+import { Registry, type Entry } from '../registry.js';
 import type { Direction, Trial } from '../trial.js';
 
 export interface SampleContext {
@@ -24,29 +25,19 @@ export interface Sampler {
   sample(ctx: SampleContext): Params | null;
 }
 
-export interface SamplerEntry {
-  name: string;
-  /** One line for `--help` and the README. */
-  description: string;
-  create(): Sampler;
-}
-
-const registry = new Map<string, SamplerEntry>();
+const registry = new Registry<Sampler>('sampler');
 
 /** Called by each sampler's file when it loads. */
-export function registerSampler(entry: SamplerEntry): void {
-  if (registry.has(entry.name)) throw new Error(`sampler '${entry.name}' is registered twice`);
-  registry.set(entry.name, entry);
+export function registerSampler(entry: Entry<Sampler>): void {
+  registry.register(entry);
 }
 
 export function samplerNames(): string[] {
-  return [...registry.keys()];
+  return registry.names();
 }
 
 export function createSampler(name: string): Sampler {
-  const e = registry.get(name);
-  if (!e) throw new Error(`unknown sampler '${name}' (samplers: ${samplerNames().join(', ')})`);
-  return e.create();
+  return registry.create(name);
 }
 
 /** The generator for one trial of one study: independent streams for different trial numbers. */
