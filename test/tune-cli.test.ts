@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { before, test } from 'node:test';
 import Database from 'better-sqlite3';
 import { openStorage } from '../src/tune/storage/index.js';
+import { createSampler } from '../src/tune/samplers/index.js';
 import { parseSpace, spaceJson } from '../src/tune/space.js';
 import type { RunJson } from '../src/train/run-files.js';
 
@@ -50,14 +51,14 @@ test('a study of 4 trials on 2 workers: a line per trial, the study report, and 
   assert.match(first, /^Study 'lr' in sqlite:.*runs\/studies\.db: tpe sampler, median pruner, val_accuracy maximized; 0 of 4 trials done$/m);
   for (let n = 0; n < 4; n++) {
     assert.match(first, new RegExp(`^\\[trial ${n}\\] started: lr=0\\.00\\d+ batchSize=(32|64)$`, 'm'));
-    assert.match(first, new RegExp(`^\\[trial ${n}\\] val_accuracy 0\\.\\d{4} after 1 epoch, [\\d.]+ s; best 0\\.\\d{4} \\(trial \\d\\)$`, 'm'));
+    assert.match(first, new RegExp(`^\\[trial ${n}\\] lr=0\\.00\\d+ batchSize=(32|64) → val_accuracy 0\\.\\d{4} \\(1 epoch, [\\d.]+ s\\); best 0\\.\\d{4} \\(trial \\d\\)$`, 'm'));
   }
   assert.match(first, /^Study 'lr': 4 complete, 0 pruned, 0 failed \(stopped: it has 4 trials; 4 run here\)$/m);
   assert.match(first, /^report: runs\/lr\/report\.html$/m);
   const best = /^best: (runs\/lr\/trial-000\d)$/.exec(lastLine(first));
   assert.ok(best, `last line names the best run folder: ${lastLine(first)}`);
   // The best is the trial with the highest val_accuracy among the end lines.
-  const values = [...first.matchAll(/^\[trial (\d)\] val_accuracy (0\.\d{4})/gm)].map((m) => [Number(m[1]), Number(m[2])]);
+  const values = [...first.matchAll(/^\[trial (\d)\] .* → val_accuracy (0\.\d{4})/gm)].map((m) => [Number(m[1]), Number(m[2])]);
   const top = values.reduce((a, b) => (b[1] > a[1] ? b : a));
   assert.equal(best[1], `runs/lr/trial-000${top[0]}`);
 
@@ -98,6 +99,30 @@ test('--show prints every trial and ends with the best run folder; a second run 
   assert.match(more, /^Study 'lr': 6 complete, 0 pruned, 0 failed \(stopped: it has 6 trials; 2 run here\)$/m);
 });
 
+test('pruning in real trials: ASHA stops the trials worse than the best at epoch 1; they are recorded as pruned, with no run folder', async () => {
+  const json = { lr: { choice: [0.003, 0.00001, 0.000003] } };
+  writeFileSync(join(cwd, 'prune.json'), JSON.stringify(json));
+  // A seed whose grid order tries the good learning rate first, so that both others are worse than it.
+  const space = parseSpace(json);
+  const seed = [...Array(50).keys()].find((s) => createSampler('grid').sample({ space, direction: 'maximize', trials: [], number: 0, seed: s })?.lr === 0.003)!;
+  const out = ok(['tune', '--space', 'prune.json', '--sampler', 'grid', '--pruner', 'asha', '--seed', String(seed), '--limit', '1000', '--test-limit', '200', '--epochs', '2']);
+  assert.match(out, /^\[trial 0\] lr=0\.003 → val_accuracy 0\.\d{4} \(2 epochs, /m);
+  assert.match(out, /^\[trial [12]\] lr=0\.00001 → pruned after epoch 1 at val_accuracy 0\.\d{4} \([\d.]+ s\); best 0\.\d{4} \(trial 0\)$/m);
+  assert.match(out, /^\[trial [12]\] lr=0\.000003 → pruned after epoch 1 at val_accuracy/m);
+  assert.match(out, /^Study 'prune': 1 complete, 2 pruned, 0 failed \(stopped: it has 3 trials; 3 run here\)$/m);
+  const s = await openStorage(`sqlite:${join(cwd, 'runs/studies.db')}`);
+  const trials = await s.trials((await s.findStudy('prune'))!.id);
+  await s.close();
+  for (const t of trials.filter((x) => x.number > 0)) {
+    assert.equal(t.state, 'pruned');
+    assert.equal(t.intermediate.length, 1, 'the epoch it reached');
+    assert.equal(t.value, t.intermediate[0]);
+    assert.ok(t.value! < trials[0].intermediate[0], 'worse than the best at that rung');
+    assert.equal(t.note, 'pruned after epoch 1');
+    assert.equal(t.runDir, null);
+  }
+});
+
 test('bad input: each a one-line error', async () => {
   const space = (name: string, json: unknown): string => (writeFileSync(join(cwd, name), JSON.stringify(json)), name);
   fails(['tune', '--space', space('kind.json', { lr: { logunifrom: [1e-4, 1e-2] } })], /^kind\.json: parameter 'lr': unknown parameter kind or key 'logunifrom' \(kinds: choice, int, uniform, loguniform/);
@@ -109,7 +134,7 @@ test('bad input: each a one-line error', async () => {
   fails(['tune', '--study', 'lr', '--space', space('other.json', { lr: { loguniform: [0.0001, 0.01] } })], /^study 'lr' already exists in sqlite:.* with a different space \(.*\); give another --study name$/);
   fails(['tune', '--study', 'lr', '--lr', '0.01'], /^--lr is tuned by the search space; leave it out or take it out of the space$/);
   fails(['tune', '--space', 'lr.json', '--time', 'soon'], /option '--time <t>' argument 'soon' is invalid\. 'soon' is not a length of time/);
-  fails(['tune', '--study', 'nope', '--show'], /^no study named 'nope' in sqlite:.* \(studies: lr\)$/);
+  fails(['tune', '--study', 'nope', '--show'], /^no study named 'nope' in sqlite:.* \(studies: lr, prune\)$/);
   // A database written by another version of digitnet.
   const old = join(cwd, 'old.db');
   const s = await openStorage(`sqlite:${old}`);

@@ -129,8 +129,8 @@ test('a worker killed mid-trial fails that trial; the study goes on with a new w
   process.kill(worker, 'SIGKILL');
   const r = await run.done;
   assert.equal(r.code, 0, r.stdout + r.stderr);
-  assert.match(r.stdout, /^\[trial 0\] failed: the worker process died \(signal SIGKILL\); no best yet$/m);
-  assert.match(r.stdout, /^\[trial 2\] val_accuracy 0\.\d{4} after 3 epochs/m);
+  assert.match(r.stdout, /^\[trial 0\] lr=\S+ batchSize=\d+ → failed: the worker process died \(signal SIGKILL\); no best yet$/m);
+  assert.match(r.stdout, /^\[trial 2\] lr=\S+ batchSize=\d+ → val_accuracy 0\.\d{4} \(3 epochs, /m);
   assert.match(r.stdout, /^Study 'w': 2 complete, 0 pruned, 1 failed/m);
 });
 

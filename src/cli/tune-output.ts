@@ -31,10 +31,10 @@ export function tunePrinter(study: Study, out: (line: string) => void = (l) => p
     if (e.type === 'start') return out(`[trial ${t.number}] started${t.retryOf !== null ? ` (retry of trial ${t.retryOf})` : ''}: ${formatParams(t.params)}`);
     const best = e.best ? `best ${e.best.value!.toFixed(4)} (trial ${e.best.number})` : 'no best yet';
     const n = t.intermediate.length;
-    const what = t.state === 'complete' ? `${obj} ${t.value!.toFixed(4)} after ${n} epoch${n === 1 ? '' : 's'}${seconds(t)}`
-      : t.state === 'pruned' ? `pruned after epoch ${n} at ${obj} ${t.value?.toFixed(4) ?? '–'}${seconds(t)}`
+    const what = t.state === 'complete' ? `${obj} ${t.value!.toFixed(4)} (${n} epoch${n === 1 ? '' : 's'}${seconds(t)})`
+      : t.state === 'pruned' ? `pruned after epoch ${n} at ${obj} ${t.value?.toFixed(4) ?? '–'}${seconds(t) ? ` (${seconds(t).slice(2)})` : ''}`
       : `failed: ${t.note}`;
-    out(`[trial ${t.number}] ${what}; ${best}`);
+    out(`[trial ${t.number}] ${formatParams(t.params)} → ${what}; ${best}`);
   };
 }
 
