@@ -51,7 +51,9 @@ async function main(): Promise<void> {
     what: 'val_accuracy of the seed CNN after 2 epochs on the first 6,000 MNIST training images (600 held out), at every grid point',
     space: spaceJson(TABLE_SPACE), training: TABLE_TRAINING, backend, rows,
   };
-  writeFileSync(out, JSON.stringify(json, null, 1) + '\n');
+  // One row per line: readable, and a diff shows which runs changed.
+  const body = JSON.stringify({ ...json, rows: [] }, null, 1).replace('"rows": []', `"rows": [\n${rows.map((r) => `  ${JSON.stringify(r)}`).join(',\n')}\n ]`);
+  writeFileSync(out, body + '\n');
   console.log(`wrote ${out}`);
 }
 

@@ -25,7 +25,7 @@ export function historySpec(study: Study, trials: Trial[]): TopLevelSpec {
   return {
     $schema: SCHEMA,
     title: `Optimization history (${study.objective}, ${study.direction}d)`,
-    width: 520,
+    width: 440,
     height: 280,
     layer: [
       {
@@ -136,19 +136,19 @@ export function importanceSpec(imp: Importance[]): TopLevelSpec {
   } as TopLevelSpec;
 }
 
-/** The objective after each epoch, one line per trial; pruned trials stop where they were pruned. */
+/** The objective after each epoch, one line per trial; pruned trials stop where they were pruned (drawn over the rest). */
 export function intermediateSpec(study: Study, trials: Trial[]): TopLevelSpec {
   const values = trials.filter((t) => t.state !== 'waiting' && t.intermediate.length > 0)
     .flatMap((t) => t.intermediate.map((v, i) => ({ trial: t.number, epoch: i + 1, value: v, state: t.state === 'running' ? 'failed' : t.state })))
     .filter((v) => Number.isFinite(v.value));
   const epochs = Math.max(2, ...values.map((v) => v.epoch));
+  const layer = (states: string[]): object => ({ transform: [{ filter: { field: 'state', oneOf: states } }], mark: { type: 'line', point: { size: 30, filled: true }, strokeWidth: 1.6, opacity: 0.8 } });
   return {
     $schema: SCHEMA,
     title: `${study.objective} after each epoch`,
     width: 420,
     height: 280,
     data: { values },
-    mark: { type: 'line', point: { size: 30, filled: true }, strokeWidth: 1.6, opacity: 0.8 },
     encoding: {
       x: { field: 'epoch', type: 'quantitative', title: 'epoch', axis: { tickMinStep: 1, format: 'd' }, scale: { domain: [1, epochs] } },
       y: { field: 'value', type: 'quantitative', title: study.objective, scale: { zero: false } },
@@ -156,6 +156,7 @@ export function intermediateSpec(study: Study, trials: Trial[]): TopLevelSpec {
       color: { field: 'state', type: 'nominal', title: null, scale: STATE_COLORS, legend: { orient: 'bottom', direction: 'horizontal' } },
       tooltip: [{ field: 'trial' }, { field: 'epoch' }, { field: 'value', format: '.4f' }, { field: 'state' }],
     },
+    layer: [layer(['complete']), layer(['pruned', 'failed'])],
     config: CONFIG,
   } as TopLevelSpec;
 }

@@ -3,6 +3,7 @@
 // parallel coordinates, the parameters' importances (and how they are computed), the search space, the
 // shared training settings and every trial in a table.
 
+import { isAbsolute, relative } from 'node:path';
 import type { Importance } from '../tune/importance.js';
 import { describeParam, formatValue, type Space } from '../tune/space.js';
 import type { Study, Trial } from '../tune/trial.js';
@@ -20,6 +21,8 @@ export interface StudyPage {
   importances: Importance[];
   storageLabel: string;
   figures: Map<string, Figure>;
+  /** The study's folder, where report.html is: run folders under it are shown relative to it. */
+  studyDir: string;
 }
 
 export function studyHtml(p: StudyPage): string {
@@ -39,7 +42,7 @@ export function studyHtml(p: StudyPage): string {
 <body>
 <header>
 <h1>Hyperparameter study <code>${esc(s.name)}</code></h1>
-<p class="sub">${esc(p.storageLabel)}, created ${esc(s.createdAt.replace('T', ' ').replace(/\.\d+Z$/, ' UTC'))}</p>
+<p class="sub">${esc(shownStorage(p))}, created ${esc(s.createdAt.replace('T', ' ').replace(/\.\d+Z$/, ' UTC'))}</p>
 ${cards(p)}
 </header>
 <section><h2>Best trial</h2>${bestSection(p)}</section>
@@ -74,7 +77,7 @@ function bestSection(p: StudyPage): string {
   if (!b) return '<p>No trial has completed yet.</p>';
   const link = p.bestReportHref ? `<a href="${esc(p.bestReportHref)}">its run report</a>` : 'its run report (on the machine that ran it)';
   return `<p>Trial #${b.number} reached ${esc(p.study.objective)} ${b.value!.toFixed(4)} (${directionWord(p.study.direction)}). See ${link}; its run folder
-<code>${esc(b.runDir ?? '')}</code> is a normal run that <code>digitnet evaluate --model</code>, <code>predict --model</code> and <code>serve --model</code> take.</p>
+<code>${esc(b.runDir ? shortPath(p.studyDir, b.runDir) : '')}</code> is a normal run that <code>digitnet evaluate --model</code>, <code>predict --model</code> and <code>serve --model</code> take.</p>
 ${table(['parameter', 'value'], Object.entries(b.params).map(([k, v]) => [k, formatValue(v)]))}`;
 }
 
@@ -99,9 +102,21 @@ function trialsTable(p: StudyPage): string {
   const rows = p.trials.map((t) => [
     t.number, t.state + (t.retryOf !== null ? ` (retry of #${t.retryOf})` : ''),
     ...names.map((n) => (n in t.params ? formatValue(t.params[n]) : '–')),
-    t.value === null ? '–' : t.value.toFixed(4), t.intermediate.length, seconds(t), t.note ?? (t.runDir ?? ''),
+    t.value === null ? '–' : t.value.toFixed(4), t.intermediate.length, seconds(t), t.note ?? (t.runDir ? shortPath(p.studyDir, t.runDir) : ''),
   ]);
   return table(['#', 'state', ...names, p.study.objective, 'epochs run', 'time', 'run folder or note'], rows, [0, names.length + 2, names.length + 3]);
+}
+
+/** A SQLite study file relative to the report (`sqlite:../studies.db`); other storages as they are. */
+function shownStorage(p: StudyPage): string {
+  if (!p.storageLabel.startsWith('sqlite:')) return p.storageLabel;
+  return `sqlite:${relative(p.studyDir, p.storageLabel.slice('sqlite:'.length))}`;
+}
+
+/** A run folder relative to the study's folder when it lies below it. */
+function shortPath(studyDir: string, runDir: string): string {
+  const r = relative(studyDir, runDir);
+  return r && !r.startsWith('..') && !isAbsolute(r) ? r : runDir;
 }
 
 function seconds(t: Trial): string {

@@ -39,6 +39,6 @@ export async function buildStudyReport(studyDir: string, study: Study, trials: T
   const written = await writeFigures(dir, figures);
   const html = join(dir, 'report.html');
   const bestReportHref = bestReport ? relative(dir, bestReport).split('\\').join('/') : null;
-  await writeFile(html, studyHtml({ study, space, trials, best, bestReportHref, importances, storageLabel, figures }));
+  await writeFile(html, studyHtml({ study, space, trials, best, bestReportHref, importances, storageLabel, figures, studyDir: dir }));
   return { html, figures: written, bestReport };
 }

@@ -99,7 +99,7 @@ async function tune(storage: Storage, f: TuneFlags, explicit: Set<string>): Prom
   const trials = f.trials ?? (study.sampler === 'grid' ? enumerateGrid(space).length : f.time ? null : DEFAULT_TRIALS);
   const dir = resolve(f.out ?? join(DEFAULTS.runsDir, name));
   const before = (await storage.trials(study.id)).filter((t) => t.state === 'complete' || t.state === 'pruned').length;
-  console.log(`Study '${name}' in ${storage.label}: ${study.sampler} sampler, ${study.pruner} pruner, ${study.objective} ${study.direction}d; ${before}${trials === null ? '' : ` of ${trials}`} trials done${f.time ? `; new trials for ${Math.round(f.time / 1000)} s` : ''}`);
+  console.log(`Study '${name}' in ${where(storage)}: ${study.sampler} sampler, ${study.pruner} pruner, ${study.objective} ${study.direction}d; ${before}${trials === null ? '' : ` of ${trials}`} trials done${f.time ? `; new trials for ${Math.round(f.time / 1000)} s` : ''}`);
   const result = await runTuner({
     storage, study, space, sampler: createSampler(study.sampler), pruner: createPruner(study.pruner),
     trials, deadline: f.time ? Date.now() + f.time : null, workers: f.workers, training: trainingOptions, studyDir: dir,
@@ -120,7 +120,7 @@ async function show(storage: Storage, f: TuneFlags): Promise<void> {
   }
   const trials = await storage.trials(study.id);
   const space = parseSpace(study.space, `study '${name}'`);
-  console.log(`Study '${name}' in ${storage.label}: ${study.sampler} sampler, ${study.pruner} pruner, ${study.objective} ${study.direction}d`);
+  console.log(`Study '${name}' in ${where(storage)}: ${study.sampler} sampler, ${study.pruner} pruner, ${study.objective} ${study.direction}d`);
   console.log(trialsTable(study, space.params.map((p) => p.name), trials));
   await finish(storage, study, resolve(f.out ?? join(DEFAULTS.runsDir, name)));
 }
@@ -132,6 +132,11 @@ async function finish(storage: Storage, study: Study, dir: string): Promise<void
   console.log(`report: ${shownPath(r.html)}`);
   const best = bestTrial(trials, study.direction);
   console.log(best ? `best: ${shownPath(best.runDir ?? '')}` : 'best: none (no trial has completed)');
+}
+
+/** The storage as the user named it: a SQLite file relative to the working folder. */
+function where(storage: Storage): string {
+  return storage.label.startsWith('sqlite:') ? `sqlite:${shownPath(storage.label.slice('sqlite:'.length))}` : storage.label;
 }
 
 function studyName(f: TuneFlags): string {
