@@ -17,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 export const PACKAGES = [
   'chromium', //          the page, the report and the Content-Security-Policy checks in a real browser (playwright-core)
   'fonts-dejavu-core', // the text of the report's figures (SVG rendered to PNG with the system's fonts)
+  'postgresql', //        the study database's tests run a real PostgreSQL server (started by the tests themselves)
   'g++', //               the native backend's C++ kernels (node-gyp), which the conformance tests check
   'make', //              node-gyp's build
   'python3', //           node-gyp itself

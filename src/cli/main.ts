@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The `digitnet` command line: train, evaluate, predict, report, summary and data. Errors are printed as
+// The `digitnet` command line: train, evaluate, predict, report, summary, data, serve and tune. Errors are printed as
 // `digitnet: <message>` with exit code 1; DIGITNET_DEBUG=1 adds the stack trace.
 
 import { Command, CommanderError } from 'commander';
@@ -13,6 +13,7 @@ import { reportCommand } from './commands/report.js';
 import { serveCommand } from './commands/serve.js';
 import { summaryCommand } from './commands/summary.js';
 import { trainCommand } from './commands/train.js';
+import { tuneCommand } from './commands/tune.js';
 
 export function program(): Command {
   const p = new Command('digitnet')
@@ -21,7 +22,7 @@ export function program(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
     .configureOutput({ outputError: (s, write) => write(s.replace(/^error: /, 'digitnet: ')) });
-  for (const c of [trainCommand(), evaluateCommand(), predictCommand(), dataCommand(), reportCommand(), summaryCommand(), serveCommand()]) {
+  for (const c of [trainCommand(), evaluateCommand(), predictCommand(), dataCommand(), reportCommand(), summaryCommand(), serveCommand(), tuneCommand()]) {
     p.addCommand(c.exitOverride().configureOutput({ outputError: (s, write) => write(s.replace(/^error: /, 'digitnet: ')) }));
   }
   return p;

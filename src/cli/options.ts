@@ -28,3 +28,14 @@ export function pixelRangeOption(v: string): '0-255' | '0-1' {
 }
 
 export const PIXEL_RANGE_HELP = 'how CSV pixels are written: 0-255 (whole numbers) or 0-1 (fractions, scaled by 255)';
+/** A length of time such as `90s`, `30m`, `1h30m` or `2h` → milliseconds. */
+export function parseDuration(v: string): number {
+  const s = v.trim().toLowerCase();
+  const parts = [...s.matchAll(/(\d+(?:\.\d+)?)\s*(h|m|s)/g)];
+  if (s === '' || parts.map((p) => p[0]).join('') !== s.replace(/\s+/g, '')) {
+    throw new InvalidArgumentError(`'${v}' is not a length of time (give e.g. 90s, 30m, 1h30m).`);
+  }
+  const ms = parts.reduce((t, p) => t + Number(p[1]) * { h: 3_600_000, m: 60_000, s: 1000 }[p[2] as 'h' | 'm' | 's'], 0);
+  if (!(ms > 0)) throw new InvalidArgumentError(`'${v}' is no time at all.`);
+  return ms;
+}

@@ -8,7 +8,8 @@ import type { HistoryJson } from '../train/run-files.js';
 
 export const FONT = 'DejaVu Sans';
 
-const CONFIG = {
+/** The look every chart shares (run reports and study reports). */
+export const CONFIG = {
   font: FONT,
   background: 'white',
   padding: 12,

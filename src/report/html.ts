@@ -64,7 +64,7 @@ function headline(f: RunFiles): string {
   return `<div class="cards">${cards.map(([k, v]) => `<div class="card"><div class="k">${esc(k)}</div><div class="v">${esc(v)}</div></div>`).join('')}</div>`;
 }
 
-function table(head: string[] | null, rows: (string | number)[][], numeric: number[] = []): string {
+export function table(head: string[] | null, rows: (string | number)[][], numeric: number[] = []): string {
   const cell = (v: string | number, i: number, tag: string): string => `<${tag}${numeric.includes(i) ? ' class="num"' : ''}>${esc(String(v))}</${tag}>`;
   const h = head ? `<thead><tr>${head.map((c, i) => cell(c, i, 'th')).join('')}</tr></thead>` : '';
   return `<table>${h}<tbody>${rows.map((r) => `<tr>${r.map((c, i) => cell(c, i, head ? 'td' : i === 0 ? 'th' : 'td')).join('')}</tr>`).join('')}</tbody></table>`;
@@ -125,7 +125,7 @@ export function duration(s: number): string {
   return m < 60 ? `${m} min ${Math.round(s - m * 60)} s` : `${Math.floor(m / 60)} h ${m % 60} min`;
 }
 
-const STYLE = `
+export const STYLE = `
 body{font-family:"DejaVu Sans",system-ui,sans-serif;margin:0 auto;max-width:1180px;padding:24px;color:#1f2328;background:#fff}
 h1{margin:0 0 4px;font-size:26px}h2{font-size:19px;border-bottom:1px solid #d0d7de;padding-bottom:4px;margin-top:32px}h3{font-size:15px;margin:8px 0}
 .sub{color:#57606a;margin:0 0 16px}code{font-family:"DejaVu Sans Mono",monospace;font-size:90%}

@@ -30,6 +30,14 @@ export async function buildReport(runDir: string, o: { name?: string } = {}): Pr
   add('per-class', 'Per-class precision, recall and F1', await specToSvg(perClassSpec(t.perClass)));
   add('samples', 'Sample test predictions', imageGridSvg(`Sample test predictions (first ${f.samples.samples.length} test images)`, f.samples.samples, 'samples'));
   add('misclassified', 'Misclassified test images', imageGridSvg(`Misclassified test images (${f.samples.misclassified.length} most confident of ${f.samples.misclassifiedTotal})`, f.samples.misclassified, 'misclassified'));
+  const written = await writeFigures(dir, figures);
+  const html = join(dir, 'report.html');
+  await writeFile(html, reportHtml(o.name ?? basename(dir), f, figures));
+  return { html, figures: written };
+}
+
+/** Writes each figure as SVG and PNG into `dir`/figures/ (run reports and study reports alike). */
+export async function writeFigures(dir: string, figures: Map<string, Figure>): Promise<ReportResult['figures']> {
   const figDir = join(dir, FIGURES_DIR);
   await mkdir(figDir, { recursive: true });
   const written: ReportResult['figures'] = [];
@@ -40,7 +48,5 @@ export async function buildReport(runDir: string, o: { name?: string } = {}): Pr
     await writeFile(png, svgToPng(g.svg));
     written.push({ name: g.name, svg, png });
   }
-  const html = join(dir, 'report.html');
-  await writeFile(html, reportHtml(o.name ?? basename(dir), f, figures));
-  return { html, figures: written };
+  return written;
 }

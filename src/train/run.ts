@@ -45,6 +45,8 @@ export interface TrainOptions {
   testSplit?: number;
   /** How CSV pixels are written (default '0-255'). */
   pixelRange?: PixelRange;
+  /** Whether to write the figures and report.html (default true; `digitnet report` can write them later). */
+  report?: boolean;
 }
 
 /** Kaggle's submission file, written in the run folder when the data came with unlabelled test rows. */
@@ -120,7 +122,7 @@ async function trainInto(model: Model, dir: string, runDir: string, cfg: Settled
   }
   await saveModel(model, join(dir, MODEL_DIR), { digitnet: { testAccuracy: ev.metrics.accuracy, createdAt: files.run.createdAt } });
   await writeRunFiles(dir, files);
-  await buildReport(dir, { name: basename(runDir) });
+  if (opts.report !== false) await buildReport(dir, { name: basename(runDir) });
   return { runDir, model, files };
 }
 
@@ -131,7 +133,7 @@ async function writeSubmission(model: Model, rows: ImageSet, path: string): Prom
   return labels.length;
 }
 
-type Settled = Required<Omit<TrainOptions, 'test' | 'out' | 'limit' | 'testLimit' | 'overwrite' | 'testSplit' | 'pixelRange'>> & { out?: string; limit: number; testLimit: number };
+type Settled = Required<Omit<TrainOptions, 'test' | 'out' | 'limit' | 'testLimit' | 'overwrite' | 'testSplit' | 'pixelRange' | 'report'>> & { out?: string; limit: number; testLimit: number };
 
 /** Fills in the defaults and checks every setting, naming the option when one is out of range. */
 function settle(o: TrainOptions): Settled {
