@@ -5,6 +5,7 @@
 import { Command, CommanderError } from 'commander';
 import { dataCommand } from './commands/data.js';
 import { evaluateCommand } from './commands/evaluate.js';
+import { exportCommand } from './commands/export.js';
 import { predictCommand } from './commands/predict.js';
 import { reportCommand } from './commands/report.js';
 import { serveCommand } from './commands/serve.js';
@@ -18,7 +19,7 @@ export function program(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
     .configureOutput({ outputError: (s, write) => write(s.replace(/^error: /, 'digitnet: ')) });
-  for (const c of [trainCommand(), evaluateCommand(), predictCommand(), dataCommand(), reportCommand(), summaryCommand(), serveCommand()]) {
+  for (const c of [trainCommand(), evaluateCommand(), predictCommand(), dataCommand(), reportCommand(), summaryCommand(), serveCommand(), exportCommand()]) {
     p.addCommand(c.exitOverride().configureOutput({ outputError: (s, write) => write(s.replace(/^error: /, 'digitnet: ')) }));
   }
   return p;
