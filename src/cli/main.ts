@@ -5,6 +5,7 @@
 import { Command, CommanderError } from 'commander';
 import { dataCommand } from './commands/data.js';
 import { evaluateCommand } from './commands/evaluate.js';
+import { explainCommand } from './commands/explain.js';
 import { exportCommand } from './commands/export.js';
 import { predictCommand } from './commands/predict.js';
 import { reportCommand } from './commands/report.js';
@@ -19,7 +20,7 @@ export function program(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
     .configureOutput({ outputError: (s, write) => write(s.replace(/^error: /, 'digitnet: ')) });
-  for (const c of [trainCommand(), evaluateCommand(), predictCommand(), dataCommand(), reportCommand(), summaryCommand(), serveCommand(), exportCommand()]) {
+  for (const c of [trainCommand(), evaluateCommand(), predictCommand(), dataCommand(), reportCommand(), summaryCommand(), serveCommand(), exportCommand(), explainCommand()]) {
     p.addCommand(c.exitOverride().configureOutput({ outputError: (s, write) => write(s.replace(/^error: /, 'digitnet: ')) }));
   }
   return p;

@@ -53,6 +53,12 @@ export function encodeGrayPng(pixels: Uint8Array, width: number, height: number)
   return PNG.sync.write(Object.assign(png, { data: Buffer.from(pixels) }), { colorType: 0, inputColorType: 0, inputHasAlpha: false });
 }
 
+/** Encodes 8-bit RGB pixels (interleaved, row-major) as a PNG file's bytes. */
+export function encodeRgbPng(pixels: Uint8Array, width: number, height: number): Buffer {
+  const png = new PNG({ width, height, colorType: 2, inputColorType: 2, inputHasAlpha: false });
+  return PNG.sync.write(Object.assign(png, { data: Buffer.from(pixels) }), { colorType: 2, inputColorType: 2, inputHasAlpha: false });
+}
+
 function describeBytes(bytes: Uint8Array): string {
   if (bytes.length === 0) return 'the file is empty';
   const head = Array.from(bytes.subarray(0, 8), (b) => b.toString(16).padStart(2, '0')).join(' ');
