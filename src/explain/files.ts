@@ -10,6 +10,7 @@ import { Tensor } from '../engine/tensor.js';
 import { explain, type ClassScore, type ExplainOptions } from './explain.js';
 import { convActivations, firstLayerFilters } from './features.js';
 import { explanationRasters, featureMapGrid, filterGrid } from './figures.js';
+import { isEmptyGradCam } from './gradcam.js';
 import type { Raster } from './render.js';
 
 export interface ExplainedImage {
@@ -28,6 +29,8 @@ export interface WrittenExplanation {
   label: number;
   top: ClassScore[];
   gradCamLayer: string | null;
+  /** Grad-CAM's map is zero everywhere (every channel-weighted sum negative). */
+  gradCamEmpty: boolean;
   /** The files written, relative to the output folder. */
   files: { input: string; saliency: string; gradCam: string | null; activations: Record<string, string> };
   /** The rasters, for figures built from them. */
@@ -65,7 +68,7 @@ export async function writeExplanations(model: Model, images: ExplainedImage[], 
       await writeFile(join(out, file), rasterPng(featureMapGrid(maps)));
       files.activations[maps.layer] = file;
     }
-    written.push({ input: im.input, name: im.name, label: e.classIndex, top: e.top, gradCamLayer: e.gradCam?.layer ?? null, files, rasters });
+    written.push({ input: im.input, name: im.name, label: e.classIndex, top: e.top, gradCamLayer: e.gradCam?.layer ?? null, gradCamEmpty: isEmptyGradCam(e.gradCam), files, rasters });
   }
   return { filters: 'filters.png', images: written };
 }

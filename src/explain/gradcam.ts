@@ -83,3 +83,8 @@ export function upsampleBilinear(src: Float32Array, h: number, w: number, outH: 
   }
   return out;
 }
+
+/** Whether a Grad-CAM found nothing: every weighted sum was negative, so the map is zero everywhere. */
+export function isEmptyGradCam(g: GradCam | null): boolean {
+  return g !== null && g.map.every((v) => v === 0);
+}

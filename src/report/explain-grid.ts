@@ -18,6 +18,8 @@ export interface ExplainRow {
   top: ClassScore[];
   /** Highlight this class in the bars (the true label), when known. */
   truth?: number;
+  /** Grad-CAM's map is zero everywhere (every weighted sum negative): said on the tile, which would look blank. */
+  gradCamEmpty?: boolean;
 }
 
 const TILE = 112;
@@ -61,8 +63,10 @@ function row(r: ExplainRow, y: number): string {
       `<text x="${bx + 24 + BAR_W}" y="${by + 14}" font-size="12" fill="#333">${(c.p * 100).toFixed(1)}%</text>`,
     ].join('\n');
   });
+  const gx = LEFT + 2 * (TILE + GAP) + TILE / 2;
+  const empty = r.gradCamEmpty ? `<text x="${gx}" y="${y + TILE - 8}" text-anchor="middle" font-size="10" fill="#f0f0f0">zero everywhere</text>` : '';
   const caption = `<text x="${LEFT}" y="${y + TILE + 20}" font-size="12" fill="${r.colour ?? '#333'}">${escapeXml(r.caption)}</text>`;
-  return [...tiles, ...bars, caption].join('\n');
+  return [...tiles, empty, ...bars, caption].join('\n');
 }
 
 function image(r: Raster, x: number, y: number): string {

@@ -30,7 +30,7 @@ export function explainCommand(): Command {
       const images = readImages(inputs);
       const out = resolve(f.out);
       const r = await writeExplanations(model, images, out, { layer: f.layer, scale: f.scale });
-      const rows = r.images.map((e) => ({ caption: `${e.input} → ${e.label} (${(e.top[0].p * 100).toFixed(1)}%)`, input: e.rasters.input, saliency: e.rasters.saliency, gradCam: e.rasters.gradCam, top: e.top }));
+      const rows = r.images.map((e) => ({ caption: `${e.input} → ${e.label} (${(e.top[0].p * 100).toFixed(1)}%)`, input: e.rasters.input, saliency: e.rasters.saliency, gradCam: e.rasters.gradCam, top: e.top, gradCamEmpty: e.gradCamEmpty }));
       const svg = explainGridSvg(`Why ${model.name} reads each image as it does`, rows, r.images[0]?.gradCamLayer ?? null);
       await writeFile(join(out, 'explanations.png'), svgToPng(svg));
       const json = r.images.map(({ rasters: _, ...e }) => e);
