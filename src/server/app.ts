@@ -9,6 +9,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { WEIGHTS_FILE } from '../engine/io/artifacts.js';
 import { HttpError, pixelsFromImage, pixelsFromJson } from './inputs.js';
+import { explainDigit, registerExplainRoute } from './routes/explain.js';
 import { ServedModel } from './served-model.js';
 
 export interface ServerOptions {
@@ -53,6 +54,7 @@ export async function createServer(o: ServerOptions): Promise<FastifyInstance> {
 function registerApi(app: FastifyInstance, served: ServedModel): void {
   app.get('/api/model', async () => served.info);
   app.post('/api/predict', async (req) => served.predict(requestPixels(req)));
+  registerExplainRoute(app, { pixels: requestPixels, explain: (pixels, c) => explainDigit(served.model, pixels, c) });
   app.route({ method: ['GET', 'PUT', 'DELETE', 'PATCH'], url: '/api/predict', handler: async (req, reply) => {
     reply.header('allow', 'POST');
     throw new HttpError(405, `${req.method} /api/predict: use POST with a PNG or JPEG body, or JSON {"pixels": [...]}`);
