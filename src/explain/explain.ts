@@ -41,13 +41,14 @@ export interface ExplainOptions {
 export function explain(model: Model, x: Tensor, o: ExplainOptions = {}): Explanation[] {
   const n = x.shape[0];
   const classes = sizeOf(model.outputShape);
-  const probs = model.predict(x).data;
-  const predicted = new Tensor(probs, [n, classes]).argMax();
-  const targets = Array.from({ length: n }, (_, r) => checkClass(Array.isArray(o.classIndex) ? o.classIndex[r] : o.classIndex ?? predicted[r], classes));
+  // The predicted classes need a forward pass first; classes given need none (the gradient pass gives the output).
+  const predicted = o.classIndex === undefined ? model.predict(x).argMax() : null;
+  const targets = Array.from({ length: n }, (_, r) => checkClass(Array.isArray(o.classIndex) ? o.classIndex[r] : o.classIndex ?? predicted![r], classes));
   const dOut = new Tensor(new Float32Array(n * classes), [n, classes]);
   targets.forEach((c, r) => (dOut.data[r * classes + c] = 1));
   const cam = camLayer(model, o.layer);
   const g = model.inputGradients(x, dOut, { layers: cam ? [cam.name] : [] });
+  const probs = g.output.data;
   const per = sizeOf(model.inputShape);
   const [h, w] = model.inputShape.length === 3 ? model.inputShape : [1, per];
   return targets.map((classIndex, r) => {

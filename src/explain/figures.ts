@@ -1,11 +1,12 @@
-// The pictures of an explanation as rasters: the image, its saliency and its Grad-CAM (blended over the image),
+// The pictures of an explanation as rasters: the image, its saliency (its colour scale topped at the 99th
+// percentile) and its Grad-CAM (blended over the image),
 // a grid of a layer's feature maps (each channel scaled to its own range, so a weak channel still shows its
 // pattern), and a grid of the first layer's filters (grey 128 is zero; one scale for every filter, so their
 // strengths compare). Browser-safe.
 
 import type { Explanation } from './explain.js';
 import type { FeatureMaps, Filters } from './features.js';
-import { enlarge, greyRaster, heatRaster, tileGrid, type Raster } from './render.js';
+import { displayMax, enlarge, greyRaster, heatRaster, tileGrid, type Raster } from './render.js';
 
 export const FILTER_COLUMNS = 8;
 export const MAP_COLUMNS = 8;
@@ -16,7 +17,7 @@ export function explanationRasters(e: Explanation, image: Float32Array, width: n
   const grey = image.length === width * height ? image : meanOverChannels(image, image.length / (width * height));
   return {
     input: enlarge(greyRaster(grey, width, height, 0, 1), scale),
-    saliency: enlarge(heatRaster(e.saliency, width, height), scale),
+    saliency: enlarge(heatRaster(e.saliency, width, height, { max: displayMax(e.saliency) }), scale),
     gradCam: e.gradCam ? enlarge(heatRaster(e.gradCam.heatmap, width, height, { under: grey }), scale) : null,
   };
 }

@@ -48,6 +48,16 @@ export function heatRaster(map: ArrayLike<number>, width: number, height: number
   return { width, height, channels: 3, data };
 }
 
+/**
+ * The value a map's colour scale tops out at: its `q` quantile (default the 99th percentile), so that a few
+ * extreme pixels do not leave the rest of a saliency map black (values above it show at full heat).
+ */
+export function displayMax(map: ArrayLike<number>, q = 0.99): number {
+  const sorted = Float32Array.from(map).sort();
+  const top = sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+  return top > 0 ? top : sorted[sorted.length - 1];
+}
+
 /** Values mapped linearly from [lo, hi] to 0..255 grey (clamped); hi = lo gives black. */
 export function greyRaster(values: ArrayLike<number>, width: number, height: number, lo: number, hi: number): Raster {
   const data = new Uint8Array(width * height);
