@@ -17,6 +17,7 @@ import { selectBackend } from '../src/engine/backends/select.js';
 import { imagesTensor } from '../src/data/tensors.js';
 import { Layer, sequential, layers, Tensor, type Model } from '../src/engine/index.js';
 import { exportOnnx, onnxModel } from '../src/export/onnx.js';
+import { registerOnnxConverter } from '../src/export/onnx-layers.js';
 import { varint } from '../src/export/protobuf.js';
 import { everyLayerGraph, mlp, zooForExport } from './helpers/onnx-models.js';
 import { trainFixtureRun, type FixtureRun } from './helpers/server-fixture.js';
@@ -132,7 +133,7 @@ describe('graphs', () => {
 
 describe('errors and encoding', () => {
   class Square extends Layer {
-    readonly className = 'Square';
+    readonly className: string = 'Square';
     constructor() {
       super('square', undefined);
     }
@@ -157,6 +158,15 @@ describe('errors and encoding', () => {
       assert.doesNotMatch(e.message, /\n/);
       return true;
     });
+  });
+
+  test('a converter registered for a new layer class makes it export', async () => {
+    class Squared extends Square {
+      override readonly className: string = 'Squared';
+    }
+    const m = sequential([layers.flatten({ inputShape: [28, 28, 1] }), new Squared(), layers.dense({ units: 10, activation: 'softmax' })], { seed: 1 });
+    registerOnnxConverter('Squared', (layer, [v], g) => ({ name: g.node('Mul', [v.name, v.name], layer.name), rank: v.rank }));
+    assertAgrees('square', await runOnnx(exportOnnx(m), x), m, x);
   });
 
   test('a model that is not a classifier is refused in one line', () => {

@@ -1,4 +1,5 @@
-// One ONNX converter per engine layer class, found by the layer's Keras class name. Tensors of rank 4 are kept
+// One ONNX converter per engine layer class, found by the layer's Keras class name (a layer class added
+// elsewhere registers its own with registerOnnxConverter). Tensors of rank 4 are kept
 // in NCHW order (the exporter transposes the input once), so a converter maps NHWC's channel axis to axis 1,
 // transposes convolution kernels, and writes TensorFlow's 'same' padding as explicit, possibly asymmetric,
 // pads. Flatten transposes back to NHWC first, so the features reach the next Dense in Keras's order.
@@ -133,7 +134,7 @@ const merge = (op: 'Sum' | 'Mean'): Converter => (layer, xs, g) => {
 
 const concat: Converter = (layer, xs, g) => ({ name: g.node('Concat', xs.map((x) => x.name), layer.name, { axis: channelAxis(xs[0]) }), rank: xs[0].rank });
 
-const CONVERTERS: ReadonlyMap<string, Converter> = new Map<string, Converter>([
+const CONVERTERS = new Map<string, Converter>([
   ['Conv2D', conv2d],
   ['Dense', dense],
   ['BatchNormalization', batchNorm],
@@ -149,6 +150,11 @@ const CONVERTERS: ReadonlyMap<string, Converter> = new Map<string, Converter>([
   ['Average', merge('Mean')],
   ['Concatenate', concat],
 ]);
+
+/** Registers how layers of a class (its Keras class name) become ONNX nodes, for a layer this file does not know. */
+export function registerOnnxConverter(className: string, converter: Converter): void {
+  CONVERTERS.set(className, converter);
+}
 
 /** The converter for a layer, or a one-line error naming it and listing the classes that export. */
 export function converterFor(layer: Layer): Converter {
