@@ -1,9 +1,10 @@
 // The page's saliency view: where the model looks, for the digit being drawn. Beside the prediction, the
 // saliency of the predicted class over the 28x28 image the model sees (|∂ logit / ∂ pixel|, as heat),
 // recomputed as the drawing changes. Self-contained: it builds its own element and style, and the page calls
-// showSaliency(model, classification) after each prediction. The gradient pass costs about twice a
-// prediction, so it runs after the frame that showed the prediction, once for the latest drawing however many
-// predictions arrived meanwhile.
+// showSaliency(model, classification) after each prediction. The gradient pass costs two to three
+// predictions, so it runs after the frame that showed the prediction, for the latest drawing only, and leaves
+// the page at least three times its own cost (50 ms at least) between two runs: the pen stays smooth while
+// the view keeps up, and the last drawing is always explained.
 
 import type { Model } from '../engine/graph/model.js';
 import { Tensor } from '../engine/tensor.js';
@@ -26,13 +27,17 @@ const STYLE = `
 let view: View | null = null;
 let latest: { model: Model; r: Classification } | null = null;
 let timer = 0;
+/** When the last run ended, and what it cost (ms). */
+let lastEnd = -Infinity;
+let lastCost = 0;
+const MIN_GAP_MS = 50;
 
 /** Shows the saliency for this classification (soon: after the current frame). */
 export function showSaliency(model: Model, r: Classification): void {
   view ??= build();
   latest = { model, r };
   view.figure.dataset.pending = 'true';
-  if (!timer) timer = window.setTimeout(update, 0);
+  if (!timer) timer = window.setTimeout(update, Math.max(0, lastEnd + Math.max(MIN_GAP_MS, 3 * lastCost) - performance.now()));
 }
 
 function build(): View {
@@ -69,6 +74,7 @@ function update(): void {
   const t0 = performance.now();
   const [e] = explain(model, new Tensor(r.pixels, [1, 28, 28, 1]), { classIndex: r.label, layer: null });
   const ms = performance.now() - t0;
+  [lastEnd, lastCost] = [performance.now(), ms];
   draw(ctx, heatRaster(e.saliency, 28, 28, { max: displayMax(e.saliency) }).data);
   let max = 0;
   for (const s of e.saliency) max = Math.max(max, s);
