@@ -87,3 +87,9 @@ export function encodeGrayPng(pixels: Uint8Array, width: number, height: number)
   const png = new PNG({ width, height, colorType: 0, inputColorType: 0, inputHasAlpha: false });
   return PNG.sync.write(Object.assign(png, { data: Buffer.from(pixels) }), { colorType: 0, inputColorType: 0, inputHasAlpha: false });
 }
+
+/** Encodes 8-bit RGB pixels (interleaved, row-major) as a PNG file's bytes. */
+export function encodeRgbPng(pixels: Uint8Array, width: number, height: number): Buffer {
+  const png = new PNG({ width, height, colorType: 2, inputColorType: 2, inputHasAlpha: false });
+  return PNG.sync.write(Object.assign(png, { data: Buffer.from(pixels) }), { colorType: 2, inputColorType: 2, inputHasAlpha: false });
+}

@@ -13,7 +13,13 @@ export interface Figure {
   svg: string;
 }
 
-export function reportHtml(runName: string, f: RunFiles, figures: Map<string, Figure>): string {
+/** What the explanations section says: which layer Grad-CAM used and how many mistakes it explains. */
+export interface ExplainedMistakes {
+  count: number;
+  layer: string | null;
+}
+
+export function reportHtml(runName: string, f: RunFiles, figures: Map<string, Figure>, why: ExplainedMistakes | null = null, whyMissing: string | null = null): string {
   const t = f.metrics.test;
   const fig = (name: string): string => {
     const g = figures.get(name)!;
@@ -42,12 +48,21 @@ ${headline(f)}
 <section><h2>Per-class scores</h2><div class="row">${fig('per-class')}<div class="aside"><h3>Classification report</h3><pre>${esc(formatClassificationReport({ ...t, count: t.count }, 4))}</pre></div></div></section>
 <section><h2>Sample test predictions</h2>${fig('samples')}</section>
 <section><h2>Misclassified test images</h2><p>${f.samples.misclassifiedTotal} of ${t.count.toLocaleString('en-US')} test images were misclassified; the ${f.samples.misclassified.length} shown are the most confident mistakes.</p>${fig('misclassified')}</section>
+${explanationsSection(why, whyMissing, fig)}
 <section><h2>Model</h2>${modelTable(f)}</section>
 <section class="cols"><div><h2>Hyperparameters</h2>${hyperTable(f)}</div><div><h2>Data</h2>${dataTable(f)}</div><div><h2>Time and backend</h2>${timeTable(f)}</div></section>
 <footer>Made by <code>digitnet</code>. Figures are also in <code>figures/</code> as SVG and PNG; the numbers are in <code>metrics.json</code> and <code>history.json</code>.</footer>
 </body>
 </html>
 `;
+}
+
+function explanationsSection(why: ExplainedMistakes | null, missing: string | null, fig: (name: string) => string): string {
+  const head = '<section id="explanations"><h2>Why the model got these wrong</h2>';
+  if (!why) return `${head}<p>No explanations: ${esc(missing ?? 'none were computed')}.</p></section>`;
+  if (why.count === 0) return `${head}<p>No test image was misclassified, so there is no mistake to explain.</p>${fig('explanations')}</section>`;
+  const cam = why.layer ? `Grad-CAM over layer <code>${esc(why.layer)}</code> (the last convolution's feature maps, weighted by their spatially averaged gradients, ReLU, upsampled to 28x28)` : 'no Grad-CAM (the model has no convolution)';
+  return `${head}<p>For the ${why.count} most confident mistakes: the digit, its saliency (how much each pixel moves the predicted class's score: the gradient of its logit), ${cam}, and the three most probable classes, the true one in green.</p>${fig('explanations')}</section>`;
 }
 
 function headline(f: RunFiles): string {

@@ -5,12 +5,13 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { readRunFiles } from '../train/run-files.js';
 import { confusionSpec, curveSpec, perClassSpec } from './charts.js';
+import { explainMistakes } from './explanations.js';
 import { imageGridSvg } from './grids.js';
 import { reportHtml, type Figure } from './html.js';
 import { specToSvg, svgToPng } from './render.js';
 
 export const FIGURES_DIR = 'figures';
-export const FIGURE_NAMES = ['loss', 'accuracy', 'confusion', 'per-class', 'samples', 'misclassified'] as const;
+export const FIGURE_NAMES = ['loss', 'accuracy', 'confusion', 'per-class', 'samples', 'misclassified', 'explanations'] as const;
 
 export interface ReportResult {
   html: string;
@@ -30,9 +31,11 @@ export async function buildReport(runDir: string, o: { name?: string } = {}): Pr
   add('per-class', 'Per-class precision, recall and F1', await specToSvg(perClassSpec(t.perClass)));
   add('samples', 'Sample test predictions', imageGridSvg(`Sample test predictions (first ${f.samples.samples.length} test images)`, f.samples.samples, 'samples'));
   add('misclassified', 'Misclassified test images', imageGridSvg(`Misclassified test images (${f.samples.misclassified.length} most confident of ${f.samples.misclassifiedTotal})`, f.samples.misclassified, 'misclassified'));
+  const why = await explainMistakes(dir, f.samples.misclassified);
+  if ('svg' in why) add('explanations', 'Why the model got these wrong: saliency and Grad-CAM', why.svg);
   const written = await writeFigures(dir, figures);
   const html = join(dir, 'report.html');
-  await writeFile(html, reportHtml(o.name ?? basename(dir), f, figures));
+  await writeFile(html, reportHtml(o.name ?? basename(dir), f, figures, 'svg' in why ? why : null, 'missing' in why ? why.missing : null));
   return { html, figures: written };
 }
 

@@ -18,6 +18,7 @@ import { DecodePool } from './decode-pool.js';
 import type { InferenceOptions } from './inference.js';
 import { HttpError, pixelsFromJson } from './inputs.js';
 import { optionsHeaders, securityHeaders } from './security.js';
+import { explainDigit, registerExplainRoute } from './routes/explain.js';
 import { ServedModel } from './served-model.js';
 
 export interface ServerOptions {
@@ -124,6 +125,8 @@ function addLifecycle(app: FastifyInstance, graceMs: number, stopWorkers: () => 
 function registerApi(app: FastifyInstance, served: ServedModel, pool: DecodePool): void {
   app.get('/api/model', async () => served.info);
   app.post('/api/predict', async (req) => served.predict(await requestPixels(req, pool)));
+  // Explanations need a backward pass: they run on the served model here (a few milliseconds for the zoo's models).
+  registerExplainRoute(app, { pixels: (req) => requestPixels(req, pool), explain: (pixels, c) => explainDigit(served.model, pixels, c) });
   const wrongMethod = (url: string, allow: string, use: string): void => {
     app.route({ method: ['GET', 'POST', 'PUT', 'DELETE', 'PATCH'].filter((m) => !allow.includes(m)), url, handler: async (req, reply) => {
       reply.header('allow', allow);

@@ -5,6 +5,7 @@
 import { chooseBackend } from './backend.js';
 import { Classifier } from './classifier.js';
 import { DrawingPad } from './pad.js';
+import { showSaliency } from './saliency-view.js';
 import { buildBars, showModel, showResult, showStatus, type ModelInfo } from './view.js';
 
 /** The model's input is rendered at this fixed size, whatever the screen: the same pixels on every device. */
@@ -34,7 +35,9 @@ function classifyNow(): void {
   frame = 0;
   if (!classifier) return;
   pad.renderTo(inputCtx, INPUT_SIZE);
-  showResult(classifier.classify(inputCtx.getImageData(0, 0, INPUT_SIZE, INPUT_SIZE)));
+  const result = classifier.classify(inputCtx.getImageData(0, 0, INPUT_SIZE, INPUT_SIZE));
+  showResult(result);
+  showSaliency(classifier.model, result);
 }
 
 async function onUpload(): Promise<void> {
