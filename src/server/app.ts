@@ -12,6 +12,8 @@ import { existsSync } from 'node:fs';
 import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { join } from 'node:path';
+import { imageHeader, type ImageHeader } from '../data/image-header.js';
+import type { ImageLimits } from '../data/images.js';
 import { DATA_LIMITS } from '../data/limits.js';
 import { WEIGHTS_FILE } from '../engine/io/artifacts.js';
 import { DecodePool } from './decode-pool.js';
@@ -139,10 +141,25 @@ async function requestPixels(req: FastifyRequest, pool: DecodePool): Promise<Flo
   if (type === 'application/json') return pixelsFromJson(req.body);
   if (IMAGE_TYPES.includes(type) && Buffer.isBuffer(req.body)) {
     if (req.body.length === 0) throw new HttpError(400, `the body is empty; send the ${type} image's bytes`);
+    checkImageHeader(req.body, type, pool.limits);
     return pool.decode(req.body, type);
   }
   // A POST without a body never reaches a content-type parser, so it lands here.
   throw new HttpError(type ? 415 : 400, type ? unsupportedType(type) : 'the request has no body; send a PNG or JPEG image, or JSON {"pixels": [784 numbers 0..255]}');
+}
+
+/** Refuses an image from its header alone (not an image, or larger than the limits) before it takes a worker. */
+function checkImageHeader(bytes: Buffer, type: string, limits: ImageLimits): void {
+  let h: ImageHeader;
+  try {
+    h = imageHeader(bytes, 'the body');
+  } catch (e) {
+    throw new HttpError(400, `the body could not be decoded as an image (${type}): ${(e as Error).message.replace(/^the body: /, '')}`);
+  }
+  if (h.width * h.height > limits.pixels || Math.max(h.width, h.height) > limits.side) {
+    const mp = (n: number): string => `${(n / 1e6).toLocaleString('en-US', { maximumSignificantDigits: 3 })} megapixels`;
+    throw new HttpError(413, `the image is ${h.width}x${h.height} pixels (${mp(h.width * h.height)}); this server decodes at most ${mp(limits.pixels)} and ${limits.side.toLocaleString('en-US')} pixels a side`);
+  }
 }
 
 function unsupportedType(type: string): string {

@@ -42,12 +42,14 @@ export class DecodePool {
   private closed = false;
   readonly size: number;
   readonly queueLimit: number;
+  readonly limits: ImageLimits;
   private readonly timeoutMs: number;
 
   constructor(private readonly o: DecodePoolOptions) {
     this.size = o.workers ?? defaultDecodeWorkers();
     this.queueLimit = o.queue ?? 64;
     this.timeoutMs = o.taskTimeoutMs ?? 5000;
+    this.limits = o.limits;
     for (let i = 0; i < this.size; i++) this.slots.push(this.spawn());
   }
 
