@@ -69,7 +69,8 @@ export async function createServer(o: ServerOptions): Promise<FastifyInstance> {
     return503OnClosing: false,
     clientErrorHandler: (err, socket) => clientError(err, socket, requestTimeout),
     // Node checks request deadlines every connectionsCheckingInterval: often, so a slow body is cut on time.
-    http: { headersTimeout: o.headersTimeoutMs ?? 5_000, connectionsCheckingInterval: 250 } as object,
+    // Node checks the request deadline only once the headers deadline has passed: keep that one no later.
+    http: { headersTimeout: Math.min(o.headersTimeoutMs ?? 5_000, requestTimeout), connectionsCheckingInterval: 250 } as object,
   });
   app.server.maxConnections = 1024;
   app.decorate('servedModel', served);
