@@ -199,7 +199,13 @@ function errorHandler(err: FastifyError, req: FastifyRequest, reply: FastifyRepl
     reply.code(500).send({ error: `internal error while handling ${req.method} ${req.url.split('?')[0]}; the server's log has the details` });
     return;
   }
-  reply.code(status).send({ error: clientMessage(err, req) });
+  reply.code(status).send({ error: oneLine(clientMessage(err, req)) });
+}
+
+/** A message as one printable line of at most 300 characters: what a client quoted back may hold anything. */
+function oneLine(message: string): string {
+  const s = message.replace(/[\x00-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+  return s.length > 300 ? `${s.slice(0, 300)}…` : s;
 }
 
 /** Fastify's own messages, reworded to say what to send instead. */

@@ -74,15 +74,30 @@ export function modelFromArtifacts(json: unknown, weightData: ArrayBuffer, sourc
   const layers: Layer[] = [];
   let inputShape: number[] | undefined;
   for (const [i, entry] of layerEntries.entries()) {
-    const built = layerFromConfig(entry, `${source}: layer ${i}`);
+    const built = located(`${source}: layer ${i}`, () => layerFromConfig(entry, `${source}: layer ${i}`));
     if ('inputShape' in built) inputShape = built.inputShape;
     else layers.push(built.layer);
   }
   if (inputShape && !layers[0].inputShape) layers[0].inputShape = inputShape;
   checkLayerParams(layers, mj, manifestParams, source);
-  const model = new Sequential(layers, { name, seed: 0 });
+  const model = located(source, () => new Sequential(layers, { name, seed: 0 }));
   model.setWeights(readWeights(model, mj, weightData, source));
   return model;
+}
+
+/**
+ * Runs `f`; an error from inside it (a layer's own check, or a config of the wrong type) comes out as one
+ * line that starts with `where`, with the config's values quoted safely.
+ */
+function located<T>(where: string, f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    let m = String((e as Error)?.message ?? e).replace(/[\x00-\x1f\x7f]/g, ' ');
+    if (m.length > 300) m = `${m.slice(0, 300)}…`;
+    const source = where.split(': ')[0];
+    throw new Error(m.startsWith(source) ? m : `${where}: ${e instanceof TypeError ? `malformed config (${m})` : m}`);
+  }
 }
 
 function checkModelJson(json: unknown, source: string): ModelJson {
