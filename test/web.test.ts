@@ -43,7 +43,7 @@ async function listen(a: FastifyInstance): Promise<string> {
 }
 
 before(async () => {
-  // Under CI a missing browser is a failure, never a skip: .ci/run installs Debian's chromium.
+  // A missing browser is a failure, never a skip: `npm test` installs Debian's chromium first (scripts/pretest.mjs).
   assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: install it with \`apt-get install -y chromium\``);
   if (!existsSync(join(staticDir, 'index.html'))) {
     const { buildWeb } = (await import(join(root, 'scripts', 'build-web.mjs'))) as { buildWeb: (o: { quiet: boolean }) => Promise<number> };
