@@ -18,6 +18,8 @@ import { decodeImage, ImageTooLargeError, readImageFile } from '../src/data/imag
 import { readIdxFile } from '../src/data/mnist.js';
 import { gzippedIdx, idxFile, jpegDeclaring, pngBomb } from './helpers/bombs.js';
 import { callInChild } from './helpers/child.js';
+import { fails } from './helpers/cli.js';
+import { sharedFixtureRun } from './helpers/shared-fixture.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'digitnet-limits-'));
 /** A Node process that has imported the data readers peaks near 60 MB; hostile inputs must not add much. */
@@ -118,4 +120,11 @@ test('devices and pipes are refused as inputs: /dev/zero is never read', async (
 test('image files above the file size limit are refused before they are read', () => {
   const big = file('huge.png', Buffer.concat([pngBomb(10, 10, 100), Buffer.alloc(65 * 1024 * 1024)]));
   assert.throws(() => readImageFile(big), /huge\.png: 65 MB is more than the 64 MB an image file may be/);
+});
+
+test('digitnet predict refuses /dev/zero and the PNG bomb with one line each, at once', async () => {
+  const { runDir } = await sharedFixtureRun();
+  file('bomb-cli.png', pngBomb(30000, 30000, 1000));
+  fails(dir, ['predict', '--model', runDir, '/dev/zero'], /^\/dev\/zero: is a character device, not a regular file; give an image file$/, { timeoutMs: 30_000 });
+  fails(dir, ['predict', '--model', runDir, 'bomb-cli.png'], /^bomb-cli\.png: the PNG image is 30000x30000 pixels \(900 megapixels\); the limit is 50 megapixels/, { timeoutMs: 30_000 });
 });

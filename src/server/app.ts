@@ -194,9 +194,9 @@ function errorHandler(err: FastifyError, req: FastifyRequest, reply: FastifyRepl
   const status = err.statusCode ?? 500;
   if (err instanceof HttpError) reply.headers(err.headers);
   if (status >= 500 && !(err instanceof HttpError)) {
-    // The details stay in the server's log: they may hold the machine's paths.
-    req.log.error(err);
-    reply.code(500).send({ error: `internal error while handling ${req.method} ${req.url.split('?')[0]}; the server's log has the details` });
+    // The details go to the server's own output, not to the client: they may hold the machine's paths.
+    process.stderr.write(`digitnet serve: internal error on ${req.method} ${req.url.split('?')[0]}: ${err.message.split('\n')[0]}\n`);
+    reply.code(500).send({ error: `internal error while handling ${req.method} ${req.url.split('?')[0]}; the server's output has the details` });
     return;
   }
   reply.code(status).send({ error: oneLine(clientMessage(err, req)) });
