@@ -6,7 +6,7 @@
 // other files.
 
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { cp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -53,8 +53,22 @@ async function load(): Promise<FixtureRun> {
     }
     await trainFixtureRun(partial, { report: true });
     await commitPartial(dir);
+    removeOldFixtures(dir);
   }
   return open(dir);
+}
+
+/** Fixtures of older code, unused for an hour: removed, so the temporary folder does not fill up with them. */
+function removeOldFixtures(current: string): void {
+  for (const name of readdirSync(tmpdir())) {
+    const p = join(tmpdir(), name);
+    if (!/^digitnet-test-fixture-[0-9a-f]{16}$/.test(name) || p === current) continue;
+    try {
+      if (Date.now() - statSync(p).mtimeMs > 3_600_000) rmSync(p, { recursive: true, force: true });
+    } catch {
+      // another process removed it first
+    }
+  }
 }
 
 async function waitFor(dir: string): Promise<void> {
