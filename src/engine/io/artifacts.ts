@@ -7,6 +7,7 @@ import type { Layer } from '../layers/layer.js';
 import { Sequential } from '../model.js';
 import { fmtShape, sizeOf } from '../tensor.js';
 import { checkLayerParams, checkManifest } from './budget.js';
+import { located } from './located.js';
 import { layerFromConfig } from './layer-configs.js';
 
 export const GENERATED_BY = 'digitnet 0.1.0';
@@ -83,21 +84,6 @@ export function modelFromArtifacts(json: unknown, weightData: ArrayBuffer, sourc
   const model = located(source, () => new Sequential(layers, { name, seed: 0 }));
   model.setWeights(readWeights(model, mj, weightData, source));
   return model;
-}
-
-/**
- * Runs `f`; an error from inside it (a layer's own check, or a config of the wrong type) comes out as one
- * line that starts with `where`, with the config's values quoted safely.
- */
-function located<T>(where: string, f: () => T): T {
-  try {
-    return f();
-  } catch (e) {
-    let m = String((e as Error)?.message ?? e).replace(/[\x00-\x1f\x7f]/g, ' ');
-    if (m.length > 300) m = `${m.slice(0, 300)}…`;
-    const source = where.split(': ')[0];
-    throw new Error(m.startsWith(source) ? m : `${where}: ${e instanceof TypeError ? `malformed config (${m})` : m}`);
-  }
 }
 
 function checkModelJson(json: unknown, source: string): ModelJson {
