@@ -1,6 +1,7 @@
 // Property-based tests (fast-check): the CSV, IDX, PNG/JPEG, model.json and HTTP API parsers fed random and
 // mutated inputs give a result or a one-line error that names the input, never another kind of exception
-// (a TypeError or RangeError from inside), a hang, or memory beyond the limits they were given.
+// (a TypeError or RangeError from inside), a hang, or memory beyond the limits they were given. The seed
+// changes from run to run (fast-check prints it with any failure, to replay it).
 
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -26,6 +27,8 @@ const dir = mkdtempSync(join(tmpdir(), 'digitnet-fuzz-'));
 const mnist = loadMnist();
 const staticDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'dist', 'web');
 const SMALL = { pixels: 1_000_000, side: 4096 };
+/** DIGITNET_FUZZ_RUNS=10 runs ten times as many cases (a longer hunt than npm test's). */
+const TIMES = Number(process.env.DIGITNET_FUZZ_RUNS ?? 1);
 
 /** An error as users see it: an Error (not a TypeError or RangeError from inside a parser), one printable line naming `source`. */
 function assertUserError(e: unknown, source: string): void {
@@ -74,7 +77,7 @@ test('CSV: random text and mutated MNIST rows are read or refused with one line 
     } catch (e) {
       assertUserError(e, path);
     }
-  }), { numRuns: 300 });
+  }), { numRuns: 300 * TIMES });
 });
 
 test('IDX: random and mutated files, plain and gzipped, are read or refused with one line naming the file', () => {
@@ -95,7 +98,7 @@ test('IDX: random and mutated files, plain and gzipped, are read or refused with
     } catch (e) {
       assertUserError(e, path);
     }
-  }), { numRuns: 300 });
+  }), { numRuns: 300 * TIMES });
 });
 
 test('PNG and JPEG: mutated images decode or are refused with one line, within the pixel limit given', () => {
@@ -110,7 +113,7 @@ test('PNG and JPEG: mutated images decode or are refused with one line, within t
     } catch (e) {
       assertUserError(e, 'upload');
     }
-  }), { numRuns: 400 });
+  }), { numRuns: 400 * TIMES });
 });
 
 test('model.json: any part replaced by any JSON value loads or is refused with one line naming the file', () => {
@@ -139,7 +142,7 @@ test('model.json: any part replaced by any JSON value loads or is refused with o
     } catch (e) {
       assertUserError(e, 'fuzz/model.json');
     }
-  }), { numRuns: 500 });
+  }), { numRuns: 500 * TIMES });
 });
 
 let app: FastifyInstance;
@@ -171,7 +174,7 @@ test('the HTTP API: random methods, paths, content types and bodies get 2xx or 4
       assert.equal(typeof j.error, 'string');
       assert.doesNotMatch(j.error as string, /[\n\r]/);
     }
-  }), { numRuns: 300 });
+  }), { numRuns: 300 * TIMES });
 });
 
 test('one file read: the fixture is what it claims (sanity for the test above)', () => {

@@ -69,9 +69,9 @@ export function modelFromArtifacts(json: unknown, weightData: ArrayBuffer, sourc
     throw new Error(`${source}: only Sequential models are supported, this one is '${String(className)}'`);
   }
   const cfg = topology.config as Record<string, unknown> | unknown[];
-  const layerEntries = (Array.isArray(cfg) ? cfg : (cfg as Record<string, unknown>).layers) as unknown[];
+  const layerEntries = (Array.isArray(cfg) ? cfg : (cfg as Record<string, unknown> | null)?.layers) as unknown[];
   if (!Array.isArray(layerEntries) || layerEntries.length === 0) throw new Error(`${source}: modelTopology holds no layers`);
-  const name = Array.isArray(cfg) ? 'sequential' : String((cfg as Record<string, unknown>).name ?? 'sequential');
+  const name = Array.isArray(cfg) ? 'sequential' : String((cfg as Record<string, unknown> | null)?.name ?? 'sequential');
   const layers: Layer[] = [];
   let inputShape: number[] | undefined;
   for (const [i, entry] of layerEntries.entries()) {
