@@ -1,13 +1,27 @@
 // Builds the optional native backend with node-gyp. A failed build is not an install failure:
 // digitnet then runs on its TypeScript reference backend and says so when it starts.
+// A built addon is also staged in prebuilds/<platform>-<arch>/, which `npm pack` ships: the addon chooses
+// its instruction set at run time, so one build serves every CPU of the platform. With --stage, an addon
+// already built is only staged (what `npm pack` runs first, as prepack).
 // Uses npm's bundled node-gyp when npm tells us where it is (npm_config_node_gyp), else node-gyp on PATH.
 // When Node's own headers are installed next to the binary (distribution packages), they are used, so
 // that the build needs no download.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 
 if (!existsSync('binding.gyp')) process.exit(0);
+
+const built = join('build', 'Release', 'digitnet_native.node');
+function stage() {
+  const dir = join('prebuilds', `${process.platform}-${process.arch}`);
+  mkdirSync(dir, { recursive: true });
+  copyFileSync(built, join(dir, 'digitnet_native.node'));
+}
+if (process.argv.includes('--stage') && existsSync(built)) {
+  stage();
+  process.exit(0);
+}
 if (process.env.DIGITNET_SKIP_NATIVE === '1') {
   console.warn('digitnet: DIGITNET_SKIP_NATIVE=1, not building the native backend.');
   process.exit(0);
@@ -34,4 +48,6 @@ const r = gyp && existsSync(gyp)
 if (r.status !== 0) {
   const why = r.error ? ` (${r.error.message})` : '';
   console.warn(`digitnet: the native backend did not build${why}; the TypeScript reference backend will be used instead.`);
+} else if (existsSync(built)) {
+  stage();
 }

@@ -66,13 +66,13 @@ test('a training CSV finds its test sibling; a folder of CSVs and a folder of ID
 test('data that cannot be resolved is refused with what to give instead', async () => {
   const lone = join(dir, 'digits.csv');
   writeFileSync(lone, [...csvLines(cap(mnist.test, 3))].join(''));
-  await assert.rejects(loadData(lone), /digits\.csv: no test set to go with this training CSV; give one with --test FILE/);
+  await assert.rejects(loadData(lone), /digits\.csv: 3 rows are too few to hold out a test set of 0\.1 of them; give a test set with --test FILE$/);
   const withTest = await loadData(lone, { test: lone });
   assert.equal(withTest.test.count, 3);
   await assert.rejects(loadData(join(dir, 'missing')), /no such file or folder \(give 'mnist', a CSV file, or a folder of CSV or IDX files\)/);
   const empty = join(dir, 'empty-folder');
   mkdirSync(empty);
-  await assert.rejects(loadData(empty), /holds neither mnist_train\.csv\/mnist_test\.csv nor MNIST IDX files/);
+  await assert.rejects(loadData(empty), /empty-folder: holds none of the folder layouts digitnet reads: mnist_train\.csv and mnist_test\.csv .*; Kaggle's train\.csv .*; MNIST IDX files/);
   const half = join(dir, 'half');
   mkdirSync(half);
   writeFileSync(join(half, 'mnist_train.csv'), '1\n');

@@ -134,3 +134,45 @@ test('a missing file and a folder are named', async () => {
   await assert.rejects(readMnistCsv(join(dir, 'nope.csv')), /nope\.csv: no such file/);
   await assert.rejects(readMnistCsv(dir), /is a folder, not a CSV file/);
 });
+
+test('pixels written as fractions 0..1 are refused, naming the flag that reads them; with it they are scaled by 255', async () => {
+  const fractions = [3, ...Array.from({ length: 784 }, (_, i) => (i % 7 === 0 ? 0.5 : i % 5 === 0 ? 1 : 0))].join(',');
+  await rejects('fractions.csv', `${fractions}\n`, 1, /^the pixels are fractions from 0 to 1 \(the largest on this line is 1\), not 0\.\.255; pass --pixel-range 0-1 to read them so/);
+  const r = await readMnistCsv(file('fractions-ok.csv', `${fractions}\n`), { kind: 'labeled', pixelRange: '0-1' });
+  assert.equal(r.images[0], 128, '0.5 × 255, rounded');
+  assert.equal(r.images[5], 255);
+  assert.equal(r.labels[0], 3);
+  await assert.rejects(readMnistCsv(file('over-one.csv', `${row(2, 7)}\n`), { kind: 'labeled', pixelRange: '0-1' }), /over-one\.csv:1: pixel 0 .* is 7, outside 0\.\.1 \(--pixel-range 0-1\)$/);
+  // Fractions among 0..255 values (an image resampled as floats) are still 0..255 data, rounded.
+  const mixed = row(4, 0).split(',');
+  mixed[1] = '127.6';
+  mixed[2] = '255';
+  assert.equal((await readMnistCsv(file('mixed.csv', `${mixed.join(',')}\n`), { kind: 'labeled' })).images[0], 128);
+});
+
+test('hexadecimal, exponent and Infinity notation are refused as pixels', async () => {
+  for (const [value, name] of [['0x10', 'hex'], ['1e2', 'exp'], ['Infinity', 'inf']]) {
+    const cells = row(2).split(',');
+    cells[3] = value;
+    await rejects(`notation-${name}.csv`, `${row(0)}\n${cells.join(',')}\n`, 2, new RegExp(`^column 4 is '${value}', not a decimal number`));
+  }
+});
+
+test('quoted fields are read: a fully quoted CSV with its header, and quotes around some values', async () => {
+  const q = (s: string): string => s.split(',').map((c) => `"${c}"`).join(',');
+  const r = await readMnistCsv(file('quoted.csv', `${q(header(true))}\n${q(row(7, 3))}\n${row(1, 9).replace(/^1,9,/, '1,"9",')}\n`), { kind: 'labeled' });
+  assert.equal(r.hasHeader, true);
+  assert.deepEqual([...r.labels], [7, 1]);
+  assert.equal(r.images[0], 3);
+  assert.equal(r.images[784], 9);
+  await rejects('open-quote.csv', `${row(0).replace(/^0,/, '"0,')}\n`, 1, /^a quoted field is not closed/);
+});
+
+test('text that is not UTF-8 is refused with its encoding named', async () => {
+  const text = `${header(true)}\n${row(1)}\n`;
+  const utf16 = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')]);
+  await rejects('utf16.csv', utf16 as unknown as string, null, /^the file is UTF-16 \(little-endian\); save it as UTF-8/);
+  await rejects('utf16-nobom.csv', Buffer.from(text, 'utf16le') as unknown as string, null, /^the file is UTF-16 \(little-endian, no byte-order mark\)/);
+  const latin1 = Buffer.from(`${header(true).replace('pixel0', 'pixél0')}\n${row(1)}\n`, 'latin1');
+  await rejects('latin1.csv', latin1 as unknown as string, null, /^not UTF-8 text \(an invalid byte sequence within bytes 0\.\.\d+\); perhaps Latin-1 or Windows-1252/);
+});

@@ -91,7 +91,9 @@ test('PNG figures are rendered at twice the SVG size with their text drawn in a 
   assert.ok(dark > 100, `only ${dark} dark pixels: no font was found for the figures' text`);
 });
 
-test('the report opens in headless Chromium with every figure loaded', { skip: !existsSync(CHROMIUM) && `no Chromium at ${CHROMIUM}` }, async () => {
+test('the report opens in headless Chromium with every figure loaded', async () => {
+  // Never a skip: `npm test` installs Chromium first (scripts/pretest.mjs).
+  assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: run \`npm test\` as root to install it, or \`apt-get install -y chromium\``);
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
   try {
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });

@@ -20,7 +20,8 @@ import { modelFromArtifacts } from '../src/engine/io/artifacts.js';
 import { Tensor } from '../src/engine/tensor.js';
 import { serve } from '../src/cli/commands/serve.js';
 import { createServer } from '../src/server/app.js';
-import { encodeGrayJpeg, scanOf, trainFixtureRun, type FixtureRun } from './helpers/server-fixture.js';
+import { encodeGrayJpeg, scanOf, type FixtureRun } from './helpers/server-fixture.js';
+import { copyFixtureRun } from './helpers/shared-fixture.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const staticDir = join(root, 'dist', 'web');
@@ -67,7 +68,7 @@ before(async () => {
     await buildWeb({ quiet: true });
   }
   tmp = await mkdtemp(join(tmpdir(), 'digitnet-server-'));
-  fixture = await trainFixtureRun(join(tmp, 'run'));
+  fixture = await copyFixtureRun(join(tmp, 'run'));
   // A file beside the served folders that no URL may reach.
   await writeFile(join(tmp, 'secret.txt'), 'SECRET-CONTENTS');
   app = await createServer({ modelDir: fixture.runDir, staticDir });
@@ -267,7 +268,7 @@ describe('digitnet serve', () => {
       const port = (served.server.address() as { port: number }).port;
       const info = (await (await fetch(`http://127.0.0.1:${port}/api/model`)).json()) as { testAccuracy: number | null; reportUrl: string | null };
       assert.equal(info.testAccuracy, fixture.testAccuracy, 'a run\'s own model folder still finds the run');
-      assert.equal(info.reportUrl, null, 'this run has no report.html');
+      assert.equal(info.reportUrl, '/report/', "and the run's report");
     } finally {
       await served.close();
     }

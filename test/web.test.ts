@@ -17,7 +17,8 @@ import { loadMnist } from '../src/data/mnist.js';
 import { saveModel } from '../src/engine/io/files.js';
 import { seedCnn } from '../src/train/zoo/index.js';
 import { createServer } from '../src/server/app.js';
-import { encodeGrayJpeg, scanOf, trainFixtureRun, type FixtureRun } from './helpers/server-fixture.js';
+import { encodeGrayJpeg, scanOf, type FixtureRun } from './helpers/server-fixture.js';
+import { sharedFixtureRun } from './helpers/shared-fixture.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
@@ -42,14 +43,14 @@ async function listen(a: FastifyInstance): Promise<string> {
 }
 
 before(async () => {
-  // Under CI a missing browser is a failure, never a skip: .ci/run installs Debian's chromium.
+  // A missing browser is a failure, never a skip: `npm test` installs Debian's chromium first (scripts/pretest.mjs).
   assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: install it with \`apt-get install -y chromium\``);
   if (!existsSync(join(staticDir, 'index.html'))) {
     const { buildWeb } = (await import(join(root, 'scripts', 'build-web.mjs'))) as { buildWeb: (o: { quiet: boolean }) => Promise<number> };
     await buildWeb({ quiet: true });
   }
   tmp = await mkdtemp(join(tmpdir(), 'digitnet-web-'));
-  fixture = await trainFixtureRun(join(tmp, 'run'), { report: true });
+  fixture = await sharedFixtureRun();
   app = await createServer({ modelDir: fixture.runDir, staticDir });
   base = await listen(app);
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
@@ -62,20 +63,35 @@ after(async () => {
   if (tmp) await rm(tmp, { recursive: true, force: true });
 });
 
-/** A page at `base`, model loaded, with its errors turned into test failures. */
-async function openPage(ctx: BrowserContext, url = base): Promise<Page> {
+/**
+ * A page at `url` (by default the drawing page, waited for until its model is loaded), with its errors
+ * and any Content-Security-Policy violation recorded: pageErrors() holds both, so every test that checks
+ * it also fails on a violation.
+ */
+async function openPage(ctx: BrowserContext, url = base, waitReady = true): Promise<Page> {
   const page = await ctx.newPage();
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
   page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+  const csp: string[] = [];
+  await page.exposeFunction('reportCspViolation', (v: string) => void csp.push(v));
+  await page.addInitScript(() => {
+    const report = (window as unknown as { reportCspViolation: (v: string) => void }).reportCspViolation;
+    document.addEventListener('securitypolicyviolation', (e) => report(`${e.violatedDirective} blocked ${e.blockedURI || 'inline'} (${e.sourceFile}:${e.lineNumber})`));
+  });
   await page.goto(url);
-  await page.waitForSelector('body.ready', { timeout: 15_000 });
-  Object.assign(page, { errors });
+  if (waitReady) await page.waitForSelector('body.ready', { timeout: 15_000 });
+  Object.assign(page, { errors, csp });
   return page;
 }
 
 function pageErrors(page: Page): string[] {
-  return (page as Page & { errors: string[] }).errors;
+  return [...(page as Page & { errors: string[] }).errors, ...violations(page)];
+}
+
+/** The Content-Security-Policy violations the page has reported so far. */
+function violations(page: Page): string[] {
+  return (page as Page & { csp: string[] }).csp;
 }
 
 /** Draws one stroke through points given in pad fractions (0..1), as a person would, one event per step. */
@@ -302,10 +318,10 @@ describe('devices', () => {
   }
 });
 
-describe('speed', () => {
-  test('with the default architecture (seed CNN, 225,034 parameters) each inference takes well under a frame', async (t) => {
+describe('the default architecture', () => {
+  test('with the seed CNN (225,034 parameters) the page predicts on every frame while a digit is drawn', async (t) => {
     const dir = join(tmp, 'seed-model');
-    await saveModel(seedCnn({ seed: 1 }), dir); // timing does not depend on the weights' values
+    await saveModel(seedCnn({ seed: 1 }), dir);
     const seedApp = await createServer({ modelDir: dir, staticDir });
     const ctx = await browser.newContext({ viewport: { width: 1280, height: 860 } });
     try {
@@ -317,17 +333,63 @@ describe('speed', () => {
       });
       for (let i = 0; i < 3; i++) await stroke(page, ellipse(0.5, 0.5, 0.15 + 0.05 * i, 0.3));
       await settle(page);
-      const times = (await page.evaluate(() => (window as unknown as { inferenceTimes: number[] }).inferenceTimes)).filter((x) => x > 0).sort((a, b) => a - b);
+      const times = (await page.evaluate(() => (window as unknown as { inferenceTimes: number[] }).inferenceTimes)).filter((x) => x > 0);
+      // Speed is measured by the bench (`node dist/bench/page.js`), not asserted here: a busy machine would make it flaky.
       assert.ok(times.length >= 30, `${times.length} predictions while drawing`);
-      const q = (f: number): number => times[Math.min(times.length - 1, Math.floor(f * times.length))];
-      t.diagnostic(`seed CNN in Chromium, preprocessing + prediction per frame: median ${q(0.5).toFixed(2)} ms, p90 ${q(0.9).toFixed(2)} ms, max ${times[times.length - 1].toFixed(2)} ms over ${times.length} predictions`);
-      // Measured 6-8 ms median here; the bounds leave room for a busy machine without losing the point:
-      // a typical prediction fits in a frame, and even slow ones do not cost the drawing two frames.
-      assert.ok(q(0.5) < 16, `median ${q(0.5).toFixed(2)} ms fits in a 16 ms frame`);
-      assert.ok(q(0.9) < 33, `p90 ${q(0.9).toFixed(2)} ms is under two frames`);
+      t.diagnostic(`${times.length} predictions while drawing three strokes`);
+      assert.deepEqual(pageErrors(page), []);
     } finally {
       await ctx.close();
       await seedApp.close();
+    }
+  });
+});
+
+describe('Content-Security-Policy', () => {
+  test('the page, an upload and the report run under the server\'s policies without a single violation', async () => {
+    const ctx = await browser.newContext({ viewport: { width: 1280, height: 860 } });
+    try {
+      const page = await openPage(ctx);
+      assert.ok((await page.evaluate(() => document.querySelector('body.ready') !== null)), 'the page loaded its model');
+      await stroke(page, ellipse(0.5, 0.5, 0.2, 0.3));
+      const mnist = loadMnist();
+      const jpg = encodeGrayJpeg(scanOf(mnist.test.images.subarray(0, 784), { width: 200, height: 150, scale: 4, x: 40, y: 10 }));
+      await page.setInputFiles('#upload', { name: 'digit.jpg', mimeType: 'image/jpeg', buffer: jpg });
+      await page.waitForFunction(() => document.getElementById('digit')!.dataset.label !== '');
+      // WebAssembly and workers from blobs are allowed on the page (its later kernels and fine-tuning need them).
+      const allowed = await page.evaluate(async () => {
+        const wasm = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0]);
+        await WebAssembly.compile(wasm);
+        const url = URL.createObjectURL(new Blob(['postMessage(6 * 7)'], { type: 'text/javascript' }));
+        return new Promise<number>((resolve) => Object.assign(new Worker(url), { onmessage: (e: MessageEvent) => resolve(e.data as number) }));
+      });
+      assert.equal(allowed, 42);
+      await settle(page);
+      assert.deepEqual(violations(page), [], 'the page');
+      const report = await openPage(ctx, `${base}report/`, false);
+      assert.match((await report.textContent('body')) ?? '', /Confusion matrix/);
+      const loaded = await report.evaluate(() => Array.from(document.images).every((i) => i.complete && i.naturalWidth > 0));
+      assert.ok(loaded, 'every figure of the report shows');
+      assert.deepEqual(violations(report), [], 'the report');
+    } finally {
+      await ctx.close();
+    }
+  });
+
+  test('a violation is caught: what the policy forbids is reported, so the test above would fail on one', async () => {
+    const ctx = await browser.newContext();
+    try {
+      const page = await openPage(ctx);
+      await page.evaluate(() => {
+        const s = document.createElement('script');
+        s.textContent = 'window.inlineRan = true';
+        document.body.append(s); // an inline script: script-src has no 'unsafe-inline'
+      });
+      for (let i = 0; i < 50 && violations(page).length === 0; i++) await new Promise((r) => setTimeout(r, 100));
+      assert.equal(await page.evaluate(() => (window as unknown as { inlineRan?: boolean }).inlineRan ?? false), false);
+      assert.match(violations(page).join('\n'), /script-src/);
+    } finally {
+      await ctx.close();
     }
   });
 });

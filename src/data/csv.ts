@@ -121,10 +121,10 @@ class RowReader {
   private checkHeader(fields: string[]): void {
     const names = fields.map((f) => f.trim().toLowerCase());
     const offset = this.labeled ? 1 : 0;
-    if (this.labeled && names[0] !== 'label') this.fail(1, `header column 1 is '${fields[0]}', expected 'label'`);
+    if (this.labeled && names[0] !== 'label') this.fail(1, `header column 1 is '${shown(fields[0])}', expected 'label'`);
     for (let i = offset; i < names.length; i++) {
       if (!/^(pixel)?\d+$|^\d+x\d+$/.test(names[i])) {
-        this.fail(1, `header column ${i + 1} is '${fields[i]}', expected a pixel name such as 'pixel${i - offset}'`);
+        this.fail(1, `header column ${i + 1} is '${shown(fields[i])}', expected a pixel name such as 'pixel${i - offset}'`);
       }
     }
   }
@@ -163,7 +163,7 @@ class RowReader {
       const raw = text.slice(s, e);
       const numberLike = raw.trim() !== '' && Number.isFinite(Number(raw)) || /^\s*[+-]?inf/i.test(raw);
       const why = numberLike ? 'not a decimal number (hex, exponents and Infinity are not read: write digits, such as 100)' : 'not a number';
-      this.fail(this.lineNo, `column ${col + 1} is ${raw.trim() === '' ? 'empty' : `'${raw}'`}, ${why}`);
+      this.fail(this.lineNo, `column ${col + 1} is ${raw.trim() === '' ? 'empty' : `'${shown(raw)}'`}, ${why}`);
     }
     if (this.labeled && col === 0) {
       if (!Number.isInteger(v) || v < 0 || v > 9) this.fail(this.lineNo, `label is ${v}, expected an integer digit 0..9`);
@@ -218,6 +218,12 @@ class RowReader {
   private fail(line: number, what: string): never {
     throw new CsvError(`${this.path}:${line}: ${what}`);
   }
+}
+
+/** A value from the file as a message quotes it: control characters escaped, at most 40 characters. */
+function shown(raw: string): string {
+  const s = raw.replace(/[\x00-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+  return s.length > 40 ? `${s.slice(0, 40)}…` : s;
 }
 
 function countFields(text: string): number {

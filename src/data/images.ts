@@ -67,7 +67,7 @@ function idatOf(buf: Buffer): Buffer {
 }
 
 function megapixels(n: number): string {
-  return `${(n / 1e6).toLocaleString('en-US', { maximumFractionDigits: n < 1e7 ? 1 : 0 })} megapixels`;
+  return `${(n / 1e6).toLocaleString('en-US', { maximumSignificantDigits: 3 })} megapixels`;
 }
 
 /** Reads and decodes an image file (a regular file of at most DATA_LIMITS.imageFileBytes). */

@@ -12,6 +12,8 @@ import { existsSync } from 'node:fs';
 import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { join } from 'node:path';
+import { imageHeader, type ImageHeader } from '../data/image-header.js';
+import type { ImageLimits } from '../data/images.js';
 import { DATA_LIMITS } from '../data/limits.js';
 import { WEIGHTS_FILE } from '../engine/io/artifacts.js';
 import { DecodePool } from './decode-pool.js';
@@ -68,7 +70,8 @@ export async function createServer(o: ServerOptions): Promise<FastifyInstance> {
     return503OnClosing: false,
     clientErrorHandler: (err, socket) => clientError(err, socket, requestTimeout),
     // Node checks request deadlines every connectionsCheckingInterval: often, so a slow body is cut on time.
-    http: { headersTimeout: o.headersTimeoutMs ?? 5_000, connectionsCheckingInterval: 250 } as object,
+    // Node checks the request deadline only once the headers deadline has passed: keep that one no later.
+    http: { headersTimeout: Math.min(o.headersTimeoutMs ?? 5_000, requestTimeout), connectionsCheckingInterval: 250 } as object,
   });
   app.server.maxConnections = 1024;
   app.decorate('servedModel', served);
@@ -142,10 +145,25 @@ async function requestPixels(req: FastifyRequest, pool: DecodePool): Promise<Flo
   if (type === 'application/json') return pixelsFromJson(req.body);
   if (IMAGE_TYPES.includes(type) && Buffer.isBuffer(req.body)) {
     if (req.body.length === 0) throw new HttpError(400, `the body is empty; send the ${type} image's bytes`);
+    checkImageHeader(req.body, type, pool.limits);
     return pool.decode(req.body, type);
   }
   // A POST without a body never reaches a content-type parser, so it lands here.
   throw new HttpError(type ? 415 : 400, type ? unsupportedType(type) : 'the request has no body; send a PNG or JPEG image, or JSON {"pixels": [784 numbers 0..255]}');
+}
+
+/** Refuses an image from its header alone (not an image, or larger than the limits) before it takes a worker. */
+function checkImageHeader(bytes: Buffer, type: string, limits: ImageLimits): void {
+  let h: ImageHeader;
+  try {
+    h = imageHeader(bytes, 'the body');
+  } catch (e) {
+    throw new HttpError(400, `the body could not be decoded as an image (${type}): ${(e as Error).message.replace(/^the body: /, '')}`);
+  }
+  if (h.width * h.height > limits.pixels || Math.max(h.width, h.height) > limits.side) {
+    const mp = (n: number): string => `${(n / 1e6).toLocaleString('en-US', { maximumSignificantDigits: 3 })} megapixels`;
+    throw new HttpError(413, `the image is ${h.width}x${h.height} pixels (${mp(h.width * h.height)}); this server decodes at most ${mp(limits.pixels)} and ${limits.side.toLocaleString('en-US')} pixels a side`);
+  }
 }
 
 function unsupportedType(type: string): string {
@@ -179,12 +197,18 @@ function errorHandler(err: FastifyError, req: FastifyRequest, reply: FastifyRepl
   const status = err.statusCode ?? 500;
   if (err instanceof HttpError) reply.headers(err.headers);
   if (status >= 500 && !(err instanceof HttpError)) {
-    // The details stay in the server's log: they may hold the machine's paths.
-    req.log.error(err);
-    reply.code(500).send({ error: `internal error while handling ${req.method} ${req.url.split('?')[0]}; the server's log has the details` });
+    // The details go to the server's own output, not to the client: they may hold the machine's paths.
+    process.stderr.write(`digitnet serve: internal error on ${req.method} ${req.url.split('?')[0]}: ${err.message.split('\n')[0]}\n`);
+    reply.code(500).send({ error: `internal error while handling ${req.method} ${req.url.split('?')[0]}; the server's output has the details` });
     return;
   }
-  reply.code(status).send({ error: clientMessage(err, req) });
+  reply.code(status).send({ error: oneLine(clientMessage(err, req)) });
+}
+
+/** A message as one printable line of at most 300 characters: what a client quoted back may hold anything. */
+function oneLine(message: string): string {
+  const s = message.replace(/[\x00-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+  return s.length > 300 ? `${s.slice(0, 300)}…` : s;
 }
 
 /** Fastify's own messages, reworded to say what to send instead. */

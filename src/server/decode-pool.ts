@@ -29,6 +29,8 @@ interface Slot {
   worker: Worker;
   job: Job | null;
   timer: NodeJS.Timeout | null;
+  /** The worker has loaded its modules (it says so once); a task's deadline starts from then. */
+  ready: boolean;
 }
 
 export function defaultDecodeWorkers(): number {
@@ -42,12 +44,14 @@ export class DecodePool {
   private closed = false;
   readonly size: number;
   readonly queueLimit: number;
+  readonly limits: ImageLimits;
   private readonly timeoutMs: number;
 
   constructor(private readonly o: DecodePoolOptions) {
     this.size = o.workers ?? defaultDecodeWorkers();
     this.queueLimit = o.queue ?? 64;
     this.timeoutMs = o.taskTimeoutMs ?? 5000;
+    this.limits = o.limits;
     for (let i = 0; i < this.size; i++) this.slots.push(this.spawn());
   }
 
@@ -73,19 +77,27 @@ export class DecodePool {
   }
 
   private spawn(): Slot {
-    const slot: Slot = { worker: new Worker(new URL('./decode-worker.js', import.meta.url)), job: null, timer: null };
+    const slot: Slot = { worker: new Worker(new URL('./decode-worker.js', import.meta.url)), job: null, timer: null, ready: false };
     slot.worker.unref();
-    slot.worker.on('message', (r: DecodeReply) => this.finish(slot, r));
+    slot.worker.on('message', (r: DecodeReply | { ready: true }) => {
+      if (!('ready' in r)) return this.finish(slot, r);
+      slot.ready = true;
+      if (slot.job) this.startDeadline(slot);
+    });
     slot.worker.on('error', (e) => this.replace(slot, new HttpError(500, `the image decoder failed: ${e.message}`)));
     return slot;
   }
 
   private run(slot: Slot, job: Job): void {
     slot.job = job;
+    if (slot.ready) this.startDeadline(slot);
+    slot.worker.postMessage(job.task, [job.task.bytes.buffer as ArrayBuffer]);
+  }
+
+  private startDeadline(slot: Slot): void {
     slot.timer = setTimeout(() => {
       this.replace(slot, new HttpError(413, `the image took more than ${this.timeoutMs / 1000} s to decode; send a smaller image`));
     }, this.timeoutMs);
-    slot.worker.postMessage(job.task, [job.task.bytes.buffer as ArrayBuffer]);
   }
 
   private finish(slot: Slot, r: DecodeReply): void {

@@ -32,3 +32,5 @@ parentPort!.on('message', (t: DecodeTask) => {
   const reply = decode(t);
   parentPort!.postMessage(reply, reply.ok ? [reply.pixels.buffer as ArrayBuffer] : []);
 });
+// The pool starts a task's deadline only once the worker has loaded: start-up is not decoding time.
+parentPort!.postMessage({ ready: true });

@@ -178,9 +178,9 @@ export function runPartialDir(out: string): string {
  * and the partial folder is created, which proves `out`'s parent writable. `discarded` names the process
  * whose unfinished run was removed to make room.
  */
-export async function beginRun(out: string, o: { overwrite?: boolean } = {}): Promise<{ dir: string; discarded: number | null }> {
-  const target = resolve(out);
-  settleDir(target);
+export async function beginRun(target: string, o: { overwrite?: boolean; out?: string } = {}): Promise<{ dir: string; discarded: number | null }> {
+  const out = o.out ?? target; // as the user wrote it, for the messages
+  settleDir(resolve(target));
   if (existsSync(target)) {
     if (!statSync(target).isDirectory()) throw new Error(`--out ${out}: is a file, not a run folder`);
     if (!o.overwrite) throw new Error(`--out ${out}: already exists; pass --overwrite to replace it (the old run stays until the new one is whole), or choose another folder`);
@@ -189,7 +189,7 @@ export async function beginRun(out: string, o: { overwrite?: boolean } = {}): Pr
       throw new Error(`--out ${out}: exists and is not a digitnet run folder (no run.json or model/); not replacing it, even with --overwrite`);
     }
   }
-  const { dir, discarded } = await beginPartial(target).catch((e: Error) => {
+  const { dir, discarded } = await beginPartial(resolve(target)).catch((e: Error) => {
     throw new Error(`--out ${out}: ${e.message}`);
   });
   return { dir, discarded: discarded ? discarded.pid : null };

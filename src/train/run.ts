@@ -81,7 +81,7 @@ export async function trainRun(opts: TrainOptions, onProgress: ProgressListener 
   const started = performance.now();
   // The output folder is claimed before any work, so that an unwritable or taken --out costs nothing.
   const runDir = resolve(cfg.out ?? newRunDir(DEFAULTS.runsDir));
-  const { dir: partial, discarded } = await beginRun(runDir, { overwrite: opts.overwrite });
+  const { dir: partial, discarded } = await beginRun(runDir, { overwrite: opts.overwrite, out: cfg.out });
   if (discarded !== null) await onProgress({ type: 'note', text: `Removed the unfinished run that process ${discarded || '(unknown)'} left in ${basename(partial)}` });
   try {
     const result = await trainInto(model, partial, runDir, cfg, opts, started, onProgress);

@@ -4,6 +4,7 @@
 import { Tensor } from '../engine/index.js';
 import type { Model } from '../engine/graph/model.js';
 import { modelFromArtifacts, type ModelJson } from '../engine/io/artifacts.js';
+import { resolveInside } from '../engine/io/paths.js';
 import { toMnist } from '../data/preprocess.js';
 
 export interface Classification {
@@ -24,6 +25,9 @@ export class Classifier {
   static async load(base: string): Promise<Classifier> {
     const json = (await fetchOk(`${base}model.json`).then((r) => r.json())) as ModelJson;
     const paths = json.weightsManifest.flatMap((g) => g.paths);
+    // The one path rule: weights come from the model's own folder, never from elsewhere on the server or the web.
+    const outside = paths.find((p) => resolveInside('/model', p) === null);
+    if (outside !== undefined) throw new Error(`${base}model.json names a weights file outside its folder: ${outside}`);
     const parts = await Promise.all(paths.map((p) => fetchOk(`${base}${p}`).then((r) => r.arrayBuffer())));
     return new Classifier(modelFromArtifacts(json, concat(parts), `${base}model.json`));
   }

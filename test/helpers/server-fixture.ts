@@ -10,14 +10,14 @@ import type { ImageSet } from '../../src/data/idx.js';
 import { loadMnist } from '../../src/data/mnist.js';
 import { imagesTensor, labelsTensor } from '../../src/data/tensors.js';
 import { saveModel } from '../../src/engine/io/files.js';
-import { adam, layers, sequential, type Sequential } from '../../src/engine/index.js';
+import { adam, layers, sequential, type Model } from '../../src/engine/index.js';
 import { evaluateModel, shownImages, testMetricsJson } from '../../src/eval/evaluate.js';
 import { buildReport } from '../../src/report/index.js';
 import { writeRunFiles } from '../../src/train/run-files.js';
 
 export interface FixtureRun {
   runDir: string;
-  model: Sequential;
+  model: Model;
   testAccuracy: number;
 }
 

@@ -12,6 +12,8 @@ export interface Selection {
   backend: Backend;
   /** Why this backend: the choice, or why native did not load. */
   reason: string;
+  /** Where the native addon came from (built on this machine, prebuilt, built on first use); absent for reference. */
+  origin?: string;
 }
 
 let selected: Selection | null = null;
@@ -37,7 +39,7 @@ export function selectBackend(env: NodeJS.ProcessEnv = process.env): Selection {
     }
     const r = loadNativeBackend({ threads });
     if ('backend' in r) {
-      sel = { backend: r.backend, reason: choice === 'native' ? 'DIGITNET_BACKEND=native' : 'native addon loaded' };
+      sel = { backend: r.backend, reason: choice === 'native' ? 'DIGITNET_BACKEND=native' : 'native addon loaded', origin: r.origin };
     } else if (choice === 'native') {
       throw new Error(`DIGITNET_BACKEND=native, but the native addon did not load: ${r.error}`);
     } else {
@@ -51,7 +53,7 @@ export function selectBackend(env: NodeJS.ProcessEnv = process.env): Selection {
 
 /** The line announceBackend() prints. */
 export function describeBackend(sel: Selection): string {
-  if (sel.backend.name.startsWith('native')) return `digitnet: backend ${sel.backend.name}`;
+  if (sel.backend.name.startsWith('native')) return `digitnet: backend ${sel.backend.name}${sel.origin ? `, ${sel.origin}` : ''}`;
   const name = sel.backend.name === 'reference' ? 'reference (TypeScript)' : sel.backend.name;
   return sel.reason.startsWith('native addon not loaded') ? `digitnet: backend ${name} — ${sel.reason}` : `digitnet: backend ${name}`;
 }

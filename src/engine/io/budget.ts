@@ -15,7 +15,12 @@ export const MODEL_LIMITS = {
   maxJsonBytes: 32 * 1024 * 1024,
 };
 
-const fmt = (n: number): string => n.toLocaleString('en-US');
+/** A value from the file as a message quotes it: one line, at most 80 characters. */
+const brief = (s: string): string => {
+  const t = s.replace(/[\x00-\x1f\x7f]/g, ' ');
+  return t.length > 80 ? `${t.slice(0, 80)}…` : t;
+};
+const fmt = (n: number): string => (n < 1e15 ? n.toLocaleString('en-US') : n.toExponential(2));
 
 interface ManifestLike {
   weightsManifest?: unknown;
@@ -35,7 +40,7 @@ export function checkManifest(mj: ManifestLike, source: string): number {
       const name = typeof w?.name === 'string' ? w.name : `#${count}`;
       const shape = w?.shape;
       if (!Array.isArray(shape) || shape.length > 8 || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
-        throw new Error(`${source}: weight '${name}' has shape ${JSON.stringify(shape)}; expected a list of whole numbers`);
+        throw new Error(`${source}: weight '${brief(name)}' has shape ${brief(JSON.stringify(shape) ?? String(shape))}; expected a list of whole numbers`);
       }
       const size = sizeOf(shape as number[]);
       total += size;

@@ -3,7 +3,7 @@
 // caller states, checked on the open descriptor before a byte is read. One-line errors name the file and the
 // limit. Node-only; used for model files here and for data files (CSV, IDX, images) by src/data.
 
-import { closeSync, fstatSync, openSync, readSync, type Stats } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync, type Stats } from 'node:fs';
 
 /** 1536 → '1.5 KB'; sizes in the units people read. */
 export function formatBytes(n: number): string {
@@ -16,6 +16,11 @@ export function formatBytes(n: number): string {
     u++;
   }
   return `${v.toFixed(v < 10 ? 1 : 0)} ${units[u]}`;
+}
+
+/** 'an IDX file', 'a CSV file'. */
+function an(what: string): string {
+  return `${/^[aeiou]/i.test(what) ? 'an' : 'a'} ${what}`;
 }
 
 function kindOf(st: Stats): string {
@@ -31,21 +36,22 @@ function kindOf(st: Stats): string {
 export function openRegularFile(path: string, maxBytes: number, what = 'file'): { fd: number; size: number } {
   let fd: number;
   try {
-    fd = openSync(path, 'r');
+    // O_NONBLOCK: opening a pipe for reading would otherwise wait for a writer; it changes nothing for files.
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw new Error(`${path}: no such file`);
-    if (code === 'EISDIR') throw new Error(`${path}: is a folder, not a ${what}`);
+    if (code === 'EISDIR') throw new Error(`${path}: is a folder, not ${an(what)}`);
     throw new Error(`${path}: cannot open (${code ?? (e as Error).message})`);
   }
   try {
     const st = fstatSync(fd);
     if (!st.isFile()) {
       const kind = kindOf(st);
-      throw new Error(kind === 'a folder' ? `${path}: is a folder, not a ${what}` : `${path}: is ${kind}, not a regular file; give a ${what}`);
+      throw new Error(kind === 'a folder' ? `${path}: is a folder, not ${an(what)}` : `${path}: is ${kind}, not a regular file; give ${an(what)}`);
     }
     if (st.size > maxBytes) {
-      throw new Error(`${path}: ${formatBytes(st.size)} is more than the ${formatBytes(maxBytes)} a ${what} may be`);
+      throw new Error(`${path}: ${formatBytes(st.size)} is more than the ${formatBytes(maxBytes)} ${an(what)} may be`);
     }
     return { fd, size: st.size };
   } catch (e) {

@@ -12,6 +12,7 @@ import { InputLayer } from '../layers/input-layer.js';
 import type { Layer, LayerConfig } from '../layers/layer.js';
 import { layerFactory, supportedLayerClasses } from '../layers/registry.js';
 import { checkLayerParams } from './budget.js';
+import { located } from './located.js';
 
 type Json = Record<string, unknown>;
 
@@ -72,7 +73,7 @@ function buildLayer(entry: unknown, where: string): Layer {
   const at = `${where} ('${String(c.name ?? e.class_name)}', ${e.class_name})`;
   const factory = layerFactory(e.class_name);
   if (!factory) throw new Error(`${at}: layer class ${e.class_name} is not supported; supported: ${supportedLayerClasses().join(', ')}`);
-  const layer = factory(c, at);
+  const layer = located(at, () => factory(c, at));
   if (c.trainable === false) layer.trainable = false;
   return layer;
 }
@@ -97,7 +98,7 @@ function sequentialFrom(cfg: Json | unknown[], source: string, available: number
   let shape: number[] = layers[0].inputShape;
   for (const l of layers) shape = l.build([shape]); // shapes only; the model applies them again
   checkLayerParams(layers, available, source);
-  return new Sequential(layers, { name, seed });
+  return located(source, () => new Sequential(layers, { name, seed }));
 }
 
 function batchShape(c: LayerConfig, at: string): number[] {
@@ -160,7 +161,7 @@ function functionalFrom(cfg: Json, source: string, available: number | null, see
   const output = resolve(outputs[0], 'output_layers');
   const input = resolve(inputs[0], 'input_layers');
   checkLayerParams([...graph.values()].flatMap((g) => (g.layer?.output ? [g.layer] : [])), available, source);
-  return new Model({ inputs: input, outputs: output, name: String(cfg.name ?? 'model'), seed });
+  return located(source, () => new Model({ inputs: input, outputs: output, name: String(cfg.name ?? 'model'), seed }));
 }
 
 /** [["name", 0, 0], ...] → the one name; digitnet models have one input and one output. */

@@ -9,6 +9,7 @@ import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Backend } from '../../backend.js';
+import { addonCandidates, buildOnFirstUse, type AddonCandidate } from './locate.js';
 
 /** What the addon exports (native/binding.cc): every Backend kernel, with the same signature, plus controls. */
 export interface NativeBinding extends Omit<Backend, 'name'> {
@@ -44,24 +45,29 @@ function packageRoot(): string {
   return resolve(dirname(fileURLToPath(import.meta.url)), '../../../../..');
 }
 
-let cached: { binding: NativeBinding } | { error: string } | null = null;
+let cached: { binding: NativeBinding; origin: string } | { error: string } | null = null;
 
-/** Loads the addon once; the error says why when it cannot. */
-export function loadNativeBinding(): { binding: NativeBinding } | { error: string } {
+/** Loads the addon once (see locate.ts for where it comes from); the error says why when it cannot. */
+export function loadNativeBinding(): { binding: NativeBinding; origin: string } | { error: string } {
   if (cached) return cached;
   const root = packageRoot();
-  const candidates = [join(root, 'build', 'Release', `${ADDON_NAME}.node`), join(root, 'build', 'Debug', `${ADDON_NAME}.node`)];
-  const path = candidates.find((p) => existsSync(p));
-  if (!path) {
-    cached = { error: `${candidates[0]} not found (build it with \`npm install\` or \`npx node-gyp rebuild\`)` };
-    return cached;
-  }
-  try {
-    const require = createRequire(import.meta.url);
-    cached = { binding: require(path) as NativeBinding };
-  } catch (e) {
-    cached = { error: `${path} did not load: ${(e as Error).message}` };
-  }
+  const errors: string[] = [];
+  const require = createRequire(import.meta.url);
+  const tryLoad = (c: AddonCandidate): boolean => {
+    try {
+      cached = { binding: require(c.path) as NativeBinding, origin: c.origin };
+      return true;
+    } catch (e) {
+      errors.push(`${c.path} did not load: ${(e as Error).message.split('\n')[0]}`);
+      return false;
+    }
+  };
+  const found = addonCandidates(root);
+  if (found.some(tryLoad)) return cached!;
+  const built = found.some((c) => c.origin === 'built on this machine') ? null : buildOnFirstUse(root);
+  if (built && 'path' in built && tryLoad(built)) return cached!;
+  if (built && 'error' in built) errors.push(built.error);
+  cached = { error: errors.join('; ') || `${join(root, 'build', 'Release', ADDON_NAME + '.node')} not found (build it with \`npm install\` or \`npx node-gyp rebuild\`)` };
   return cached;
 }
 
@@ -74,7 +80,7 @@ function threadsFromEnv(): number | undefined {
 }
 
 /** The native backend, or the reason it is not available. */
-export function loadNativeBackend(opts: NativeOptions = {}): { backend: Backend; binding: NativeBinding } | { error: string } {
+export function loadNativeBackend(opts: NativeOptions = {}): { backend: Backend; binding: NativeBinding; origin: string } | { error: string } {
   const loaded = loadNativeBinding();
   if ('error' in loaded) return loaded;
   const nb = loaded.binding;
@@ -125,5 +131,5 @@ export function loadNativeBackend(opts: NativeOptions = {}): { backend: Backend;
     sgdStep: (params, grads, velocity, p) => nb.sgdStep(params, grads, velocity, p),
     rmspropStep: (params, grads, ms, mom, p) => nb.rmspropStep(params, grads, ms, mom, p),
   };
-  return { backend, binding: nb };
+  return { backend, binding: nb, origin: loaded.origin };
 }
