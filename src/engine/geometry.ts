@@ -41,7 +41,7 @@ export function windowGeometry(
   padding: Padding,
 ): WindowGeometry {
   if (padding !== 'valid' && padding !== 'same') {
-    throw new Error(`${op}: padding must be 'valid' or 'same', got '${String(padding)}'`);
+    throw new Error(`${op}: padding must be 'valid' or 'same', got ${JSON.stringify(padding)}`);
   }
   for (const [name, v] of [['kernel height', kh], ['kernel width', kw], ['stride height', strideH], ['stride width', strideW]] as const) {
     if (!Number.isInteger(v) || v < 1) throw new Error(`${op}: ${name} must be a positive integer, got ${v}`);

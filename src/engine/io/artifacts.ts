@@ -47,8 +47,9 @@ export function modelFromArtifacts(json: unknown, weightData: ArrayBuffer, sourc
   checkManifestLimits(mj, source);
   const topology = (mj.modelTopology.model_config ?? mj.modelTopology) as Record<string, unknown>;
   const entries = mj.weightsManifest.flatMap((g) => (Array.isArray(g?.weights) ? g.weights : []));
-  checkManifest(entries, weightData, source);
-  const model = modelFromTopology(topology, source, weightData.byteLength / 4);
+  checkEntries(entries, source);
+  const model = modelFromTopology(topology, source, entries);
+  checkBytes(entries, weightData, source);
   model.importWeights(readWeights(model, entries, weightData, source));
   return model;
 }
@@ -65,9 +66,8 @@ function checkModelJson(json: unknown, source: string): ModelJson {
   return mj;
 }
 
-/** The manifest's own arithmetic: float32 only, sane shapes, and as many bytes as it declares. */
-function checkManifest(entries: WeightEntry[], weightData: ArrayBuffer, source: string): void {
-  let bytes = 0;
+/** The manifest's entries: float32 only, sane shapes. */
+function checkEntries(entries: WeightEntry[], source: string): void {
   for (const e of entries) {
     if (!e || typeof e.name !== 'string' || !Array.isArray(e.shape) || !e.shape.every((d) => Number.isInteger(d) && d >= 0)) {
       throw new Error(`${source}: malformed weight entry ${JSON.stringify(e).slice(0, 120)}`);
@@ -75,8 +75,12 @@ function checkManifest(entries: WeightEntry[], weightData: ArrayBuffer, source: 
     if (e.dtype !== 'float32' || e.quantization) {
       throw new Error(`${source}: weight '${e.name}' is ${e.quantization ? 'quantized' : e.dtype}; only unquantized float32 weights are supported`);
     }
-    bytes += sizeOf(e.shape) * 4;
   }
+}
+
+/** The weight files hold as many bytes as the manifest declares. */
+function checkBytes(entries: WeightEntry[], weightData: ArrayBuffer, source: string): void {
+  const bytes = entries.reduce((s, e) => s + sizeOf(e.shape) * 4, 0);
   if (weightData.byteLength !== bytes) {
     throw new Error(`${source}: the weight files hold ${weightData.byteLength} bytes, the manifest needs ${bytes}`);
   }

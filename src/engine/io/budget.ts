@@ -52,16 +52,21 @@ export function checkManifest(mj: ManifestLike, source: string): number {
   return total;
 }
 
+/** What the weight files offer: the manifest's entries in order (name and shape), or null for an architecture alone. */
+export type WeightsOffered = { name: string; shape: number[] }[] | null;
+
 /**
- * Refuses layers (already built, so their shapes are known) whose parameters exceed the limit, or differ from
- * what the weights hold (`available`; null for an architecture without weights), before any is allocated;
- * names the largest layer.
+ * Refuses layers (already built, so their shapes are known) whose parameters exceed the limit, or that the
+ * manifest cannot fill (naming the first weight whose shape differs), before anything is allocated for them.
  */
-export function checkLayerParams(layers: Layer[], available: number | null, source: string): void {
+export function checkLayerParams(layers: Layer[], offered: WeightsOffered, source: string): void {
   let total = 0;
   let largest = { size: -1, layer: layers[0] };
+  const specs: { name: string; shape: number[] }[] = [];
   for (const layer of layers) {
-    const size = layer.paramSpecs().reduce((s, p) => s + sizeOf(p.shape), 0);
+    const own = layer.paramSpecs();
+    const size = own.reduce((s, p) => s + sizeOf(p.shape), 0);
+    specs.push(...own.map((p) => ({ name: `${layer.name}/${p.name}`, shape: p.shape })));
     total += size;
     if (size > largest.size) largest = { size, layer };
   }
@@ -69,7 +74,13 @@ export function checkLayerParams(layers: Layer[], available: number | null, sour
   if (total > MODEL_LIMITS.maxParams) {
     throw new Error(`${source}: the layers need ${fmt(total)} parameters (${which}); a model may hold at most ${fmt(MODEL_LIMITS.maxParams)}`);
   }
-  if (available !== null && total !== available) {
-    throw new Error(`${source}: the layers need ${fmt(total)} parameters (${which}), but the weights hold ${fmt(available)}`);
+  if (offered === null) return;
+  const listed = offered.reduce((s, w) => s + sizeOf(w.shape), 0);
+  if (total === listed) return;
+  // In the model's order: the first weight whose shape differs from what the layers need at that place.
+  const i = specs.findIndex((s, k) => !offered[k] || offered[k].shape.length !== s.shape.length || offered[k].shape.some((d, j) => d !== s.shape[j]));
+  if (i >= 0 && offered[i]) {
+    throw new Error(`${source}: weight '${offered[i].name}' has shape [${offered[i].shape.join(',')}], but '${specs[i].name}' needs [${specs[i].shape.join(',')}]`);
   }
+  throw new Error(`${source}: the layers need ${fmt(total)} parameters (${which}), but the manifest lists ${fmt(listed)}`);
 }

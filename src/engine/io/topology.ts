@@ -11,7 +11,7 @@ import '../layers/index.js'; // registers every layer class
 import { InputLayer } from '../layers/input-layer.js';
 import type { Layer, LayerConfig } from '../layers/layer.js';
 import { layerFactory, supportedLayerClasses } from '../layers/registry.js';
-import { checkLayerParams } from './budget.js';
+import { checkLayerParams, type WeightsOffered } from './budget.js';
 import { located } from './located.js';
 
 type Json = Record<string, unknown>;
@@ -51,16 +51,16 @@ function layerConfig(l: Layer, inputShape: number[] | null): Json {
 
 /**
  * Builds the model a modelTopology describes (weights initialized from `seed`; a loader then sets them).
- * `available` is the number of parameters the weight files hold: layers that need another number are refused
- * before the model allocates anything, so a small file cannot ask for gigabytes. null: an architecture without
- * weights, held to the limit of budget.ts.
+ * `offered` lists the weights the manifest offers: layers that need others are refused before the model
+ * allocates anything, so a small file cannot ask for gigabytes. null: an architecture without weights, held to
+ * the limit of budget.ts.
  */
-export function modelFromTopology(topology: Json, source: string, available: number | null, seed = 0): Model {
+export function modelFromTopology(topology: Json, source: string, offered: WeightsOffered, seed = 0): Model {
   const className = topology.class_name;
   const cfg = topology.config as Json | unknown[];
-  if (className === 'Sequential') return sequentialFrom(cfg, source, available, seed);
-  if (className === 'Functional' || className === 'Model') return functionalFrom(cfg as Json, source, available, seed);
-  throw new Error(`${source}: model class '${String(className)}' is not supported (Sequential, Functional and Model are)`);
+  if (className === 'Sequential') return sequentialFrom(cfg, source, offered, seed);
+  if (className === 'Functional' || className === 'Model') return functionalFrom(cfg as Json, source, offered, seed);
+  throw new Error(`${source}: model class ${show(className)} is not supported (Sequential, Functional and Model are)`);
 }
 
 /** A layer from its {class_name, config} entry, via the registry. */
@@ -70,7 +70,7 @@ function buildLayer(entry: unknown, where: string): Layer {
     throw new Error(`${where}: expected {class_name, config}`);
   }
   const c = e.config as LayerConfig;
-  const at = `${where} ('${String(c.name ?? e.class_name)}', ${e.class_name})`;
+  const at = `${where} (${show(c.name ?? e.class_name)}, ${e.class_name})`;
   const factory = layerFactory(e.class_name);
   if (!factory) throw new Error(`${at}: layer class ${e.class_name} is not supported; supported: ${supportedLayerClasses().join(', ')}`);
   const layer = located(at, () => factory(c, at));
@@ -78,10 +78,10 @@ function buildLayer(entry: unknown, where: string): Layer {
   return layer;
 }
 
-function sequentialFrom(cfg: Json | unknown[], source: string, available: number | null, seed: number): Sequential {
-  const entries = (Array.isArray(cfg) ? cfg : (cfg as Json).layers) as unknown[];
+function sequentialFrom(cfg: Json | unknown[], source: string, offered: WeightsOffered, seed: number): Sequential {
+  const entries = (Array.isArray(cfg) ? cfg : (cfg as Json | null)?.layers) as unknown[];
   if (!Array.isArray(entries) || entries.length === 0) throw new Error(`${source}: modelTopology holds no layers`);
-  const name = Array.isArray(cfg) ? 'sequential' : String((cfg as Json).name ?? 'sequential');
+  const name = Array.isArray(cfg) ? 'sequential' : nameOf((cfg as Json).name, 'sequential');
   const layers: Layer[] = [];
   let inputShape: number[] | undefined;
   entries.forEach((entry, i) => {
@@ -96,8 +96,8 @@ function sequentialFrom(cfg: Json | unknown[], source: string, available: number
   if (inputShape && !layers[0].inputShape) layers[0].inputShape = inputShape;
   if (!layers[0].inputShape) throw new Error(`${source}: the first layer declares no batch_input_shape`);
   let shape: number[] = layers[0].inputShape;
-  for (const l of layers) shape = l.build([shape]); // shapes only; the model applies them again
-  checkLayerParams(layers, available, source);
+  for (const [i, l] of layers.entries()) shape = located(`${source}: layer ${i} ('${l.name || l.className}', ${l.className})`, () => l.build([shape])); // shapes only; the model applies them again
+  checkLayerParams(layers, offered, source);
   return located(source, () => new Sequential(layers, { name, seed }));
 }
 
@@ -114,14 +114,14 @@ interface GraphEntry {
   inbound: string[];
 }
 
-function functionalFrom(cfg: Json, source: string, available: number | null, seed: number): Model {
-  const entries = cfg?.layers as unknown[];
+function functionalFrom(cfg: Json, source: string, offered: WeightsOffered, seed: number): Model {
+  const entries = (cfg as Json | null)?.layers as unknown[];
   if (!Array.isArray(entries) || entries.length === 0) throw new Error(`${source}: modelTopology holds no layers`);
   const graph = new Map<string, GraphEntry>();
   entries.forEach((raw, i) => {
     const e = raw as { name?: string; class_name?: string; config?: LayerConfig; inbound_nodes?: unknown };
     const where = `${source}: layer ${i}`;
-    const name = String(e?.name ?? e?.config?.name ?? '');
+    const name = nameOf(e?.name ?? e?.config?.name, '');
     if (!name) throw new Error(`${where}: a graph layer needs a name`);
     if (graph.has(name)) throw new Error(`${where}: two layers are named '${name}'`);
     const isInput = e.class_name === 'InputLayer';
@@ -151,7 +151,7 @@ function functionalFrom(cfg: Json, source: string, available: number | null, see
       if (g.inbound.length === 0) throw new Error(`${source}: layer '${name}' has no inbound nodes; it is not connected to the input`);
       g.layer!.name = name;
       const ins = g.inbound.map((n) => resolve(n, name));
-      t = g.layer!.apply(ins.length === 1 ? ins[0] : ins);
+      t = located(`${source}: layer '${name}' (${g.layer!.className})`, () => g.layer!.apply(ins.length === 1 ? ins[0] : ins));
     }
     visiting.delete(name);
     tensors.set(name, t);
@@ -160,8 +160,8 @@ function functionalFrom(cfg: Json, source: string, available: number | null, see
   if (!graph.get(inputs[0])?.inputShape) throw new Error(`${source}: input_layers names '${inputs[0]}', which is not an InputLayer of the model`);
   const output = resolve(outputs[0], 'output_layers');
   const input = resolve(inputs[0], 'input_layers');
-  checkLayerParams([...graph.values()].flatMap((g) => (g.layer?.output ? [g.layer] : [])), available, source);
-  return located(source, () => new Model({ inputs: input, outputs: output, name: String(cfg.name ?? 'model'), seed }));
+  checkLayerParams([...graph.values()].flatMap((g) => (g.layer?.output ? [g.layer] : [])), offered, source);
+  return located(source, () => new Model({ inputs: input, outputs: output, name: nameOf(cfg.name, 'model'), seed }));
 }
 
 /** [["name", 0, 0], ...] → the one name; digitnet models have one input and one output. */
@@ -195,4 +195,18 @@ function inboundNames(nodes: unknown, at: string): string[] {
   collect(args);
   if (refs.length === 0) throw new Error(`${at}: malformed inbound node ${JSON.stringify(node).slice(0, 200)}`);
   return refs;
+}
+
+/** A value from the file, quoted for an error message (whatever its type). */
+function show(v: unknown): string {
+  try {
+    return JSON.stringify(v)?.slice(0, 80) ?? typeof v;
+  } catch {
+    return typeof v;
+  }
+}
+
+/** A name from the file: a string, else the fallback. */
+function nameOf(v: unknown, fallback: string): string {
+  return typeof v === 'string' ? v : fallback;
 }

@@ -70,7 +70,7 @@ export function readRegularizer(v: unknown, at: string): Regularizer | null {
     if (r.config.l1) throw new Error(`${at}: L1 regularization is not supported (only L2)`);
     return l2(r.config.l2 ?? 0);
   }
-  throw new Error(`${at}: regularizer ${String(r.class_name)} is not supported (L2 and L1L2 with l1 = 0 are)`);
+  throw new Error(`${at}: regularizer ${JSON.stringify(r.class_name) ?? typeof r.class_name} is not supported (L2 and L1L2 with l1 = 0 are)`);
 }
 
 /** The options every layer config carries: its name and, on a first layer, the input shape. */
@@ -84,7 +84,7 @@ export function commonOptions(c: LayerConfig): { name?: string; inputShape?: num
 
 export function channelsLast(c: LayerConfig, at: string): void {
   if (c.data_format !== undefined && c.data_format !== null && c.data_format !== 'channels_last') {
-    throw new Error(`${at}: data_format '${String(c.data_format)}' is not supported (channels_last is)`);
+    throw new Error(`${at}: data_format ${JSON.stringify(c.data_format) ?? typeof c.data_format} is not supported (channels_last is)`);
   }
 }
 
