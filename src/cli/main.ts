@@ -1,11 +1,12 @@
 #!/usr/bin/env node
-// The `digitnet` command line: train, evaluate, predict, report, summary and data. Errors are printed as
-// `digitnet: <message>` with exit code 1; DIGITNET_DEBUG=1 adds the stack trace.
+// The `digitnet` command line: train, evaluate, predict, read, report, summary, serve and data. Errors
+// are printed as `digitnet: <message>` with exit code 1; DIGITNET_DEBUG=1 adds the stack trace.
 
 import { Command, CommanderError } from 'commander';
 import { dataCommand } from './commands/data.js';
 import { evaluateCommand } from './commands/evaluate.js';
 import { predictCommand } from './commands/predict.js';
+import { readCommand } from './commands/read.js';
 import { reportCommand } from './commands/report.js';
 import { serveCommand } from './commands/serve.js';
 import { summaryCommand } from './commands/summary.js';
@@ -18,7 +19,7 @@ export function program(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
     .configureOutput({ outputError: (s, write) => write(s.replace(/^error: /, 'digitnet: ')) });
-  for (const c of [trainCommand(), evaluateCommand(), predictCommand(), dataCommand(), reportCommand(), summaryCommand(), serveCommand()]) {
+  for (const c of [trainCommand(), evaluateCommand(), predictCommand(), readCommand(), dataCommand(), reportCommand(), summaryCommand(), serveCommand()]) {
     p.addCommand(c.exitOverride().configureOutput({ outputError: (s, write) => write(s.replace(/^error: /, 'digitnet: ')) }));
   }
   return p;

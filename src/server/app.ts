@@ -9,6 +9,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { WEIGHTS_FILE } from '../engine/io/artifacts.js';
 import { HttpError, pixelsFromImage, pixelsFromJson } from './inputs.js';
+import { registerReadRoute } from './read-route.js';
 import { ServedModel } from './served-model.js';
 
 export interface ServerOptions {
@@ -42,6 +43,7 @@ export async function createServer(o: ServerOptions): Promise<FastifyInstance> {
   });
   app.decorate('servedModel', served);
   registerApi(app, served);
+  registerReadRoute(app, served.model);
   registerModelFiles(app, served);
   await app.register(fastifyStatic, { root: o.staticDir, prefix: '/', index: ['index.html'] });
   if (served.hasReport) {
