@@ -2,31 +2,32 @@
 // random sizes, gaps, overlaps and baselines) and on photos of such numbers (dark ink on textured, unevenly
 // lit paper, shadows, blur, noise, JPEG). Prints, per set: how often the right number of digits is found,
 // sequence accuracy (every digit right), digit accuracy (digits read right, in order, out of the digits
-// written), and, as the ceiling, the model's accuracy on the same digits one at a time.
-// Usage: node dist/bench/read.js --model DIR [--count N] [--photos N] [--seed S] [--json] [--save DIR]
+// written), how many neighbouring digits touch, and, as the ceiling, the model's accuracy on the same
+// digits one at a time. --crowded adds a set with more overlap (gaps from -0.15 of a digit's height).
+// Usage: node dist/bench/read.js --model DIR [--count N] [--photos N] [--seed S] [--crowded] [--json] [--save DIR]
 
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { decodeImage, encodeGrayPng, encodeJpeg } from '../src/data/images.js';
 import { loadMnist } from '../src/data/mnist.js';
 import { toMnist, type RawImage } from '../src/data/preprocess.js';
-import { loadModel, Tensor, type Sequential } from '../src/index.js';
-import { composedSet, photoSet, readNumber } from '../src/read/index.js';
+import { Tensor, type Sequential } from '../src/index.js';
+import { loadDigitModel } from '../src/cli/commands/model.js';
+import { composedSet, photoSet, readNumber, scoreReadings, type ReadScores } from '../src/read/index.js';
 
 interface Item {
   image: RawImage;
   text: string;
   sources: number[];
+  touching: number;
 }
 
-interface Figures {
+interface Figures extends ReadScores {
   set: string;
   numbers: number;
   digits: number;
-  countRight: number;
-  sequenceAccuracy: number;
-  digitAccuracy: number;
+  touchingPairs: number;
   isolatedDigitAccuracy: number;
   msPerNumber: number;
 }
@@ -36,48 +37,30 @@ function arg(name: string, def?: string): string | undefined {
   return i < 0 ? def : process.argv[i + 1];
 }
 
-/** Length of the longest common subsequence: the digits read right, in order. */
-export function commonDigits(a: string, b: string): number {
-  const row = new Array<number>(b.length + 1).fill(0);
-  for (let i = 1; i <= a.length; i++) {
-    let diag = 0;
-    for (let j = 1; j <= b.length; j++) {
-      const up = row[j];
-      row[j] = a[i - 1] === b[j - 1] ? diag + 1 : Math.max(row[j], row[j - 1]);
-      diag = up;
-    }
-  }
-  return row[b.length];
-}
-
-function measure(set: string, items: Item[], model: Sequential, isolated: number, save?: string): Figures {
-  let count = 0;
-  let exact = 0;
-  let right = 0;
-  let written = 0;
+function measure(set: string, items: Item[], model: Sequential, save?: string): Figures {
+  const read: string[] = [];
   const times: number[] = [];
   items.forEach((it, k) => {
     const t0 = performance.now();
     const r = readNumber(it.image, model);
     times.push(performance.now() - t0);
-    if (r.digits.length === it.text.length) count++;
-    if (r.number === it.text) exact++;
-    right += commonDigits(r.number, it.text);
-    written += it.text.length;
-    if (save && r.number !== it.text) saveMiss(save, set, k, it, r.number);
+    read.push(r.number);
+    if (save && r.number !== it.text) saveMiss(save, `${set}-${k}-${it.text}-read-${r.number || 'nothing'}`, it.image);
   });
   times.sort((a, b) => a - b);
+  const pairs = items.reduce((n, it) => n + it.text.length - 1, 0);
   return {
-    set, numbers: items.length, digits: written, countRight: count / items.length, sequenceAccuracy: exact / items.length,
-    digitAccuracy: right / written, isolatedDigitAccuracy: isolated, msPerNumber: times[times.length >> 1],
+    set, numbers: items.length, digits: items.reduce((n, it) => n + it.text.length, 0),
+    ...scoreReadings(items.map((it) => it.text), read),
+    touchingPairs: items.reduce((n, it) => n + it.touching, 0) / pairs,
+    isolatedDigitAccuracy: isolatedAccuracy(model, items.flatMap((i) => i.sources)), msPerNumber: times[times.length >> 1],
   };
 }
 
-function saveMiss(dir: string, set: string, k: number, it: Item, read: string): void {
+function saveMiss(dir: string, name: string, image: RawImage): void {
   mkdirSync(dir, { recursive: true });
-  const name = join(dir, `${set}-${k}-${it.text}-read-${read || 'nothing'}`);
-  if (it.image.channels === 1) writeFileSync(`${name}.png`, encodeGrayPng(it.image.data as Uint8Array, it.image.width, it.image.height));
-  else writeFileSync(`${name}.jpg`, encodeJpeg(it.image, 92));
+  if (image.channels === 1) writeFileSync(join(dir, `${name}.png`), encodeGrayPng(image.data as Uint8Array, image.width, image.height));
+  else writeFileSync(join(dir, `${name}.jpg`), encodeJpeg(image, 92));
 }
 
 /** The model's accuracy on the same MNIST digits, each alone, through the same preprocessing. */
@@ -90,30 +73,32 @@ function isolatedAccuracy(model: Sequential, sources: number[]): number {
 }
 
 function print(f: Figures): void {
-  const pct = (v: number): string => `${(v * 100).toFixed(1)}%`;
-  console.log(`${f.set.padEnd(9)} ${String(f.numbers).padStart(6)} numbers ${String(f.digits).padStart(6)} digits | right count ${pct(f.countRight).padStart(6)} | sequence ${pct(f.sequenceAccuracy).padStart(6)} | digit ${pct(f.digitAccuracy).padStart(6)} | digits alone ${pct(f.isolatedDigitAccuracy).padStart(6)} | ${f.msPerNumber.toFixed(1)} ms/number (median)`);
+  const pct = (v: number): string => `${(v * 100).toFixed(1)}%`.padStart(6);
+  console.log(`${f.set.padEnd(8)} ${String(f.numbers).padStart(5)} numbers, ${String(f.digits).padStart(5)} digits, ${pct(f.touchingPairs)} of neighbours touch | right count ${pct(f.countRight)} | sequence ${pct(f.sequenceAccuracy)} | digit ${pct(f.digitAccuracy)} | digits alone ${pct(f.isolatedDigitAccuracy)} | ${f.msPerNumber.toFixed(1)} ms/number (median)`);
 }
 
 async function main(): Promise<void> {
   const dir = arg('model');
-  if (!dir) throw new Error('usage: node dist/bench/read.js --model DIR [--count N] [--photos N] [--seed S] [--json] [--save DIR]');
-  const model = await loadModel(dir.endsWith('model') ? dir : join(dir, 'model'));
+  if (!dir) throw new Error('usage: node dist/bench/read.js --model DIR [--count N] [--photos N] [--seed S] [--crowded] [--json] [--save DIR]');
+  const { model } = await loadDigitModel(dir);
   const count = Number(arg('count', '1000'));
   const photos = Number(arg('photos', '300'));
   const seed = Number(arg('seed', '1'));
   const save = arg('save');
   const { test } = loadMnist();
   const results: Figures[] = [];
-  if (count > 0) {
-    const gap = (arg('gap') ?? '').split(',').map(Number);
-    const items = composedSet(test, { count, seed, compose: gap.length === 2 ? { gap: gap as [number, number] } : {} });
-    results.push(measure('composed', items, model, isolatedAccuracy(model, items.flatMap((i) => i.sources)), save));
+  if (count > 0) results.push(measure('composed', composedSet(test, { count, seed }), model, save));
+  if (count > 0 && process.argv.includes('--crowded')) {
+    results.push(measure('crowded', composedSet(test, { count, seed: seed + 2, compose: { gap: [-0.15, 0.5] } }), model, save));
   }
   if (photos > 0) {
     const items = photoSet(test, { count: photos, seed: seed + 1 }).map((p) => ({ ...p, image: decodeImage(encodeJpeg(p.image, p.jpegQuality)) }));
-    results.push(measure('photos', items, model, isolatedAccuracy(model, items.flatMap((i) => i.sources)), save));
+    results.push(measure('photos', items, model, save));
   }
-  for (const r of results) process.argv.includes('--json') ? console.log(JSON.stringify(r)) : print(r);
+  for (const r of results) {
+    if (process.argv.includes('--json')) console.log(JSON.stringify(r));
+    else print(r);
+  }
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) await main();

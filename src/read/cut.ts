@@ -89,7 +89,9 @@ export function resolve(p: Piece, px: InkPixels, judge: Judge): Piece[] {
  * the paths that cross the least ink; in the geometry's order of preference.
  */
 export function alternatives(p: Piece, px: InkPixels): Piece[][] {
-  const { width: w, height: h } = p.box;
+  // Widths are judged against the line's digit height too: a short, wide digit is not two.
+  const w = p.box.width;
+  const h = Math.max(p.box.height, px.digitHeight);
   if (w < SPLIT_ASPECT * h) return [[p]];
   const cuts: [Piece, Piece][] = [];
   for (const path of cutPaths(p, px)) {

@@ -8,4 +8,4 @@ export { geometricJudge, type Cut, type InkPixels, type Judge, type Piece } from
 export { connectedComponents, type Component, type Components } from './components.js';
 export { composeNumber, type ComposedNumber, type ComposeOptions, type DigitImage } from './compose.js';
 export { photograph, type Photo } from './photo.js';
-export { composedSet, photoSet, type NumberSetOptions, type PhotoItem, type SetItem } from './sets.js';
+export { composedSet, photoSet, scoreReadings, commonDigits, type NumberSetOptions, type PhotoItem, type ReadScores, type SetItem } from './sets.js';

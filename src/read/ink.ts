@@ -35,6 +35,8 @@ const EDGE_SHARE = 0.35;
 const FAINT_SHARE = 0.15;
 /** Noise floor: this many robust standard deviations of the paper's own variation. */
 const NOISE_SIGMAS = 4;
+/** The strong ink must rise this many of them above the paper, or the image holds no writing. */
+const INK_SIGMAS = 8;
 
 /** Finds the ink in a gray image (0..255, row-major). */
 export function findInk(gray: Float32Array, width: number, height: number): InkMap {
@@ -131,7 +133,8 @@ function threshold(signed: Float32Array, width: number, height: number, polarity
   const noise = paper.median + Math.max(0.03, NOISE_SIGMAS * paper.sigma);
   const above = strided(signed.filter((v) => v > noise), SAMPLE).sort();
   const strong = above.length === 0 ? 0 : above[Math.floor(0.95 * (above.length - 1))];
-  const empty = strong < Math.max(MIN_CONTRAST, 1.5 * noise);
+  // Writing stands far out of the paper's spread; the strongest texture and noise do not.
+  const empty = strong - paper.median < Math.max(MIN_CONTRAST, INK_SIGMAS * paper.sigma);
   const sure = Math.max(noise, EDGE_SHARE * strong);
   const faint = Math.max(noise, FAINT_SHARE * strong);
   const ink = new Float32Array(signed.length);

@@ -26,8 +26,9 @@ const FRAGMENT_SHARE = 0.5;
 const FRAGMENT_REACH = 0.15;
 /** A candidate shorter than this share of a typical digit is a speck or a stray mark, not a digit. */
 const MIN_HEIGHT_SHARE = 0.35;
-/** No digit is shorter than this many pixels in the working image. */
+/** No digit is shorter than this many pixels in the working image, nor this share of its shorter side. */
 const MIN_DIGIT_PX = 6;
+const MIN_DIGIT_SHARE = 0.02;
 
 /** Splits the ink map into digit candidates, left to right. */
 export function segment(map: InkMap, judge: Judge = geometricJudge): Segmentation {
@@ -37,7 +38,8 @@ export function segment(map: InkMap, judge: Judge = geometricJudge): Segmentatio
   const stacked = mergeBroken(kept);
   const digitHeight = typicalHeight(stacked);
   const groups = attachFragments(stacked, digitHeight);
-  const digits = groups.filter((g) => height(g) >= Math.max(MIN_DIGIT_PX, MIN_HEIGHT_SHARE * digitHeight));
+  const least = Math.max(MIN_DIGIT_PX, MIN_DIGIT_SHARE * Math.min(map.width, map.height), MIN_HEIGHT_SHARE * digitHeight);
+  const digits = groups.filter((g) => height(g) >= least);
   const ink: InkPixels = { labels, ink: map.ink, width: map.width, digitHeight, strokeWidth: strokeWidth(map.mask, map.width, map.height) };
   const pieces = digits.flatMap((g) => resolve(wholePiece(g.members, g), ink, judge));
   pieces.sort((a, b) => a.box.x + a.box.width / 2 - (b.box.x + b.box.width / 2));

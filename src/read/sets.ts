@@ -23,6 +23,8 @@ export interface SetItem extends ComposedNumber {
 
 export interface PhotoItem extends Photo {
   sources: number[];
+  /** How many pairs of neighbouring digits touch. */
+  touching: number;
   /** The JPEG quality to save it at (35..85): a phone's compression, applied by the caller. */
   jpegQuality: number;
 }
@@ -38,7 +40,7 @@ export function photoSet(digits: ImageSet, o: NumberSetOptions): PhotoItem[] {
   const rng = new Random(o.seed ?? 1);
   return Array.from({ length: o.count }, () => {
     const item = composedItem(digits, rng, o, { ...o.compose, digitHeight: Math.round(rng.uniform(36, 80)) });
-    return { ...photograph(item, rng), sources: item.sources, jpegQuality: Math.round(rng.uniform(35, 85)) };
+    return { ...photograph(item, rng), sources: item.sources, touching: item.touching, jpegQuality: Math.round(rng.uniform(35, 85)) };
   });
 }
 
@@ -49,4 +51,43 @@ function composedItem(digits: ImageSet, rng: Random, o: NumberSetOptions, compos
   const size = digits.width * digits.height;
   const picked = sources.map((s) => ({ pixels: digits.images.subarray(s * size, (s + 1) * size), label: digits.labels[s] }));
   return { ...composeNumber(picked, rng, compose), sources };
+}
+
+export interface ReadScores {
+  /** Share of numbers in which the right number of digits was found. */
+  countRight: number;
+  /** Share of numbers read exactly. */
+  sequenceAccuracy: number;
+  /** Digits read right, in order (the longest common subsequence with the truth), over digits written. */
+  digitAccuracy: number;
+}
+
+/** How well `read` matches `truth`, number by number. */
+export function scoreReadings(truth: string[], read: string[]): ReadScores {
+  if (truth.length !== read.length || truth.length === 0) throw new Error(`scoreReadings: ${truth.length} truths for ${read.length} readings`);
+  let count = 0;
+  let exact = 0;
+  let right = 0;
+  let written = 0;
+  truth.forEach((t, i) => {
+    if (read[i].length === t.length) count++;
+    if (read[i] === t) exact++;
+    right += commonDigits(read[i], t);
+    written += t.length;
+  });
+  return { countRight: count / truth.length, sequenceAccuracy: exact / truth.length, digitAccuracy: right / written };
+}
+
+/** Length of the longest common subsequence of two strings. */
+export function commonDigits(a: string, b: string): number {
+  const row = new Array<number>(b.length + 1).fill(0);
+  for (let i = 1; i <= a.length; i++) {
+    let diag = 0;
+    for (let j = 1; j <= b.length; j++) {
+      const up = row[j];
+      row[j] = a[i - 1] === b[j - 1] ? diag + 1 : Math.max(row[j], row[j - 1]);
+      diag = up;
+    }
+  }
+  return row[b.length];
 }
