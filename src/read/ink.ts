@@ -14,13 +14,13 @@ export interface InkMap {
   ink: Float32Array;
   /** 1 where the pixel is ink, 0 elsewhere. */
   mask: Uint8Array;
-  /** 'dark': dark ink on light paper (a page, a photo); 'light': light ink on a dark ground (MNIST, a board). */
+  /** 'dark': dark ink on light paper (a page, a photo); 'light': light on dark (MNIST, a board). */
   polarity: Polarity;
   /** Ink below this level is paper texture and sensor or JPEG noise. */
   noise: number;
   /** Ink at or above this level is in the mask. */
   threshold: number;
-  /** True when nothing stands out from the paper: no digit. */
+  /** True when nothing stands out from the paper: no digit (the polarity then means nothing). */
   empty: boolean;
 }
 
@@ -41,7 +41,13 @@ const INK_SIGMAS = 8;
 /** Finds the ink in a gray image (0..255, row-major). */
 export function findInk(gray: Float32Array, width: number, height: number): InkMap {
   const polarity = detectPolarity(gray, width, height);
+  if (polarity === null) return noInk(width, height);
   return threshold(relativeInk(gray, paperUnder(gray, width, height, polarity), polarity), width, height, polarity);
+}
+
+function noInk(width: number, height: number): InkMap {
+  const n = width * height;
+  return { width, height, ink: new Float32Array(n), mask: new Uint8Array(n), polarity: 'dark', noise: 0, threshold: 0, empty: true };
 }
 
 /**
@@ -69,14 +75,15 @@ function paperRadius(width: number, height: number): number {
  * Ink is thin: at the scale of a stroke, what the closing removes (thin dark features) outweighs what the
  * opening removes (thin light ones) for dark ink, and the other way round for light ink. At larger scales
  * the gaps between strokes and the holes of 0s, 6s and 8s join in and can tip the balance, so the scales
- * are tried from the finest up and the first that leans clearly one way decides. Shading and shadow edges
- * are removed by neither, and paper texture feeds both alike.
+ * are tried from the finest up and the first that leans clearly one way, with enough mass, decides.
+ * Shading and shadow edges are removed by neither, and paper texture feeds both alike; a lit or shaded
+ * corner of blank paper is removed only at large scales, where more mass is asked for. Null when no scale
+ * decides: nothing is written.
  */
-export function detectPolarity(full: Float32Array, fullWidth: number, fullHeight: number): Polarity {
+export function detectPolarity(full: Float32Array, fullWidth: number, fullHeight: number): Polarity | null {
   // Decided on the image shrunk (by block means) to at most POLARITY_SIDE: strokes stay a few pixels wide.
   const f = Math.max(1, Math.ceil(Math.max(fullWidth, fullHeight) / POLARITY_SIDE));
   const { data: gray, width, height } = shrinkMean(full, fullWidth, fullHeight, f);
-  let best = { lean: 0, polarity: 'dark' as Polarity };
   for (let r = 1; r <= paperRadius(width, height) && 2 * r + 1 <= Math.min(width, height); r *= 2) {
     const closed = closing(gray, width, height, r);
     const opened = opening(gray, width, height, r);
@@ -89,18 +96,29 @@ export function detectPolarity(full: Float32Array, fullWidth: number, fullHeight
     const d = beyondTexture(dark);
     const l = beyondTexture(light);
     const lean = (d - l) / Math.max(1, d + l);
-    const polarity: Polarity = lean >= 0 ? 'dark' : 'light';
-    if (Math.abs(lean) >= CLEAR_LEAN) return polarity;
-    if (Math.abs(lean) > Math.abs(best.lean)) best = { lean, polarity };
+    const mass = (d + l) / gray.length;
+    if (Math.abs(lean) >= CLEAR_LEAN && mass >= (r <= STROKE_SCALE ? STROKE_MASS : WIDE_MASS)) return lean > 0 ? 'dark' : 'light';
   }
-  return best.polarity;
+  return null;
 }
+
+/** How clearly one side must outweigh the other, (d - l) / (d + l), for a scale to decide the polarity... */
+const CLEAR_LEAN = 0.3;
+/**
+ * ...and with how much mass (grey levels beyond the texture, per pixel of the shrunk image): a little at
+ * the scales of ordinary strokes (radius up to STROKE_SCALE), much more at larger ones, where only thick
+ * strokes filling the image, or the shaded corners of blank paper, are removed.
+ */
+const STROKE_SCALE = 4;
+const STROKE_MASS = 0.1;
+const WIDE_MASS = 1;
+
+/** The least range of grey levels that ink is measured against. */
+const RANGE_FLOOR = 64;
 
 /** Polarity is decided on the image shrunk to at most this many pixels on its longer side. */
 const POLARITY_SIDE = 400;
 
-/** How clearly one side must outweigh the other, (d - l) / (d + l), for a scale to decide the polarity. */
-const CLEAR_LEAN = 0.3;
 
 /** The sum of the values that stand out from the bulk (its median plus 3 robust standard deviations). */
 function beyondTexture(v: Float32Array): number {
@@ -114,14 +132,16 @@ function beyondTexture(v: Float32Array): number {
 /**
  * How far each pixel stands out from the paper under it, as a fraction of the paper's range on the ink's
  * side: dark ink as the share of the paper's brightness it removes (so the same pen reads the same in
- * shadow and in light), light ink as the share of the headroom above the ground it fills. Signed: paper
+ * shadow and in light), light ink as the share of the headroom above the ground it fills; the range is
+ * never taken below RANGE_FLOOR grey levels, so that texture on bright paper or in deep shadow is not
+ * blown up into ink. Signed: paper
  * noise goes both ways, which is what the noise estimate needs.
  */
 function relativeInk(gray: Float32Array, background: Float32Array, polarity: Polarity): Float32Array {
   const out = new Float32Array(gray.length);
   for (let i = 0; i < gray.length; i++) {
     const b = background[i];
-    out[i] = polarity === 'dark' ? (b - gray[i]) / Math.max(b, 16) : (gray[i] - b) / Math.max(255 - b, 16);
+    out[i] = polarity === 'dark' ? (b - gray[i]) / Math.max(b, RANGE_FLOOR) : (gray[i] - b) / Math.max(255 - b, RANGE_FLOOR);
   }
   return out;
 }
@@ -134,7 +154,7 @@ function threshold(signed: Float32Array, width: number, height: number, polarity
   const above = strided(signed.filter((v) => v > noise), SAMPLE).sort();
   const strong = above.length === 0 ? 0 : above[Math.floor(0.95 * (above.length - 1))];
   // Writing stands far out of the paper's spread; the strongest texture and noise do not.
-  const empty = strong - paper.median < Math.max(MIN_CONTRAST, INK_SIGMAS * paper.sigma);
+  const empty = strong - paper.median < Math.max(MIN_CONTRAST, INK_SIGMAS * paper.wide);
   const sure = Math.max(noise, EDGE_SHARE * strong);
   const faint = Math.max(noise, FAINT_SHARE * strong);
   const ink = new Float32Array(signed.length);
@@ -207,11 +227,13 @@ export function dilate(mask: Uint8Array, width: number, height: number, r: numbe
  * deviation, which is the standard deviation for normal noise and ignores the ink. From an evenly spread
  * sample, at a fixed cost.
  */
-function bulk(v: Float32Array): { median: number; sigma: number } {
+function bulk(v: Float32Array): { median: number; sigma: number; wide: number } {
   const s = strided(v, SAMPLE).sort();
   const median = s[s.length >> 1];
   const dev = s.map((x) => Math.abs(x - median)).sort();
-  return { median, sigma: 1.4826 * dev[dev.length >> 1] };
+  // `wide` reads the spread from the 80th percentile of the deviations instead: the same for even noise,
+  // larger where part of the image is much noisier than the rest (rough paper in light, smooth in shade).
+  return { median, sigma: 1.4826 * dev[dev.length >> 1], wide: Math.max(1.4826 * dev[dev.length >> 1], dev[Math.floor(0.8 * (dev.length - 1))] / 1.2816) };
 }
 
 const SAMPLE = 8192;

@@ -1,8 +1,9 @@
-// The page's entry point: wires the drawing pad, the upload button and the in-page model together.
-// Each change to the drawing schedules one prediction for the next animation frame, so a burst of
-// pointer events costs one inference per frame.
+// The page's entry point: wires the drawing pad, the upload button, the number panel and the in-page
+// model together. Each change to the drawing schedules one prediction for the next animation frame, so a
+// burst of pointer events costs one inference per frame.
 
 import { Classifier } from './classifier.js';
+import { NumberPanel } from './number.js';
 import { DrawingPad } from './pad.js';
 import { buildBars, showModel, showResult, showStatus, type ModelInfo } from './view.js';
 
@@ -18,6 +19,7 @@ let classifier: Classifier | null = null;
 let frame = 0;
 
 const pad = new DrawingPad(document.getElementById('pad') as HTMLCanvasElement, schedule);
+const numberPanel = new NumberPanel();
 const undoButton = document.getElementById('undo') as HTMLButtonElement;
 const clearButton = document.getElementById('clear') as HTMLButtonElement;
 const upload = document.getElementById('upload') as HTMLInputElement;
@@ -69,6 +71,7 @@ async function start(): Promise<void> {
     .catch(() => undefined); // the description is extra: the page works without it
   try {
     classifier = await Classifier.load('model/');
+    numberPanel.setModel(classifier.model);
     showStatus('');
     document.body.classList.add('ready');
     schedule();
