@@ -4,7 +4,7 @@
 // sequence accuracy (every digit right), digit accuracy (digits read right, in order, out of the digits
 // written), how many neighbouring digits touch, and, as the ceiling, the model's accuracy on the same
 // digits one at a time. --crowded adds a set with more overlap (gaps from -0.15 of a digit's height).
-// Usage: node dist/bench/read.js --model DIR [--count N] [--photos N] [--seed S] [--crowded] [--json] [--save DIR]
+// Usage: npm run bench:read -- --model DIR [--count N] [--photos N] [--seed S] [--crowded] [--json] [--save DIR]
 
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';

@@ -12,5 +12,6 @@ export { modelFromArtifacts, modelToArtifacts } from './engine/io/artifacts.js';
 export { loadMnist, embeddedMnistDir, readIdxFile } from './data/mnist.js';
 export { imagesTensor, labelsTensor, oneHotTensor, oneHot } from './data/tensors.js';
 export { parseIdx, idxImageSet, type ImageSet } from './data/idx.js';
+export { readNumber, type DigitModel, type NumberReading, type ReadDigit, type ReadOptions } from './read/index.js';
 
 announceBackend();

@@ -121,10 +121,10 @@ describe('segmentation', () => {
     const read = pairs.map((n) => readNumber(n.image, fx.model));
     const two = read.filter((r) => r.digits.length === 2).length;
     const right = read.filter((r, i) => r.number === pairs[i].text).length;
-    // Measured 17 and 13 of 30 with the fixture model; without cutting it would be none. Touching digits
+    // Measured 20 and 17 of 30 with the fixture model; without cutting it would be none. Touching digits
     // are the reader's weak point (the README gives the figures on a crowded set).
-    assert.ok(two >= 14, `${two} of 30 touching pairs read as two digits`);
-    assert.ok(right >= 10, `${right} of 30 touching pairs read exactly`);
+    assert.ok(two >= 17, `${two} of 30 touching pairs read as two digits`);
+    assert.ok(right >= 14, `${right} of 30 touching pairs read exactly`);
   });
 });
 

@@ -17,7 +17,7 @@ export interface ComposeOptions {
   digitHeight?: number;
   /** Each digit is scaled by a factor drawn from [1 - sizeJitter, 1 + sizeJitter] (default 0.2). */
   sizeJitter?: number;
-  /** Gap between neighbouring ink boxes, a share of digitHeight drawn from [min, max] (default [-0.05, 0.5]). */
+  /** Gap between neighbouring ink boxes, a share of digitHeight from [min, max] (default [-0.05, 0.5]). */
   gap?: [number, number];
   /** Each digit's centre moves up or down by up to this share of digitHeight (default 0.15). */
   baseline?: number;

@@ -106,13 +106,14 @@ export function alternatives(p: Piece, px: InkPixels): Piece[][] {
 
 /**
  * Paths from the piece's top row to its bottom row, cheapest first, ending apart from each other. Each
- * row is divided between two columns, at the cost of the piece's ink in the two (so running alongside a
- * stroke costs nothing, crossing one costs its thickness, and a faint bridge little); moving one column
- * sideways from one row to the next costs STEP, so paths lean only to follow a slanted gap. Paths keep
- * MIN_PART_SHARE of the height away from the piece's sides, and a small cost for straying from the
- * boundaries between digits of the usual width (0.7 of their height) breaks ties.
+ * row is divided between two columns, at the cost of the fainter of the piece's two pixels there: ink
+ * runs across the cut only where both hold it (so running alongside a stroke, or between two strokes
+ * that merely touch, costs nothing; crossing a stroke costs its thickness, a faint bridge little); moving
+ * one column sideways from one row to the next costs STEP, so paths lean only to follow a slanted gap.
+ * Paths keep MIN_PART_SHARE of the height away from the piece's sides, and a small cost for straying from
+ * the boundaries between digits of the usual width (0.7 of their height) breaks ties.
  */
-export function cutPaths(p: Piece, px: InkPixels): Cut[] {
+function cutPaths(p: Piece, px: InkPixels): Cut[] {
   const { x: bx, y: by, width: bw, height: bh } = p.box;
   const margin = Math.max(2, Math.round(MIN_PART_SHARE * bh));
   const lo = bx + margin - 1;
@@ -129,7 +130,7 @@ export function cutPaths(p: Piece, px: InkPixels): Cut[] {
   const move = new Int8Array(bh * n);
   for (let r = 0; r < bh; r++) {
     for (let i = 0; i < n; i++) {
-      const here = own(lo + i, by + r) + own(lo + i + 1, by + r);
+      const here = Math.min(own(lo + i, by + r), own(lo + i + 1, by + r));
       if (r === 0) {
         total[i] = here + drift(lo + i);
         continue;
@@ -156,15 +157,15 @@ export function cutPaths(p: Piece, px: InkPixels): Cut[] {
     let i = end;
     for (let r = bh - 1; r >= 0; r--) {
       xs[r] = lo + i;
-      crossed += own(lo + i, by + r) + own(lo + i + 1, by + r);
+      crossed += Math.min(own(lo + i, by + r), own(lo + i + 1, by + r));
       i += move[r * n + i];
     }
-    return { y0: by, xs, crossed: crossed / (2 * px.strokeWidth) };
+    return { y0: by, xs, crossed: crossed / px.strokeWidth };
   });
 }
 
 /** The piece on each side of the cut, or null unless each could be a digit (tall enough, with ink). */
-export function split(p: Piece, cut: Cut, px: InkPixels): [Piece, Piece] | null {
+function split(p: Piece, cut: Cut, px: InkPixels): [Piece, Piece] | null {
   const left = fitted({ ...p, right: cut }, px);
   const right = fitted({ ...p, left: cut }, px);
   const tall = (q: Piece | null): q is Piece =>

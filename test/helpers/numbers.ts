@@ -7,7 +7,7 @@ import { toMnist, type Box, type RawImage } from '../../src/data/preprocess.js';
 import { Tensor } from '../../src/engine/index.js';
 import type { DigitImage, DigitModel } from '../../src/read/index.js';
 
-/** The first `count` test digits (from `start`) that the model reads right alone, with at least `sure` confidence. */
+/** The first `count` digits of the set (from `start`) that the model reads right alone, at least `sure` surely. */
 export function recognizedDigits(model: DigitModel, set: ImageSet, count: number, o: { start?: number; sure?: number } = {}): DigitImage[] {
   const out: DigitImage[] = [];
   for (let s = o.start ?? 0; s < set.count && out.length < count; s += 256) {
