@@ -47,8 +47,10 @@ const SPLIT_ASPECT = 0.6;
 /** ...which the geometry prefers from this ratio on, and which are forced from the next on. */
 const PREFER_SPLIT_ASPECT = 1.25;
 const FORCE_SPLIT_ASPECT = 2.2;
-/** Each side of a cut must be at least this share of the candidate's height (not a stroke's loose end). */
-const MIN_CUT_HEIGHT = 0.45;
+/** Each side of a cut must be at least this share of the candidate's height (not a stroke's loose end)... */
+const MIN_CUT_HEIGHT = 0.6;
+/** ...and hold at least this share of its ink. */
+const MIN_CUT_INK = 0.08;
 /** ...and at least this wide for its height (narrower is a sliver of stroke: the thinnest 1s are 0.2). */
 const MIN_CUT_ASPECT = 0.2;
 /** No neck closer than this share of the height to the candidate's edge (a 1 is about this narrow). */
@@ -164,28 +166,40 @@ function cutPaths(p: Piece, px: InkPixels): Cut[] {
   });
 }
 
-/** The piece on each side of the cut, or null unless each could be a digit (tall enough, with ink). */
+/**
+ * The piece on each side of the cut, or null unless each could be a digit: tall enough, not a sliver, and
+ * holding a fair share of the ink (not the loose end of a stroke or a serif cut off).
+ */
 function split(p: Piece, cut: Cut, px: InkPixels): [Piece, Piece] | null {
   const left = fitted({ ...p, right: cut }, px);
   const right = fitted({ ...p, left: cut }, px);
-  const tall = (q: Piece | null): q is Piece =>
-    q !== null && q.box.height >= MIN_CUT_HEIGHT * p.box.height && q.box.width >= MIN_CUT_ASPECT * q.box.height;
-  return tall(left) && tall(right) ? [left, right] : null;
+  if (!left || !right) return null;
+  const total = left.pixels + right.pixels;
+  const digitLike = (q: Fitted): boolean =>
+    q.piece.box.height >= MIN_CUT_HEIGHT * p.box.height && q.piece.box.width >= MIN_CUT_ASPECT * q.piece.box.height && q.pixels >= MIN_CUT_INK * total;
+  return digitLike(left) && digitLike(right) ? [left.piece, right.piece] : null;
 }
 
-/** The piece with its box fitted to its own pixels; null when it has none. */
-function fitted(p: Piece, px: InkPixels): Piece | null {
+interface Fitted {
+  piece: Piece;
+  pixels: number;
+}
+
+/** The piece with its box fitted to its own pixels, and their count; null when it has none. */
+function fitted(p: Piece, px: InkPixels): Fitted | null {
   let x0 = Infinity;
   let y0 = Infinity;
   let x1 = -1;
   let y1 = -1;
+  let pixels = 0;
   forEachPixel(p, px, (x, y) => {
     x0 = Math.min(x0, x);
     x1 = Math.max(x1, x);
     y0 = Math.min(y0, y);
     y1 = Math.max(y1, y);
+    pixels++;
   });
-  return x1 < 0 ? null : { ...p, box: { x: x0, y: y0, width: x1 - x0 + 1, height: y1 - y0 + 1 } };
+  return x1 < 0 ? null : { piece: { ...p, box: { x: x0, y: y0, width: x1 - x0 + 1, height: y1 - y0 + 1 } }, pixels };
 }
 
 /** Calls `f` for each of the piece's pixels (scanning its current box). */
