@@ -11,7 +11,10 @@ import { DrawingPad } from './pad.js';
 const READ_HEIGHT = 280;
 /** Photos are drawn at most this many pixels on their longer side before they are read. */
 const PHOTO_SIDE = 1600;
-/** While writing, at most one reading per this many milliseconds (a reading runs the model per candidate). */
+/**
+ * While writing, the pad is read at most once per READ_EVERY_MS, and never sooner after a reading than
+ * twice the time it took: a reading runs the model once per candidate, and drawing must stay fluid.
+ */
 const READ_EVERY_MS = 80;
 
 const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
@@ -25,6 +28,7 @@ export class NumberPanel {
   private mode: 'pad' | 'photo' = 'pad';
   private pending = 0;
   private lastRead = 0;
+  private lastCost = 0;
 
   constructor() {
     this.pad = new DrawingPad($('number-pad'), () => this.padChanged());
@@ -64,7 +68,7 @@ export class NumberPanel {
   /** One reading per animation frame at most, and no closer than READ_EVERY_MS to the last one. */
   private schedule(): void {
     if (this.pending) return;
-    const wait = Math.max(0, this.lastRead + READ_EVERY_MS - performance.now());
+    const wait = Math.max(0, this.lastRead + Math.max(READ_EVERY_MS, 2 * this.lastCost) - performance.now());
     this.pending = window.setTimeout(() => requestAnimationFrame(() => this.readPad()), wait);
   }
 
@@ -85,7 +89,8 @@ export class NumberPanel {
     const t0 = performance.now();
     const r = readNumber({ data: img.data, width: img.width, height: img.height, channels: 4 }, this.model!);
     this.lastRead = performance.now();
-    showNumber(r, img.width, img.height, this.lastRead - t0);
+    this.lastCost = this.lastRead - t0;
+    showNumber(r, img.width, img.height, this.lastCost);
     if (this.mode === 'photo') showNumberStatus(r.number === '' ? 'No digits found in this photo.' : '');
   }
 
