@@ -93,13 +93,19 @@ interface Reading {
   overlay: DOMRect[];
 }
 
-/** The page's reading once it has settled on `want` (or the last one when it never does), from the DOM. */
+/**
+ * The page's reading, from the DOM, once it satisfies `want` (or the last one when it never does), made
+ * from what was on the page after the last input (a reading that started while a stroke was still being
+ * drawn does not count).
+ */
 async function reading(want?: (r: Reading) => boolean): Promise<Reading> {
+  const since = await page.evaluate(() => performance.now());
   let r: Reading | null = null;
   for (let i = 0; i < 60; i++) {
     await page.waitForTimeout(100);
-    r = await page.evaluate(() => {
+    r = await page.evaluate((t) => {
       const out = document.getElementById('number-read')!;
+      if (Number(out.dataset.at ?? 0) < t && document.getElementById('number-stage')!.dataset.mode === 'pad') return null;
       const [w, h] = (out.dataset.size ?? '0x0').split('x').map(Number);
       return {
         number: out.dataset.number ?? '',
@@ -107,10 +113,11 @@ async function reading(want?: (r: Reading) => boolean): Promise<Reading> {
         digits: Array.from(document.querySelectorAll<HTMLElement>('#number-digits li'), (li) => ({ label: li.dataset.label!, confidence: Number(li.dataset.confidence), box: li.dataset.box!.split(',').map(Number) })),
         overlay: Array.from(document.querySelectorAll('.digit-box'), (b) => b.getBoundingClientRect().toJSON() as DOMRect),
       };
-    });
-    if (!want || want(r)) return r;
+    }, since);
+    if (r && (!want || want(r))) return r;
   }
-  return r!;
+  assert.ok(r, 'the page read the pad after the last input');
+  return r;
 }
 
 describe('writing a number on the wide pad', () => {

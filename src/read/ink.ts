@@ -53,8 +53,8 @@ function noInk(width: number, height: number): InkMap {
 /**
  * The paper under dark ink is the image's closing (under light ink, its opening) over a window wider than
  * any stroke: strokes vanish from it, while shading and shadow edges, monotone across the window, stay
- * where they are. It is computed on the image shrunk so that the window is about 9 pixels wide (the
- * shrinking keeps each block's paper-most value, so no stroke survives it), brought back to full size
+ * where they are. It is computed on the image shrunk so that the window is about 9 pixels wide (each block
+ * shrunk to its paper-most value, itself a first step of the closing), brought back to full size
  * bilinearly, and lightly blurred to take the window's blockiness out.
  */
 function paperUnder(gray: Float32Array, width: number, height: number, polarity: Polarity): Float32Array {

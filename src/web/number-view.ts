@@ -7,11 +7,14 @@ import type { NumberReading } from '../read/read-number.js';
 
 const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
 
-/** Shows a reading of a width x height image; `ms` is the time the reading took. */
-export function showNumber(r: NumberReading, width: number, height: number, ms: number): void {
+/**
+ * Shows a reading of a width x height image that started at `at` (the page's clock) and took `ms`.
+ */
+export function showNumber(r: NumberReading, width: number, height: number, at: number, ms: number): void {
   const out = $('number-read');
   out.textContent = r.number === '' ? '–' : r.number;
   out.dataset.number = r.number;
+  out.dataset.at = at.toFixed(1);
   out.dataset.ms = ms.toFixed(2);
   out.dataset.size = `${width}x${height}`;
   const boxes = $('number-boxes');

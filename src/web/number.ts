@@ -81,16 +81,16 @@ export class NumberPanel {
       this.input.width = width;
       this.input.height = height;
     }
+    const t0 = performance.now();
     this.pad.renderTo(this.inputCtx, width, height);
-    this.read(this.inputCtx.getImageData(0, 0, width, height));
+    this.read(this.inputCtx.getImageData(0, 0, width, height), t0);
   }
 
-  private read(img: ImageData): void {
-    const t0 = performance.now();
+  private read(img: ImageData, t0 = performance.now()): void {
     const r = readNumber({ data: img.data, width: img.width, height: img.height, channels: 4 }, this.model!);
     this.lastRead = performance.now();
     this.lastCost = this.lastRead - t0;
-    showNumber(r, img.width, img.height, this.lastCost);
+    showNumber(r, img.width, img.height, t0, this.lastCost);
     if (this.mode === 'photo') showNumberStatus(r.number === '' ? 'No digits found in this photo.' : '');
   }
 
