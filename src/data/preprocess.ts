@@ -171,13 +171,18 @@ function median(v: number[]): number {
 
 /** Bounding box of the pixels at or above the noise level, or null when there are none. */
 function inkBox(ink: Float32Array, w: number, h: number): Box | null {
+  return boxAtLeast(ink, w, h, NOISE_LEVEL);
+}
+
+/** Bounding box of the w x h image's pixels at or above `level`, or null when there are none. */
+export function boxAtLeast(values: ArrayLike<number>, w: number, h: number, level: number): Box | null {
   let x0 = w;
   let y0 = h;
   let x1 = -1;
   let y1 = -1;
   for (let y = 0; y < h; y++) {
     for (let x = 0; x < w; x++) {
-      if (ink[y * w + x] < NOISE_LEVEL) continue;
+      if (values[y * w + x] < level) continue;
       if (x < x0) x0 = x;
       if (x > x1) x1 = x;
       if (y < y0) y0 = y;

@@ -4,7 +4,7 @@
 // touch). For measuring and testing the number reader; photo.ts turns such numbers into photos of paper.
 // Browser-safe.
 
-import type { Box, RawImage } from '../data/preprocess.js';
+import { boxAtLeast, type Box, type RawImage } from '../data/preprocess.js';
 import type { Random } from '../engine/index.js';
 
 export interface ComposeOptions {
@@ -106,27 +106,13 @@ function scaleGlyph(g: Glyph, s: number): Glyph {
   return cropGlyph(Uint8Array.from(out, (v) => Math.round(v)), width, height);
 }
 
-/** The w x h glyph cropped to its pixels above 0 (kept whole when it has none). */
+/** The w x h glyph (whole values 0..255) cropped to its pixels above 0 (kept whole when it has none). */
 function cropGlyph(px: ArrayLike<number>, w: number, h: number): Glyph {
-  let x0 = w;
-  let y0 = h;
-  let x1 = -1;
-  let y1 = -1;
-  for (let y = 0; y < h; y++) {
-    for (let x = 0; x < w; x++) {
-      if (px[y * w + x] === 0) continue;
-      x0 = Math.min(x0, x);
-      x1 = Math.max(x1, x);
-      y0 = Math.min(y0, y);
-      y1 = Math.max(y1, y);
-    }
-  }
-  if (x1 < 0) return { data: Float32Array.from(px), width: w, height: h };
-  const width = x1 - x0 + 1;
-  const height = y1 - y0 + 1;
-  const data = new Float32Array(width * height);
-  for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) data[y * width + x] = px[(y0 + y) * w + x0 + x];
-  return { data, width, height };
+  const b = boxAtLeast(px, w, h, 1);
+  if (!b) return { data: Float32Array.from(px), width: w, height: h };
+  const data = new Float32Array(b.width * b.height);
+  for (let y = 0; y < b.height; y++) for (let x = 0; x < b.width; x++) data[y * b.width + x] = px[(b.y + y) * w + b.x + x];
+  return { data, width: b.width, height: b.height };
 }
 
 /** Ink is combined by its maximum, as two strokes over one another on paper. */
