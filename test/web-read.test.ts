@@ -94,18 +94,16 @@ interface Reading {
 }
 
 /**
- * The page's reading, from the DOM, once it satisfies `want` (or the last one when it never does), made
- * from what was on the page after the last input (a reading that started while a stroke was still being
- * drawn does not count).
+ * The page's reading, from the DOM, once it is current (made from the latest state of the pad or photo:
+ * the page counts its changes) and satisfies `want`; the last current one when none does.
  */
 async function reading(want?: (r: Reading) => boolean): Promise<Reading> {
-  const since = await page.evaluate(() => performance.now());
   let r: Reading | null = null;
-  for (let i = 0; i < 60; i++) {
+  for (let i = 0; i < 80; i++) {
     await page.waitForTimeout(100);
-    r = await page.evaluate((t) => {
+    r = await page.evaluate(() => {
       const out = document.getElementById('number-read')!;
-      if (Number(out.dataset.at ?? 0) < t && document.getElementById('number-stage')!.dataset.mode === 'pad') return null;
+      if (out.dataset.input !== document.getElementById('number-stage')!.dataset.inputs) return null;
       const [w, h] = (out.dataset.size ?? '0x0').split('x').map(Number);
       return {
         number: out.dataset.number ?? '',
@@ -113,10 +111,10 @@ async function reading(want?: (r: Reading) => boolean): Promise<Reading> {
         digits: Array.from(document.querySelectorAll<HTMLElement>('#number-digits li'), (li) => ({ label: li.dataset.label!, confidence: Number(li.dataset.confidence), box: li.dataset.box!.split(',').map(Number) })),
         overlay: Array.from(document.querySelectorAll('.digit-box'), (b) => b.getBoundingClientRect().toJSON() as DOMRect),
       };
-    }, since);
+    });
     if (r && (!want || want(r))) return r;
   }
-  assert.ok(r, 'the page read the pad after the last input');
+  assert.ok(r, 'the page read the latest state of the pad or photo');
   return r;
 }
 

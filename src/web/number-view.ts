@@ -8,13 +8,14 @@ import type { NumberReading } from '../read/read-number.js';
 const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
 
 /**
- * Shows a reading of a width x height image that started at `at` (the page's clock) and took `ms`.
+ * Shows a reading of a width x height image that took `ms`; `input` counts the changes to the pad or photo
+ * up to the one read (the stage carries the count of all of them, so one can tell a reading is current).
  */
-export function showNumber(r: NumberReading, width: number, height: number, at: number, ms: number): void {
+export function showNumber(r: NumberReading, width: number, height: number, input: number, ms: number): void {
   const out = $('number-read');
   out.textContent = r.number === '' ? '–' : r.number;
   out.dataset.number = r.number;
-  out.dataset.at = at.toFixed(1);
+  out.dataset.input = String(input);
   out.dataset.ms = ms.toFixed(2);
   out.dataset.size = `${width}x${height}`;
   const boxes = $('number-boxes');

@@ -29,6 +29,8 @@ export class NumberPanel {
   private pending = 0;
   private lastRead = 0;
   private lastCost = 0;
+  /** Changes to what is shown (strokes, undo, clear, a photo), counted. */
+  private inputs = 0;
 
   constructor() {
     this.pad = new DrawingPad($('number-pad'), () => this.padChanged());
@@ -59,6 +61,7 @@ export class NumberPanel {
   }
 
   private padChanged(): void {
+    $('number-stage').dataset.inputs = String(++this.inputs);
     $<HTMLButtonElement>('number-undo').disabled = this.mode !== 'pad' || !this.pad.canUndo;
     $<HTMLButtonElement>('number-clear').disabled = this.mode === 'pad' && this.pad.isEmpty;
     $('number-stage').classList.toggle('has-ink', this.mode === 'photo' || !this.pad.isEmpty);
@@ -81,16 +84,17 @@ export class NumberPanel {
       this.input.width = width;
       this.input.height = height;
     }
-    const t0 = performance.now();
+    const input = this.inputs;
     this.pad.renderTo(this.inputCtx, width, height);
-    this.read(this.inputCtx.getImageData(0, 0, width, height), t0);
+    this.read(this.inputCtx.getImageData(0, 0, width, height), input);
   }
 
-  private read(img: ImageData, t0 = performance.now()): void {
+  private read(img: ImageData, input: number): void {
+    const t0 = performance.now();
     const r = readNumber({ data: img.data, width: img.width, height: img.height, channels: 4 }, this.model!);
     this.lastRead = performance.now();
     this.lastCost = this.lastRead - t0;
-    showNumber(r, img.width, img.height, t0, this.lastCost);
+    showNumber(r, img.width, img.height, input, this.lastCost);
     if (this.mode === 'photo') showNumberStatus(r.number === '' ? 'No digits found in this photo.' : '');
   }
 
@@ -120,7 +124,7 @@ export class NumberPanel {
   private readPhotoCanvas(): void {
     if (!this.model || this.mode !== 'photo') return;
     const ctx = this.photo.getContext('2d', { willReadFrequently: true })!;
-    this.read(ctx.getImageData(0, 0, this.photo.width, this.photo.height));
+    this.read(ctx.getImageData(0, 0, this.photo.width, this.photo.height), this.inputs);
   }
 
   /** A photo dropped onto the stage is read like a chosen one; the page does not navigate to it. */
