@@ -13,5 +13,6 @@ export { loadMnist, embeddedMnistDir, readIdxFile } from './data/mnist.js';
 export { imagesTensor, labelsTensor, oneHotTensor, oneHot } from './data/tensors.js';
 export { parseIdx, idxImageSet, type ImageSet } from './data/idx.js';
 export { ZOO, ZOO_NAMES, lenet5, resnet20, seedCnn, vgg, zooModel, type ZooOptions } from './train/zoo/index.js';
+export { readNumber, type DigitModel, type NumberReading, type ReadDigit, type ReadOptions } from './read/index.js';
 
 announceBackend();

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// The `digitnet` command line: train, evaluate, predict, report, summary, data, serve and tune. Errors are printed as
-// `digitnet: <message>` with exit code 1; DIGITNET_DEBUG=1 adds the stack trace.
+// The `digitnet` command line: train, evaluate, predict, read, data, report, summary, serve, tune, export and
+// explain. Errors are printed as `digitnet: <message>` with exit code 1; DIGITNET_DEBUG=1 adds the stack trace.
 
 import { Command, CommanderError } from 'commander';
 // Node's entry point: installs the fastest backend that loads here (the native addon, else the reference
@@ -11,6 +11,7 @@ import { evaluateCommand } from './commands/evaluate.js';
 import { explainCommand } from './commands/explain.js';
 import { exportCommand } from './commands/export.js';
 import { predictCommand } from './commands/predict.js';
+import { readCommand } from './commands/read.js';
 import { reportCommand } from './commands/report.js';
 import { serveCommand } from './commands/serve.js';
 import { summaryCommand } from './commands/summary.js';
@@ -24,7 +25,7 @@ export function program(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
     .configureOutput({ outputError: (s, write) => write(s.replace(/^error: /, 'digitnet: ')) });
-  for (const c of [trainCommand(), evaluateCommand(), predictCommand(), dataCommand(), reportCommand(), summaryCommand(), serveCommand(), tuneCommand(), exportCommand(), explainCommand()]) {
+  for (const c of [trainCommand(), evaluateCommand(), predictCommand(), readCommand(), dataCommand(), reportCommand(), summaryCommand(), serveCommand(), tuneCommand(), exportCommand(), explainCommand()]) {
     p.addCommand(c.exitOverride().configureOutput({ outputError: (s, write) => write(s.replace(/^error: /, 'digitnet: ')) }));
   }
   return p;

@@ -93,3 +93,18 @@ export function encodeRgbPng(pixels: Uint8Array, width: number, height: number):
   const png = new PNG({ width, height, colorType: 2, inputColorType: 2, inputHasAlpha: false });
   return PNG.sync.write(Object.assign(png, { data: Buffer.from(pixels) }), { colorType: 2, inputColorType: 2, inputHasAlpha: false });
 }
+
+/** Encodes gray, RGB or RGBA pixels (alpha dropped) as a JPEG file's bytes, at `quality` 1..100. */
+export function encodeJpeg(img: RawImage, quality = 90): Buffer {
+  const { data, width, height, channels } = img;
+  const rgba = Buffer.alloc(width * height * 4);
+  for (let i = 0; i < width * height; i++) {
+    const p = i * channels;
+    const [r, g, b] = channels >= 3 ? [data[p], data[p + 1], data[p + 2]] : [data[p], data[p], data[p]];
+    rgba[i * 4] = r;
+    rgba[i * 4 + 1] = g;
+    rgba[i * 4 + 2] = b;
+    rgba[i * 4 + 3] = 255;
+  }
+  return Buffer.from(jpeg.encode({ data: rgba, width, height }, quality).data);
+}

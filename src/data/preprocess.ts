@@ -1,8 +1,8 @@
 // Any image of a digit to MNIST's form, the way MNIST itself was made: grayscale, white ink on black,
 // cropped to the ink, scaled so its longer side is 20 px (keeping the aspect ratio, with area-averaging so
 // edges keep their grey levels), pasted into 28x28 and moved so the centre of mass sits at pixel (14, 14).
-// Used by `digitnet predict` for files and by the web page for canvas drawings, so it is browser-safe:
-// no Node APIs, only typed arrays.
+// Used by `digitnet predict` for files, by the web page for canvas drawings and by the number reader
+// (src/read) for each digit it finds, so it is browser-safe: no Node APIs, only typed arrays.
 
 export interface RawImage {
   data: Uint8Array | Uint8ClampedArray;
@@ -45,42 +45,88 @@ const MIN_CONTRAST = 32;
 
 export function toMnist(img: RawImage, o: ToMnistOptions = {}): MnistForm {
   checkImage(img);
-  const ink = inkLevels(img, o.invert ?? 'auto');
-  const box = inkBox(ink, img.width, img.height);
+  return inkToMnist(inkLevels(img, o.invert ?? 'auto'), img.width, img.height);
+}
+
+/**
+ * The second half of `toMnist`, for ink that has already been separated from its background: `ink` is a
+ * width x height map, 0 (no ink) to 255 (full ink). The strongest ink is stretched to 255, as in MNIST;
+ * then the map is cropped to the ink, fitted to 20x20 and centred by mass. The number reader calls it with
+ * each digit it cut out of an image.
+ */
+export function inkToMnist(ink: Float32Array, width: number, height: number): MnistForm {
+  const box = inkBox(stretchToFull(ink), width, height);
   if (!box) return { pixels: new Float32Array(SIDE * SIDE), empty: true, box: { x: 0, y: 0, width: 0, height: 0 } };
   const scale = FIT / Math.max(box.width, box.height);
   const w = Math.max(1, Math.round(box.width * scale));
   const h = Math.max(1, Math.round(box.height * scale));
-  const small = resizeArea(crop(ink, img.width, box), box.width, box.height, w, h);
+  const small = resizeArea(crop(ink, width, box), box.width, box.height, w, h);
   return { pixels: centreByMass(small, w, h), empty: false, box };
 }
 
-function checkImage(img: RawImage): void {
+/** Scales the map in place so its strongest ink is 255 (a no-op for maps that already reach it). */
+function stretchToFull(ink: Float32Array): Float32Array {
+  let peak = 0;
+  for (const v of ink) if (v > peak) peak = v;
+  if (peak > 0 && peak < 255) for (let i = 0; i < ink.length; i++) ink[i] = (ink[i] * 255) / peak;
+  return ink;
+}
+
+/** Throws, naming `op`, unless the image's size, channels and data length agree. */
+export function checkImage(img: RawImage, op = 'toMnist'): void {
   const { width, height, channels, data } = img;
   if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) {
-    throw new Error(`toMnist: image size ${width}x${height} is not a positive whole size`);
+    throw new Error(`${op}: image size ${width}x${height} is not a positive whole size`);
   }
-  if (![1, 2, 3, 4].includes(channels)) throw new Error(`toMnist: channels must be 1, 2, 3 or 4, got ${channels}`);
+  if (![1, 2, 3, 4].includes(channels)) throw new Error(`${op}: channels must be 1, 2, 3 or 4, got ${channels}`);
   if (data.length !== width * height * channels) {
-    throw new Error(`toMnist: a ${width}x${height} image with ${channels} channels needs ${width * height * channels} values, got ${data.length}`);
+    throw new Error(`${op}: a ${width}x${height} image with ${channels} channels needs ${width * height * channels} values, got ${data.length}`);
   }
 }
 
 /** Gray levels 0..255 (transparent parts composited onto white, as a drawing on a page). */
 export function grayscale(img: RawImage): Float32Array {
-  const { data, channels } = img;
   const n = img.width * img.height;
   const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    const p = i * channels;
-    let g = channels >= 3 ? 0.299 * data[p] + 0.587 * data[p + 1] + 0.114 * data[p + 2] : data[p];
-    if (channels === 2 || channels === 4) {
-      const a = data[p + channels - 1] / 255;
-      g = g * a + 255 * (1 - a);
-    }
-    out[i] = g;
-  }
+  for (let i = 0; i < n; i++) out[i] = grayAt(img, i);
   return out;
+}
+
+/**
+ * Gray levels of the image shrunk by a whole `factor`: each output pixel is the mean of a factor x factor
+ * block (partial blocks at the right and bottom edges average what they hold). A 40-megapixel photo so
+ * becomes a small working image without ever holding a full-size gray copy.
+ */
+export function grayscaleShrunk(img: RawImage, factor: number): { gray: Float32Array; width: number; height: number } {
+  if (!Number.isInteger(factor) || factor < 1) throw new Error(`grayscaleShrunk: factor must be a whole number >= 1, got ${factor}`);
+  if (factor === 1) return { gray: grayscale(img), width: img.width, height: img.height };
+  const width = Math.ceil(img.width / factor);
+  const height = Math.ceil(img.height / factor);
+  const gray = new Float32Array(width * height);
+  for (let y = 0; y < height; y++) {
+    const sy = y * factor;
+    const ey = Math.min(img.height, sy + factor);
+    for (let x = 0; x < width; x++) {
+      const sx = x * factor;
+      const ex = Math.min(img.width, sx + factor);
+      let s = 0;
+      for (let yy = sy; yy < ey; yy++) for (let xx = sx; xx < ex; xx++) s += grayAt(img, yy * img.width + xx);
+      gray[y * width + x] = s / ((ey - sy) * (ex - sx));
+    }
+  }
+  return { gray, width, height };
+}
+
+/** The gray level of pixel `i` (BT.601 luma; alpha composites onto white). */
+function grayAt(img: RawImage, i: number): number {
+  const { data, channels } = img;
+  const p = i * channels;
+  let g = channels >= 3 ? 0.299 * data[p] + 0.587 * data[p + 1] + 0.114 * data[p + 2] : data[p];
+  if (channels === 2 || channels === 4) {
+    const a = data[p + channels - 1] / 255;
+    g = g * a + 255 * (1 - a);
+  }
+  return g;
 }
 
 /**
@@ -125,13 +171,18 @@ function median(v: number[]): number {
 
 /** Bounding box of the pixels at or above the noise level, or null when there are none. */
 function inkBox(ink: Float32Array, w: number, h: number): Box | null {
+  return boxAtLeast(ink, w, h, NOISE_LEVEL);
+}
+
+/** Bounding box of the w x h image's pixels at or above `level`, or null when there are none. */
+export function boxAtLeast(values: ArrayLike<number>, w: number, h: number, level: number): Box | null {
   let x0 = w;
   let y0 = h;
   let x1 = -1;
   let y1 = -1;
   for (let y = 0; y < h; y++) {
     for (let x = 0; x < w; x++) {
-      if (ink[y * w + x] < NOISE_LEVEL) continue;
+      if (values[y * w + x] < level) continue;
       if (x < x0) x0 = x;
       if (x > x1) x1 = x;
       if (y < y0) y0 = y;

@@ -21,6 +21,7 @@ import type { InferenceOptions } from './inference.js';
 import { HttpError, pixelsFromJson } from './inputs.js';
 import { optionsHeaders, securityHeaders } from './security.js';
 import { explainDigit, registerExplainRoute } from './routes/explain.js';
+import { registerReadRoute } from './read-route.js';
 import { ServedModel } from './served-model.js';
 
 export interface ServerOptions {
@@ -89,6 +90,7 @@ export async function createServer(o: ServerOptions): Promise<FastifyInstance> {
     reply.code(404).send({ error: `${req.method} ${req.url.split('?')[0]}: no such page or API route` });
   });
   registerApi(app, served, pool);
+  registerReadRoute(app, served.model, (bytes, type) => checkImageHeader(bytes, type, pool.limits));
   registerModelFiles(app, served);
   await app.register(fastifyStatic, { root: o.staticDir, prefix: '/', index: ['index.html'] });
   if (served.hasReport) {

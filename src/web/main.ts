@@ -1,9 +1,10 @@
-// The page's entry point: wires the drawing pad, the upload button and the in-page model together.
-// Each change to the drawing schedules one prediction for the next animation frame, so a burst of
-// pointer events costs one inference per frame.
+// The page's entry point: wires the drawing pad, the upload button, the number panel and the in-page
+// model together. Each change to the drawing schedules one prediction for the next animation frame, so a
+// burst of pointer events costs one inference per frame.
 
 import { chooseBackend } from './backend.js';
 import { Classifier } from './classifier.js';
+import { NumberPanel } from './number.js';
 import { DrawingPad } from './pad.js';
 import { showSaliency } from './saliency-view.js';
 import { buildBars, showModel, showResult, showStatus, type ModelInfo } from './view.js';
@@ -20,6 +21,7 @@ let classifier: Classifier | null = null;
 let frame = 0;
 
 const pad = new DrawingPad(document.getElementById('pad') as HTMLCanvasElement, schedule);
+const numberPanel = new NumberPanel();
 const undoButton = document.getElementById('undo') as HTMLButtonElement;
 const clearButton = document.getElementById('clear') as HTMLButtonElement;
 const upload = document.getElementById('upload') as HTMLInputElement;
@@ -77,6 +79,7 @@ async function start(): Promise<void> {
     shown.textContent = `Runs in this browser on the ${label}.`;
     shown.dataset.backend = backend.name;
     classifier = await Classifier.load('model/');
+    numberPanel.setModel(classifier.model);
     showStatus('');
     document.body.classList.add('ready');
     schedule();

@@ -1,7 +1,8 @@
 // The drawing pad: strokes from mouse, touch and pen (pointer events), an optional uploaded image under
 // them, undo and clear. Everything drawn is kept as vector actions in coordinates relative to the pad
-// (0..1), so the pad renders at any screen size and density, and the model's input is rendered from the
-// same actions onto a fixed-size canvas, independent of the device.
+// (0..1 across and down), so the pad renders at any screen size and density, and the model's input is
+// rendered from the same actions onto a fixed-size canvas, independent of the device. The pad takes the
+// shape its canvas has on screen: square for one digit, wide for a whole number.
 
 export type Point = [x: number, y: number];
 
@@ -23,7 +24,7 @@ interface Picture {
 
 type Action = Stroke | Picture;
 
-/** Stroke width as a fraction of the pad's width: the usual MNIST demo stroke (20 px on 240 px). */
+/** Stroke width as a fraction of the pad's shorter side: the usual MNIST demo stroke (20 px on 240 px). */
 export const STROKE_WIDTH = 1 / 12;
 const PAPER = '#ffffff';
 const INK = '#111111';
@@ -73,37 +74,44 @@ export class DrawingPad {
     this.changed();
   }
 
-  /** Renders the drawing onto any 2D context of a `size`x`size` square. */
-  renderTo(ctx: CanvasRenderingContext2D, size: number): void {
+  /** The pad's width over its height, as it is on screen. */
+  get aspect(): number {
+    return this.canvas.clientHeight > 0 ? this.canvas.clientWidth / this.canvas.clientHeight : 1;
+  }
+
+  /** Renders the drawing onto any 2D context of a `width` x `height` rectangle (a square by default). */
+  renderTo(ctx: CanvasRenderingContext2D, width: number, height = width): void {
     ctx.save();
     ctx.setTransform(1, 0, 0, 1, 0, 0);
     ctx.fillStyle = PAPER;
-    ctx.fillRect(0, 0, size, size);
+    ctx.fillRect(0, 0, width, height);
     let ink = INK;
     for (const a of this.actions) {
       if (a.kind === 'image') {
-        drawPicture(ctx, a, size);
+        drawPicture(ctx, a, width, height);
         ink = a.ink;
       } else {
-        drawStroke(ctx, a.points, size, ink);
+        drawStroke(ctx, a.points, width, height, ink);
       }
     }
     ctx.restore();
   }
 
   private changed(): void {
-    this.renderTo(this.ctx, this.canvas.width);
+    this.renderTo(this.ctx, this.canvas.width, this.canvas.height);
     this.onChange();
   }
 
   /** Matches the canvas's pixels to its on-screen size and density, then redraws. */
   private fitToScreen(): void {
-    const px = Math.max(1, Math.round(this.canvas.clientWidth * (window.devicePixelRatio || 1)));
-    if (this.canvas.width !== px || this.canvas.height !== px) {
-      this.canvas.width = px;
-      this.canvas.height = px;
+    const dpr = window.devicePixelRatio || 1;
+    const w = Math.max(1, Math.round(this.canvas.clientWidth * dpr));
+    const h = Math.max(1, Math.round((this.canvas.clientHeight || this.canvas.clientWidth) * dpr));
+    if (this.canvas.width !== w || this.canvas.height !== h) {
+      this.canvas.width = w;
+      this.canvas.height = h;
     }
-    this.renderTo(this.ctx, px);
+    this.renderTo(this.ctx, w, h);
   }
 
   private point(e: PointerEvent): Point {
@@ -138,34 +146,34 @@ export class DrawingPad {
   }
 }
 
-function drawStroke(ctx: CanvasRenderingContext2D, points: Point[], size: number, ink: string): void {
+function drawStroke(ctx: CanvasRenderingContext2D, points: Point[], width: number, height: number, ink: string): void {
   ctx.strokeStyle = ink;
   ctx.fillStyle = ink;
-  ctx.lineWidth = STROKE_WIDTH * size;
+  ctx.lineWidth = STROKE_WIDTH * Math.min(width, height);
   ctx.lineCap = 'round';
   ctx.lineJoin = 'round';
   if (points.length === 1) {
     ctx.beginPath();
-    ctx.arc(points[0][0] * size, points[0][1] * size, ctx.lineWidth / 2, 0, Math.PI * 2);
+    ctx.arc(points[0][0] * width, points[0][1] * height, ctx.lineWidth / 2, 0, Math.PI * 2);
     ctx.fill();
     return;
   }
   ctx.beginPath();
-  ctx.moveTo(points[0][0] * size, points[0][1] * size);
-  for (let i = 1; i < points.length; i++) ctx.lineTo(points[i][0] * size, points[i][1] * size);
+  ctx.moveTo(points[0][0] * width, points[0][1] * height);
+  for (let i = 1; i < points.length; i++) ctx.lineTo(points[i][0] * width, points[i][1] * height);
   ctx.stroke();
 }
 
-/** The picture scaled to fit the square, centred, on its own background colour. */
-function drawPicture(ctx: CanvasRenderingContext2D, p: Picture, size: number): void {
+/** The picture scaled to fit the pad, centred, on its own background colour. */
+function drawPicture(ctx: CanvasRenderingContext2D, p: Picture, width: number, height: number): void {
   ctx.fillStyle = p.background;
-  ctx.fillRect(0, 0, size, size);
-  const scale = Math.min(size / p.width, size / p.height);
+  ctx.fillRect(0, 0, width, height);
+  const scale = Math.min(width / p.width, height / p.height);
   const w = p.width * scale;
   const h = p.height * scale;
   ctx.imageSmoothingEnabled = true;
   ctx.imageSmoothingQuality = 'high';
-  ctx.drawImage(p.source, (size - w) / 2, (size - h) / 2, w, h);
+  ctx.drawImage(p.source, (width - w) / 2, (height - h) / 2, w, h);
 }
 
 /** Mean colour of the image's outermost pixels (where paper usually is), as a CSS colour. */
