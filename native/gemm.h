@@ -1,17 +1,20 @@
-// Single-precision matrix multiply: packed panels + register-blocked micro-kernels (AVX-512 12x32,
-// AVX2+FMA 6x16, portable 4x16), chosen at run time.
+// Single-precision matrix multiply: register-blocked micro-kernels (AVX-512 12x32, AVX2+FMA 6x16, portable
+// 4x16) chosen at run time, packed B panels, cache blocking sized from the machine's caches, and a driver
+// that reads A in place where its rows or columns are contiguous (im2col chunks, activations, weights).
 #pragma once
 #include <cstddef>
 
 namespace dn {
 
 /**
- * Micro-kernel: C[mr,nr] (+)= A(MR x kc) · Bpanel(kc x NR), then optional bias and ReLU. A element (r, p) is
- * at a[r*ars + p*acs] with ars == 1 (a packed panel: acs = MR; or a column-major block) or acs == 1
- * (row-major rows read in place, no packing); all MR rows must be readable.
+ * Micro-kernel: C[mr,nr] (+)= A(MR x kc) · B(kc x NR), then optional bias and ReLU.
+ * A element (r, p) is at a[r*ars + p*acs] with ars == 1 (a packed panel: acs = MR; or a column-major block)
+ * or acs == 1 (row-major rows read in place); all MR rows must be readable.
+ * B element (p, j) is at b[p*ldb + j]: a packed panel (ldb = NR) or row-major rows read in place; all NR
+ * columns must be readable. Only the mr x nr corner of C is read or written.
  */
-using UKernelFn = void (*)(int kc, const float* a, long ars, long acs, const float* b, float* c, long ldc, int mr, int nr,
-                           bool accumulate, const float* bias, bool relu);
+using UKernelFn = void (*)(int kc, const float* a, long ars, long acs, const float* b, long ldb, float* c, long ldc, int mr,
+                           int nr, bool accumulate, const float* bias, bool relu);
 
 struct UKernel {
   int mr, nr;
@@ -26,36 +29,55 @@ const char* isa_name();
 bool cpu_supports_isa(const char* name);
 
 // ISA-specific micro-kernels (each in its own translation unit, compiled with target attributes).
-void ukernel_avx512(int kc, const float* a, long ars, long acs, const float* b, float* c, long ldc, int mr, int nr, bool accumulate,
-                    const float* bias, bool relu);
-void ukernel_avx2(int kc, const float* a, long ars, long acs, const float* b, float* c, long ldc, int mr, int nr, bool accumulate,
-                  const float* bias, bool relu);
-void ukernel_generic(int kc, const float* a, long ars, long acs, const float* b, float* c, long ldc, int mr, int nr, bool accumulate,
-                     const float* bias, bool relu);
+void ukernel_avx512(int kc, const float* a, long ars, long acs, const float* b, long ldb, float* c, long ldc, int mr, int nr,
+                    bool accumulate, const float* bias, bool relu);
+void ukernel_avx2(int kc, const float* a, long ars, long acs, const float* b, long ldb, float* c, long ldc, int mr, int nr,
+                  bool accumulate, const float* bias, bool relu);
+void ukernel_generic(int kc, const float* a, long ars, long acs, const float* b, long ldb, float* c, long ldc, int mr, int nr,
+                     bool accumulate, const float* bias, bool relu);
 
-/** A strided matrix view: element (i, p) is at p[i*rs + p*cs]. Transposes are just swapped strides. */
+/** A strided matrix view: element (i, j) is at p[i*rs + j*cs]. Transposes are just swapped strides. */
 struct MatView {
   const float* p;
   long rs, cs;
   const float* at(long i, long j) const { return p + i * rs + j * cs; }
 };
 
-constexpr int kKC = 256;  // depth of one packed block
-constexpr int kMC = 144;  // rows of A packed at once (a multiple of every MR)
+/**
+ * Depth of one packed block for a sum of length K: K itself up to a cap sized so that an A micro-panel
+ * stays in L1 while B panels stream from L2; longer sums are cut into equal blocks under the cap. A pure
+ * function of K and the active micro-kernel, so packing and multiplying always agree.
+ */
+int depth_block(int K);
+/** Columns of B packed at once: a kc x nc block of packed B fits in half of L2. */
+int column_block(int kc);
 
-/** Floats needed to pack all of B (K x N), padded to whole NR panels. */
+/** Floats needed to pack B (K x N), padded to whole NR panels. */
 size_t packed_b_size(int K, int N);
-/** Packs B (K x N) into KC-deep blocks of NR-wide panels, zero padded. */
+/**
+ * Packs B (K x N) into depth_block(K)-deep blocks of NR-wide panels, zero padded: block pc starts at
+ * dst + pc*Npad, its panel of columns [j, j+NR) at + j*kc, element (p, j') at + p*NR + j'.
+ */
 void pack_b(const MatView& B, int K, int N, float* dst);
 
 /**
  * Serial GEMM on rows [0, M) and columns [n0, n1) (n0 a multiple of NR): C (+)= A · B, with B packed by
- * pack_b (Npad = packed width). bias/relu apply once, after the whole K sum. C points at row 0, column 0.
+ * pack_b (Npad = packed width, K = its depth). bias/relu apply once, after the whole K sum. C points at
+ * row 0, column 0. Uses the per-thread scratch of `tid` for edge panels of A.
  */
 void gemm_serial(int M, int n0, int n1, int K, const MatView& A, const float* Bp, int Npad, float* C, long ldc,
                  bool accumulate, const float* bias, bool relu, int tid);
 
-/** Threaded C (M x N, ldc) = A · B (+ bias, ReLU). */
+/**
+ * Serial GEMM with B read in place, row-major with unit column stride and N a multiple of NR (no packing):
+ * C (M x N) (+)= A (M x K) · B. For short sums whose B is used once (a filter gradient's dy rows).
+ * a_padded: A is column-major and rows up to M rounded up to MR may be read (their values are ignored),
+ * so the edge panel is read in place too.
+ */
+void gemm_serial_unpacked_b(int M, int N, int K, const MatView& A, const float* B, long ldb, float* C, long ldc,
+                            bool accumulate, int tid, bool a_padded);
+
+/** Threaded C (M x N, ldc) = A · B (+ bias, ReLU). The result does not depend on the thread count. */
 void sgemm(int M, int N, int K, const MatView& A, const MatView& B, float* C, long ldc, const float* bias, bool relu);
 
 /** The naive triple loop (the "twin" of sgemm), used by self-checks. */
