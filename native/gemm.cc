@@ -86,12 +86,6 @@ void pack_a_panel(const MatView& A, int i0, int p0, int mr, int kc, int MR, floa
     for (int p = 0; p < kc; p++) dst[p * MR + r] = 0.f;
 }
 
-/** Prefetches `rows` rows of `len` floats, `ld` apart, into L2 (L1 has too few miss buffers for a whole panel). */
-inline void prefetch_rows(const float* p, long ld, int rows, int len) {
-  for (int r = 0; r < rows; r++)
-    for (int i = 0; i < len; i += 16) __builtin_prefetch(p + r * ld + i, 0, 2);
-}
-
 /** Where the micro-kernel finds a B panel: packed blocks, or row-major rows read in place. */
 struct BSource {
   const float* p;
@@ -135,14 +129,21 @@ void macro_kernel(int M, int n0, int n1, int K, const MatView& A, const BSource&
         ars = 1;
         acs = MR;
       }
-      // Row-major A read in place is MR separate streams, too many for the hardware prefetchers: ask for
-      // the next micro-panel's lines while this one computes.
-      if (rowA && !packRows && ir + MR < M) prefetch_rows(A.at(ir + MR, pc), A.rs, std::min(MR, M - ir - MR), kc);
+      KernelArgs k{kc, a, ars, acs, nullptr, ldb, nullptr, ldc, mr, 0, acc, nullptr, last && relu, nullptr, 0, 0};
+      // Row-major A read in place: the first call of this panel brings the next panel's rows into L1.
+      if (rowA && !packRows && ir + MR < M) {
+        k.pf = A.at(ir + MR, pc);
+        k.pf_ld = A.rs;
+        k.pf_rows = std::min(MR, M - ir - MR);
+      }
       float* crow = C + static_cast<long>(ir) * ldc;
       for (int j = n0; j < n1; j += NR) {
-        const int nr = std::min(NR, n1 - j);
-        uk.fn(kc, a, ars, acs, B.panel(pc, kc, j), ldb, crow + j, ldc, mr, nr, acc, last && bias ? bias + j : nullptr,
-              last && relu);
+        k.b = B.panel(pc, kc, j);
+        k.c = crow + j;
+        k.nr = std::min(NR, n1 - j);
+        k.bias = last && bias ? bias + j : nullptr;
+        uk.fn(k);
+        k.pf = nullptr;
       }
     }
   }
@@ -171,8 +172,12 @@ bool set_isa(const char* name) {
 
 const char* isa_name() { return ukernel().name; }
 
-void ukernel_generic(int kc, const float* a, long ars, long acs, const float* b, long ldb, float* c, long ldc, int mr, int nr,
-                     bool accumulate, const float* bias, bool relu) {
+void ukernel_generic(const KernelArgs& k) {
+  int kc = k.kc;
+  const float* a = k.a;
+  const float* b = k.b;
+  const long ars = k.ars, acs = k.acs, ldb = k.ldb, ldc = k.ldc;
+  float* c = k.c;
   float acc[4][16] = {};
   for (int p = 0; p < kc; p++) {
     for (int r = 0; r < 4; r++) {
@@ -182,13 +187,13 @@ void ukernel_generic(int kc, const float* a, long ars, long acs, const float* b,
     a += acs;
     b += ldb;
   }
-  for (int r = 0; r < mr; r++) {
+  for (int r = 0; r < k.mr; r++) {
     float* cr = c + r * ldc;
-    for (int j = 0; j < nr; j++) {
+    for (int j = 0; j < k.nr; j++) {
       float v = acc[r][j];
-      if (accumulate) v += cr[j];
-      if (bias) v += bias[j];
-      if (relu && v < 0.f) v = 0.f;
+      if (k.accumulate) v += cr[j];
+      if (k.bias) v += k.bias[j];
+      if (k.relu && v < 0.f) v = 0.f;
       cr[j] = v;
     }
   }

@@ -7,14 +7,32 @@
 namespace dn {
 
 /**
- * Micro-kernel: C[mr,nr] (+)= A(MR x kc) · B(kc x NR), then optional bias and ReLU.
+ * One micro-kernel call: C[mr,nr] (+)= A(MR x kc) · B(kc x NR), then optional bias and ReLU.
  * A element (r, p) is at a[r*ars + p*acs] with ars == 1 (a packed panel: acs = MR; or a column-major block)
  * or acs == 1 (row-major rows read in place); all MR rows must be readable.
  * B element (p, j) is at b[p*ldb + j]: a packed panel (ldb = NR) or row-major rows read in place; all NR
  * columns must be readable. Only the mr x nr corner of C is read or written.
+ * While it computes, the kernel brings the next A micro-panel (pf_rows rows of kc floats, pf_ld apart)
+ * into L1, a few lines per step, when pf is set: row-major A read in place is MR separate streams, more
+ * than the hardware prefetchers follow.
  */
-using UKernelFn = void (*)(int kc, const float* a, long ars, long acs, const float* b, long ldb, float* c, long ldc, int mr,
-                           int nr, bool accumulate, const float* bias, bool relu);
+struct KernelArgs {
+  int kc;
+  const float* a;
+  long ars, acs;
+  const float* b;
+  long ldb;
+  float* c;
+  long ldc;
+  int mr, nr;
+  bool accumulate;
+  const float* bias;
+  bool relu;
+  const float* pf;
+  long pf_ld;
+  int pf_rows;
+};
+using UKernelFn = void (*)(const KernelArgs&);
 
 struct UKernel {
   int mr, nr;
@@ -29,12 +47,28 @@ const char* isa_name();
 bool cpu_supports_isa(const char* name);
 
 // ISA-specific micro-kernels (each in its own translation unit, compiled with target attributes).
-void ukernel_avx512(int kc, const float* a, long ars, long acs, const float* b, long ldb, float* c, long ldc, int mr, int nr,
-                    bool accumulate, const float* bias, bool relu);
-void ukernel_avx2(int kc, const float* a, long ars, long acs, const float* b, long ldb, float* c, long ldc, int mr, int nr,
-                  bool accumulate, const float* bias, bool relu);
-void ukernel_generic(int kc, const float* a, long ars, long acs, const float* b, long ldb, float* c, long ldc, int mr, int nr,
-                     bool accumulate, const float* bias, bool relu);
+void ukernel_avx512(const KernelArgs& k);
+void ukernel_avx2(const KernelArgs& k);
+void ukernel_generic(const KernelArgs& k);
+
+/** Issues the prefetches of the next A micro-panel, `per_step` lines at a time (see KernelArgs). */
+struct PanelPrefetch {
+  const float* p;
+  long ld;
+  int rows, r = 0;
+  long col = 0, len;
+  PanelPrefetch(const KernelArgs& k) : p(k.pf), ld(k.pf_ld), rows(k.pf_rows), len(k.kc) {}
+  inline __attribute__((always_inline)) void step(int lines) {
+    for (int i = 0; i < lines && p; i++) {
+      if (col >= len) return;
+      __builtin_prefetch(p + r * ld + col, 0, 3);
+      if (++r == rows) {
+        r = 0;
+        col += 16;
+      }
+    }
+  }
+};
 
 /** A strided matrix view: element (i, j) is at p[i*rs + j*cs]. Transposes are just swapped strides. */
 struct MatView {

@@ -11,6 +11,8 @@ namespace dn {
 
 namespace {
 
+enum { kRowA, kPackedA, kColA };
+
 /** Lane mask for columns [base, base+8) of a tile nr wide. */
 DN_AVX2 inline __m256i lanes(int nr, int base) {
   const __m256i idx = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
@@ -41,10 +43,18 @@ DN_AVX2 inline __attribute__((always_inline)) void store_row(float* cr, __m256 v
   }
 }
 
-template <bool RowMajorA>
-DN_AVX2 inline __attribute__((always_inline)) void kernel6x16(int kc, const float* a, long as, const float* b, long ldb, float* c,
-                                                              long ldc, int mr, int nr, bool accumulate, const float* bias,
-                                                              bool relu) {
+// A: kRowA (rows read in place, element (r, p) at a[r*as + p]), kPackedA (a[r + p*6]) or kColA
+// (a[r + p*as]). Strides known at compile time keep the address arithmetic out of the registers.
+template <int AMode, bool PackedB>
+DN_AVX2 inline __attribute__((always_inline)) void kernel6x16(const KernelArgs& k, long as) {
+  const int kc = k.kc, mr = k.mr, nr = k.nr;
+  const float* a = k.a;
+  const float* b = k.b;
+  const long ldb = PackedB ? 16 : k.ldb, ldc = k.ldc;
+  float* c = k.c;
+  const float* bias = k.bias;
+  const bool accumulate = k.accumulate, relu = k.relu;
+  PanelPrefetch pf(k);
   for (int r = 0; r < mr; r++) {
     _mm_prefetch(reinterpret_cast<const char*>(c + r * ldc), _MM_HINT_T0);
     _mm_prefetch(reinterpret_cast<const char*>(c + r * ldc + 15), _MM_HINT_T0);
@@ -54,7 +64,7 @@ DN_AVX2 inline __attribute__((always_inline)) void kernel6x16(int kc, const floa
   __m256 c40 = _mm256_setzero_ps(), c41 = _mm256_setzero_ps(), c50 = _mm256_setzero_ps(), c51 = _mm256_setzero_ps();
 #define DN_ROW(r, x0, x1)                                                       \
   {                                                                             \
-    const __m256 av = _mm256_broadcast_ss(RowMajorA ? a + (r) * as : a + (r)); \
+    const __m256 av = _mm256_broadcast_ss(AMode == kRowA ? a + (r) * as : a + (r)); \
     x0 = _mm256_fmadd_ps(av, b0, x0);                                           \
     x1 = _mm256_fmadd_ps(av, b1, x1);                                           \
   }
@@ -62,14 +72,14 @@ DN_AVX2 inline __attribute__((always_inline)) void kernel6x16(int kc, const floa
   {                                                                                                                          \
     const __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);                                                       \
     DN_ROW(0, c00, c01) DN_ROW(1, c10, c11) DN_ROW(2, c20, c21) DN_ROW(3, c30, c31) DN_ROW(4, c40, c41) DN_ROW(5, c50, c51) \
-    a += RowMajorA ? 1 : as;                                                                                                 \
+    a += AMode == kRowA ? 1 : AMode == kPackedA ? 6 : as;                                                                                                 \
     b += ldb;                                                                                                                \
   }
-  int p = 0;
-  for (; p + 4 <= kc; p += 4) {
-    DN_STEP() DN_STEP() DN_STEP() DN_STEP()
+  // One step per iteration: with 16 registers, unrolling lets the compiler interleave steps and spill.
+  for (int p = 0; p < kc; p++) {
+    DN_STEP()
+    if (AMode == kRowA && (p & 3) == 3) pf.step(2);
   }
-  for (; p < kc; p++) DN_STEP()
 #undef DN_STEP
 #undef DN_ROW
   const __m256i m0 = lanes(nr, 0), m1 = lanes(nr, 8);
@@ -87,16 +97,17 @@ DN_AVX2 inline __attribute__((always_inline)) void kernel6x16(int kc, const floa
 
 }  // namespace
 
-DN_AVX2 void ukernel_avx2(int kc, const float* a, long ars, long acs, const float* b, long ldb, float* c, long ldc, int mr, int nr,
-                          bool accumulate, const float* bias, bool relu) {
-  if (acs == 1 && ars != 1) kernel6x16<true>(kc, a, ars, b, ldb, c, ldc, mr, nr, accumulate, bias, relu);
-  else kernel6x16<false>(kc, a, acs, b, ldb, c, ldc, mr, nr, accumulate, bias, relu);
+DN_AVX2 void ukernel_avx2(const KernelArgs& k) {
+  const bool pb = k.ldb == 16;
+  if (k.acs == 1 && k.ars != 1) pb ? kernel6x16<kRowA, true>(k, k.ars) : kernel6x16<kRowA, false>(k, k.ars);
+  else if (k.acs == 6) pb ? kernel6x16<kPackedA, true>(k, 6) : kernel6x16<kPackedA, false>(k, 6);
+  else pb ? kernel6x16<kColA, true>(k, k.acs) : kernel6x16<kColA, false>(k, k.acs);
 }
 
 }  // namespace dn
 
 #else
 namespace dn {
-void ukernel_avx2(int, const float*, long, long, const float*, long, float*, long, int, int, bool, const float*, bool) {}
+void ukernel_avx2(const KernelArgs&) {}
 }  // namespace dn
 #endif

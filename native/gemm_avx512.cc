@@ -12,6 +12,8 @@ namespace dn {
 
 namespace {
 
+enum { kRowA, kPackedA, kColA };
+
 /** Adds (when accumulating) what C holds, then bias and ReLU, and stores the mr x nr corner. */
 DN_AVX512 inline __attribute__((always_inline)) void store_row(float* cr, __m512 v0, __m512 v1, __mmask16 m0, __mmask16 m1,
                                                                bool accumulate, __m512 bias0, __m512 bias1, bool bias, bool relu) {
@@ -31,10 +33,18 @@ DN_AVX512 inline __attribute__((always_inline)) void store_row(float* cr, __m512
   _mm512_mask_storeu_ps(cr + 16, m1, v1);
 }
 
-template <bool RowMajorA>
-DN_AVX512 inline __attribute__((always_inline)) void kernel12x32(int kc, const float* a, long as, const float* b, long ldb,
-                                                                 float* c, long ldc, int mr, int nr, bool accumulate,
-                                                                 const float* bias, bool relu) {
+// A: kRowA (rows read in place, element (r, p) at a[r*as + p]), kPackedA (a[r + p*12]) or kColA
+// (a[r + p*as]). Strides known at compile time keep the address arithmetic out of the registers.
+template <int AMode, bool PackedB>
+DN_AVX512 inline __attribute__((always_inline)) void kernel12x32(const KernelArgs& k, long as) {
+  const int kc = k.kc, mr = k.mr, nr = k.nr;
+  const float* a = k.a;
+  const float* b = k.b;
+  const long ldb = PackedB ? 32 : k.ldb, ldc = k.ldc;
+  float* c = k.c;
+  const float* bias = k.bias;
+  const bool accumulate = k.accumulate, relu = k.relu;
+  PanelPrefetch pf(k);
   // The C tile is touched only at the end: ask for its lines now, so the stores do not wait on memory.
   for (int r = 0; r < mr; r++) {
     _mm_prefetch(reinterpret_cast<const char*>(c + r * ldc), _MM_HINT_T0);
@@ -48,7 +58,7 @@ DN_AVX512 inline __attribute__((always_inline)) void kernel12x32(int kc, const f
   __m512 ca0 = _mm512_setzero_ps(), ca1 = _mm512_setzero_ps(), cb0 = _mm512_setzero_ps(), cb1 = _mm512_setzero_ps();
 #define DN_ROW(r, x0, x1)                                               \
   {                                                                     \
-    const __m512 av = _mm512_set1_ps(RowMajorA ? a[(r) * as] : a[r]); \
+    const __m512 av = _mm512_set1_ps(AMode == kRowA ? a[(r) * as] : a[r]); \
     x0 = _mm512_fmadd_ps(av, b0, x0);                                   \
     x1 = _mm512_fmadd_ps(av, b1, x1);                                   \
   }
@@ -58,12 +68,13 @@ DN_AVX512 inline __attribute__((always_inline)) void kernel12x32(int kc, const f
     DN_ROW(0, c00, c01) DN_ROW(1, c10, c11) DN_ROW(2, c20, c21) DN_ROW(3, c30, c31) DN_ROW(4, c40, c41) \
     DN_ROW(5, c50, c51) DN_ROW(6, c60, c61) DN_ROW(7, c70, c71) DN_ROW(8, c80, c81) DN_ROW(9, c90, c91) \
     DN_ROW(10, ca0, ca1) DN_ROW(11, cb0, cb1)                                                           \
-    a += RowMajorA ? 1 : as;                                                                            \
+    a += AMode == kRowA ? 1 : AMode == kPackedA ? 12 : as;                                                                            \
     b += ldb;                                                                                           \
   }
   int p = 0;
   for (; p + 4 <= kc; p += 4) {
     DN_STEP() DN_STEP() DN_STEP() DN_STEP()
+    if (AMode == kRowA) pf.step(3);
   }
   for (; p < kc; p++) DN_STEP()
 #undef DN_STEP
@@ -86,16 +97,17 @@ DN_AVX512 inline __attribute__((always_inline)) void kernel12x32(int kc, const f
 
 }  // namespace
 
-DN_AVX512 void ukernel_avx512(int kc, const float* a, long ars, long acs, const float* b, long ldb, float* c, long ldc, int mr,
-                              int nr, bool accumulate, const float* bias, bool relu) {
-  if (acs == 1 && ars != 1) kernel12x32<true>(kc, a, ars, b, ldb, c, ldc, mr, nr, accumulate, bias, relu);
-  else kernel12x32<false>(kc, a, acs, b, ldb, c, ldc, mr, nr, accumulate, bias, relu);
+DN_AVX512 void ukernel_avx512(const KernelArgs& k) {
+  const bool pb = k.ldb == 32;
+  if (k.acs == 1 && k.ars != 1) pb ? kernel12x32<kRowA, true>(k, k.ars) : kernel12x32<kRowA, false>(k, k.ars);
+  else if (k.acs == 12) pb ? kernel12x32<kPackedA, true>(k, 12) : kernel12x32<kPackedA, false>(k, 12);
+  else pb ? kernel12x32<kColA, true>(k, k.acs) : kernel12x32<kColA, false>(k, k.acs);
 }
 
 }  // namespace dn
 
 #else
 namespace dn {
-void ukernel_avx512(int, const float*, long, long, const float*, long, float*, long, int, int, bool, const float*, bool) {}
+void ukernel_avx512(const KernelArgs&) {}
 }  // namespace dn
 #endif
