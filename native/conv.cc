@@ -1,6 +1,7 @@
-// Convolution, forward and both gradients, as im2col + packed GEMM done in chunks of output pixels that
-// stay in L2: each task gathers its im2col rows into a per-thread buffer and multiplies them at once, so
-// the full im2col matrix is never materialized. Bias and ReLU are fused into the GEMM epilogue.
+// Convolution, forward and both gradients, on the packed GEMM's micro-kernels. The forward pass reads its
+// input in place, one row pointer per output pixel into the (zero-padded where the windows need it) input,
+// so no im2col matrix is built at all; bias and ReLU are fused into the epilogue. The gradients gather
+// im2col rows in chunks of output pixels that stay in L2, never the full matrix.
 // Every reduction runs in a fixed order: the filter gradient sums fixed chunks of pixels into their own
 // partial buffers and adds the partials in chunk order, so a result never depends on which thread ran
 // which chunk, nor on the thread count.
@@ -16,13 +17,21 @@
 namespace dn {
 namespace {
 
-/** dst[0, len) = src[0, len); short runs (one input channel) stay scalar, long ones vectorize. */
-DN_CLONES inline void copy_run(float* __restrict d, const float* __restrict s, long len) {
+// im2col copies runs of a few hundred bytes: a library memcpy call per run costs more than the copy, so
+// the loops are kept as loops (vectorized by each clone's instruction set) instead of becoming calls.
+#if defined(__GNUC__) && !defined(__clang__)
+#define DN_NO_MEMCPY_CALLS __attribute__((optimize("no-tree-loop-distribute-patterns")))
+#else
+#define DN_NO_MEMCPY_CALLS
+#endif
+
+/** dst[0, len) = src[0, len), inlined into each caller's clone. */
+inline __attribute__((always_inline)) void copy_run(float* __restrict d, const float* __restrict s, long len) {
   for (long i = 0; i < len; i++) d[i] = s[i];
 }
 
 /** One im2col row whose window may cross the padding: zeros where it does. */
-void im2col_row_padded(const float* xb, const Geo& g, long oy, long ox, float* d) {
+DN_NO_MEMCPY_CALLS void im2col_row_padded(const float* xb, const Geo& g, long oy, long ox, float* d) {
   const long rowlen = g.kw * g.c, ix0 = ox * g.sw - g.pl;
   for (long ky = 0; ky < g.kh; ky++, d += rowlen) {
     const long iy = oy * g.sh - g.pt + ky;
@@ -44,7 +53,7 @@ void im2col_row_padded(const float* xb, const Geo& g, long oy, long ox, float* d
  * inside the image take the fast path: kh runs of kw·c floats, or, with one input channel, K single
  * floats at fixed offsets (a first convolution's rows are only 9 or 25 floats long).
  */
-DN_CLONES void im2col_rows(const float* x, const Geo& g, long r0, long r1, float* dst) {
+DN_CLONES DN_NO_MEMCPY_CALLS void im2col_rows(const float* x, const Geo& g, long r0, long r1, float* dst) {
   const long K = g.kh * g.kw * g.c, ohw = g.oh * g.ow, rowlen = g.kw * g.c, img = g.h * g.w * g.c;
   long off[64];
   const bool taps = g.c == 1 && K <= 64;
@@ -176,6 +185,98 @@ void filter_chunk(const float* x, const float* dy, const Geo& g, long r0, long r
   }
 }
 
+// ---- forward: the input read in place through row pointers ------------------------------------------
+
+/** The input as the windows see it: zero-padded on every side the geometry pads (TensorFlow's 'same' may pad
+ * one more pixel at the bottom/right), or x itself when no window leaves the image. */
+struct PaddedInput {
+  long hp, wp;  // padded height and width
+  bool copy;    // whether windows need a zero-padded copy
+  PaddedInput(const Geo& g)
+      : hp(std::max(g.h + g.pt, (g.oh - 1) * g.sh + g.kh)), wp(std::max(g.w + g.pl, (g.ow - 1) * g.sw + g.kw)),
+        copy(g.pt > 0 || g.pl > 0 || hp > g.h || wp > g.w) {}
+  long image() const { return hp * wp; }
+};
+
+/** Copies images [b0, b1) of x into dst, each zero-padded to hp x wp (c channels). */
+DN_NO_MEMCPY_CALLS void pad_images(const float* x, const Geo& g, const PaddedInput& pi, long b0, long b1, float* dst) {
+  const long row = pi.wp * g.c, rowlen = g.w * g.c;
+  for (long b = b0; b < b1; b++) {
+    float* d = dst + (b - b0) * pi.image() * g.c;
+    std::memset(d, 0, pi.image() * g.c * sizeof(float));
+    const float* xb = x + b * g.h * g.w * g.c;
+    for (long iy = 0; iy < g.h; iy++) copy_run(d + (iy + g.pt) * row + g.pl * g.c, xb + iy * rowlen, rowlen);
+  }
+}
+
+/** The depth runs of block [pc, pc + kc): pieces of the kh window rows (kw·c consecutive floats each, one
+ * input row of `rowstride` floats apart). Returns how many; at most kh. */
+int window_runs(const Geo& g, long rowstride, long pc, long kc, long* off, int* len) {
+  const long L = g.kw * g.c;
+  int n = 0;
+  for (long ky = pc / L; ky < g.kh && ky * L < pc + kc; ky++) {
+    const long s = std::max(pc, ky * L), e = std::min(pc + kc, (ky + 1) * L);
+    off[n] = ky * rowstride + (s - ky * L);
+    len[n++] = static_cast<int>(e - s);
+  }
+  return n;
+}
+
+/** Output rows [r0, r1) = act(windows · W + b), reading the windows from src (images from b0 on, padded). */
+void forward_rows(const float* src, long b0, const Geo& g, const PaddedInput& pi, const float* Wp, int Npad, const float* bias,
+                  float* y, long r0, long r1, bool relu) {
+  const UKernel& uk = ukernel();
+  const int MR = uk.mr, NR = uk.nr;
+  const long K = g.kh * g.kw * g.c, N = g.oc, ohw = g.oh * g.ow;
+  const long rowstride = (pi.copy ? pi.wp : g.w) * g.c, img = (pi.copy ? pi.hp : g.h) * rowstride;
+  const int kcmax = depth_block(static_cast<int>(K));
+  // Runs of every depth block, laid out once: block i's runs start at first[i].
+  long off[256];
+  int len[256], first[65], count[64];
+  int nblocks = 0, total = 0;
+  for (long pc = 0; pc < K && nblocks < 64 && total + g.kh <= 256; pc += kcmax, nblocks++) {
+    first[nblocks] = total;
+    count[nblocks] = window_runs(g, rowstride, pc, std::min<long>(kcmax, K - pc), off + total, len + total);
+    total += count[nblocks];
+  }
+  const float* rows[16];
+  // The pixel of row r0, then stepped along: no divisions per row.
+  long b = r0 / ohw, oy = (r0 % ohw) / g.ow, ox = r0 % g.ow;
+  for (long i0 = r0; i0 < r1; i0 += MR) {
+    const int mr = static_cast<int>(std::min<long>(MR, r1 - i0));
+    for (int r = 0; r < MR; r++) {
+      if (r < mr) {
+        rows[r] = src + (b - b0) * img + oy * g.sh * rowstride + ox * g.sw * g.c;
+        if (++ox == g.ow) {
+          ox = 0;
+          if (++oy == g.oh) {
+            oy = 0;
+            ++b;
+          }
+        }
+      } else {
+        rows[r] = rows[mr - 1];
+      }
+    }
+    for (int blk = 0; blk < nblocks; blk++) {
+      const long pc = static_cast<long>(blk) * kcmax, kc = std::min<long>(kcmax, K - pc);
+      const bool last = blk == nblocks - 1;
+      KernelArgs k{static_cast<int>(kc), nullptr, 0, 0, nullptr, NR, nullptr, N, mr, 0, blk > 0, nullptr, last && relu, nullptr, 0, 0};
+      k.rows = rows;
+      k.run_off = off + first[blk];
+      k.run_len = len + first[blk];
+      k.nruns = count[blk];
+      for (long j = 0; j < N; j += NR) {
+        k.b = Wp + pc * Npad + j * kc;
+        k.c = y + i0 * N + j;
+        k.nr = static_cast<int>(std::min<long>(NR, N - j));
+        k.bias = last ? bias + j : nullptr;
+        uk.fn(k);
+      }
+    }
+  }
+}
+
 }  // namespace
 
 void conv2d_forward(const float* x, const float* w, const float* b, float* y, const Geo& g, bool relu) {
@@ -185,21 +286,19 @@ void conv2d_forward(const float* x, const float* w, const float* b, float* y, co
   const int Npad = static_cast<int>(round_up(N, uk.nr));
   float* Wp = shared_scratch(kCol).get(packed_b_size(static_cast<int>(K), static_cast<int>(N)));
   pack_b(MatView{w, N, 1}, static_cast<int>(K), static_cast<int>(N), Wp);
-  const bool pw = is_pointwise(g);
-  const long P = chunk_rows(rows, K, chunk_floats(), uk.mr, 4);
+  const PaddedInput pi(g);
+  const long ohw = g.oh * g.ow;
+  // Chunks of output pixels; with padding, whole images, so that each task pads the images it reads.
+  long P = chunk_rows(rows, K, chunk_floats(), uk.mr, 4);
+  if (pi.copy) P = ohw * std::max<long>(1, std::min(P / ohw, ceil_div(g.n, 4L * pool_threads())));
   const int tasks = static_cast<int>(ceil_div(rows, P));
   auto task = [&](int t, int tid) {
     const long r0 = t * P, r1 = std::min(rows, r0 + P);
-    const float* a;
-    if (pw) {
-      a = x + r0 * K;
-    } else {
-      float* col = scratch(tid, kCol).get(P * K);
-      im2col_rows(x, g, r0, r1, col);
-      a = col;
-    }
-    gemm_serial(static_cast<int>(r1 - r0), 0, static_cast<int>(N), static_cast<int>(K), MatView{a, K, 1}, Wp, Npad,
-                y + r0 * N, N, false, b, relu, tid);
+    if (!pi.copy) return forward_rows(x, 0, g, pi, Wp, Npad, b, y, r0, r1, relu);
+    const long b0 = r0 / ohw, b1 = ceil_div(r1, ohw);
+    float* padded = scratch(tid, kCol).get((b1 - b0) * pi.image() * g.c);
+    pad_images(x, g, pi, b0, b1, padded);
+    forward_rows(padded, b0, g, pi, Wp, Npad, b, y, r0, r1, relu);
   };
   if (rows * K * N < 65536) {
     for (int t = 0; t < tasks; t++) task(t, 0);
@@ -254,22 +353,28 @@ void conv2d_backward_input(const float* dy, const float* w, float* dx, const Geo
   const int Npad = static_cast<int>(round_up(K, uk.nr));
   float* Wp = shared_scratch(kCol).get(packed_b_size(static_cast<int>(N), static_cast<int>(K)));
   pack_b(MatView{w, 1, N}, static_cast<int>(N), static_cast<int>(K), Wp);
-  // A task owns whole images (col2im adds overlapping windows, so an image is never shared); within an
-  // image, rows go through the GEMM in sub-chunks that keep dcol in L2.
-  const long sub = std::min(ohw, chunk_rows(ohw, K, chunk_floats(), uk.mr, 1));
-  const long perTask = std::max<long>(1, std::min(ceil_div(g.n, 3L * pool_threads()), std::max<long>(1, 4 * sub / ohw)));
-  const int tasks = static_cast<int>(ceil_div(g.n, perTask));
+  // A task owns whole images (col2im adds overlapping windows, so an image is never shared). Small images
+  // go through the GEMM several at once (fewer edge tiles); a large one in sub-chunks of rows. Either
+  // way dcol stays within a quarter of L2.
+  const long budget = std::max<long>(uk.mr, chunk_floats() / std::max<long>(K, 1));
+  const long group = std::max<long>(1, std::min(budget / ohw, ceil_div(g.n, 3L * pool_threads())));
+  const long sub = group > 1 ? group * ohw : std::min(ohw, round_up(budget, uk.mr));
+  const int tasks = static_cast<int>(ceil_div(g.n, group));
   auto task = [&](int t, int tid) {
     float* dcol = scratch(tid, kCol).get(sub * K);
-    for (long b = t * perTask; b < std::min(g.n, (t + 1) * perTask); b++) {
-      float* dxi = dx + b * img;
-      std::memset(dxi, 0, img * sizeof(float));
-      for (long r0 = 0; r0 < ohw; r0 += sub) {
-        const long r1 = std::min(ohw, r0 + sub);
-        gemm_serial(static_cast<int>(r1 - r0), 0, static_cast<int>(K), static_cast<int>(N),
-                    MatView{dy + (b * ohw + r0) * N, N, 1}, Wp, Npad, dcol, K, false, nullptr, false, tid);
-        col2im_rows(dcol, g, r0, r1, dxi);
-      }
+    const long b0 = t * group, b1 = std::min(g.n, b0 + group);
+    std::memset(dx + b0 * img, 0, (b1 - b0) * img * sizeof(float));
+    if (group > 1) {
+      gemm_serial(static_cast<int>((b1 - b0) * ohw), 0, static_cast<int>(K), static_cast<int>(N), MatView{dy + b0 * ohw * N, N, 1},
+                  Wp, Npad, dcol, K, false, nullptr, false, tid);
+      for (long b = b0; b < b1; b++) col2im_rows(dcol + (b - b0) * ohw * K, g, 0, ohw, dx + b * img);
+      return;
+    }
+    for (long r0 = 0; r0 < ohw; r0 += sub) {
+      const long r1 = std::min(ohw, r0 + sub);
+      gemm_serial(static_cast<int>(r1 - r0), 0, static_cast<int>(K), static_cast<int>(N), MatView{dy + (b0 * ohw + r0) * N, N, 1},
+                  Wp, Npad, dcol, K, false, nullptr, false, tid);
+      col2im_rows(dcol, g, r0, r1, dx + b0 * img);
     }
   };
   if (g.n * ohw * K * N < 65536) {

@@ -179,6 +179,15 @@ void ukernel_generic(const KernelArgs& k) {
   const long ars = k.ars, acs = k.acs, ldb = k.ldb, ldc = k.ldc;
   float* c = k.c;
   float acc[4][16] = {};
+  if (k.rows) {
+    for (int s = 0; s < k.nruns; s++)
+      for (int q = 0; q < k.run_len[s]; q++, b += ldb)
+        for (int r = 0; r < 4; r++) {
+          const float av = k.rows[r][k.run_off[s] + q];
+          for (int j = 0; j < 16; j++) acc[r][j] += av * b[j];
+        }
+    kc = 0;
+  }
   for (int p = 0; p < kc; p++) {
     for (int r = 0; r < 4; r++) {
       const float av = a[r * ars];

@@ -15,6 +15,9 @@ namespace dn {
  * While it computes, the kernel brings the next A micro-panel (pf_rows rows of kc floats, pf_ld apart)
  * into L1, a few lines per step, when pf is set: row-major A read in place is MR separate streams, more
  * than the hardware prefetchers follow.
+ * With rows set, A is read through MR row pointers instead (a convolution's input read in place, one
+ * pointer per output pixel): the depth steps are nruns runs, run s covering run_len[s] consecutive floats
+ * at rows[r] + run_off[s] (kc is their total); a and the strides are then unused.
  */
 struct KernelArgs {
   int kc;
@@ -31,6 +34,10 @@ struct KernelArgs {
   const float* pf;
   long pf_ld;
   int pf_rows;
+  const float* const* rows = nullptr;
+  const long* run_off = nullptr;
+  const int* run_len = nullptr;
+  int nruns = 0;
 };
 using UKernelFn = void (*)(const KernelArgs&);
 

@@ -11,7 +11,7 @@ namespace dn {
 
 namespace {
 
-enum { kRowA, kPackedA, kColA };
+enum { kRowA, kPackedA, kColA, kRowPtrA };
 
 /** Lane mask for columns [base, base+8) of a tile nr wide. */
 DN_AVX2 inline __m256i lanes(int nr, int base) {
@@ -76,9 +76,31 @@ DN_AVX2 inline __attribute__((always_inline)) void kernel6x16(const KernelArgs& 
     b += ldb;                                                                                                                \
   }
   // One step per iteration: with 16 registers, unrolling lets the compiler interleave steps and spill.
-  for (int p = 0; p < kc; p++) {
-    DN_STEP()
-    if (AMode == kRowA && (p & 3) == 3) pf.step(2);
+  if constexpr (AMode == kRowPtrA) {
+    for (int s = 0; s < k.nruns; s++) {
+      const long off = k.run_off[s];
+      const int len = k.run_len[s];
+      const float *a0 = k.rows[0] + off, *a1 = k.rows[1] + off, *a2 = k.rows[2] + off;
+      const float *a3 = k.rows[3] + off, *a4 = k.rows[4] + off, *a5 = k.rows[5] + off;
+#define DN_PROW(ar, x0, x1)                             \
+  {                                                     \
+    const __m256 av = _mm256_broadcast_ss(ar + q);      \
+    x0 = _mm256_fmadd_ps(av, b0, x0);                   \
+    x1 = _mm256_fmadd_ps(av, b1, x1);                   \
+  }
+      for (int q = 0; q < len; q++) {
+        const __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);
+        DN_PROW(a0, c00, c01) DN_PROW(a1, c10, c11) DN_PROW(a2, c20, c21) DN_PROW(a3, c30, c31) DN_PROW(a4, c40, c41)
+        DN_PROW(a5, c50, c51)
+        b += ldb;
+      }
+#undef DN_PROW
+    }
+  } else {
+    for (int p = 0; p < kc; p++) {
+      DN_STEP()
+      if (AMode == kRowA && (p & 3) == 3) pf.step(2);
+    }
   }
 #undef DN_STEP
 #undef DN_ROW
@@ -99,6 +121,7 @@ DN_AVX2 inline __attribute__((always_inline)) void kernel6x16(const KernelArgs& 
 
 DN_AVX2 void ukernel_avx2(const KernelArgs& k) {
   const bool pb = k.ldb == 16;
+  if (k.rows) return pb ? kernel6x16<kRowPtrA, true>(k, 0) : kernel6x16<kRowPtrA, false>(k, 0);
   if (k.acs == 1 && k.ars != 1) pb ? kernel6x16<kRowA, true>(k, k.ars) : kernel6x16<kRowA, false>(k, k.ars);
   else if (k.acs == 6) pb ? kernel6x16<kPackedA, true>(k, 6) : kernel6x16<kPackedA, false>(k, 6);
   else pb ? kernel6x16<kColA, true>(k, k.acs) : kernel6x16<kColA, false>(k, k.acs);

@@ -12,7 +12,7 @@ namespace dn {
 
 namespace {
 
-enum { kRowA, kPackedA, kColA };
+enum { kRowA, kPackedA, kColA, kRowPtrA };
 
 /** Adds (when accumulating) what C holds, then bias and ReLU, and stores the mr x nr corner. */
 DN_AVX512 inline __attribute__((always_inline)) void store_row(float* cr, __m512 v0, __m512 v1, __mmask16 m0, __mmask16 m1,
@@ -71,12 +71,42 @@ DN_AVX512 inline __attribute__((always_inline)) void kernel12x32(const KernelArg
     a += AMode == kRowA ? 1 : AMode == kPackedA ? 12 : as;                                                                            \
     b += ldb;                                                                                           \
   }
-  int p = 0;
-  for (; p + 4 <= kc; p += 4) {
-    DN_STEP() DN_STEP() DN_STEP() DN_STEP()
-    if (AMode == kRowA) pf.step(3);
+  if constexpr (AMode == kRowPtrA) {
+    for (int s = 0; s < k.nruns; s++) {
+      const long off = k.run_off[s];
+      const int len = k.run_len[s];
+      const float* ap[12];
+      for (int r = 0; r < 12; r++) ap[r] = k.rows[r] + off;
+#define DN_RSTEP(q)                                                                                     \
+  {                                                                                                     \
+    const __m512 b0 = _mm512_loadu_ps(b), b1 = _mm512_loadu_ps(b + 16);                                 \
+    DN_PROW(0, c00, c01, q) DN_PROW(1, c10, c11, q) DN_PROW(2, c20, c21, q) DN_PROW(3, c30, c31, q)     \
+    DN_PROW(4, c40, c41, q) DN_PROW(5, c50, c51, q) DN_PROW(6, c60, c61, q) DN_PROW(7, c70, c71, q)     \
+    DN_PROW(8, c80, c81, q) DN_PROW(9, c90, c91, q) DN_PROW(10, ca0, ca1, q) DN_PROW(11, cb0, cb1, q)   \
+    b += ldb;                                                                                           \
   }
-  for (; p < kc; p++) DN_STEP()
+#define DN_PROW(r, x0, x1, q)                    \
+  {                                              \
+    const __m512 av = _mm512_set1_ps(ap[r][q]); \
+    x0 = _mm512_fmadd_ps(av, b0, x0);            \
+    x1 = _mm512_fmadd_ps(av, b1, x1);            \
+  }
+      int q = 0;
+      for (; q + 4 <= len; q += 4) {
+        DN_RSTEP(q) DN_RSTEP(q + 1) DN_RSTEP(q + 2) DN_RSTEP(q + 3)
+      }
+      for (; q < len; q++) DN_RSTEP(q)
+#undef DN_PROW
+#undef DN_RSTEP
+    }
+  } else {
+    int p = 0;
+    for (; p + 4 <= kc; p += 4) {
+      DN_STEP() DN_STEP() DN_STEP() DN_STEP()
+      if (AMode == kRowA) pf.step(3);
+    }
+    for (; p < kc; p++) DN_STEP()
+  }
 #undef DN_STEP
 #undef DN_ROW
 
@@ -99,6 +129,7 @@ DN_AVX512 inline __attribute__((always_inline)) void kernel12x32(const KernelArg
 
 DN_AVX512 void ukernel_avx512(const KernelArgs& k) {
   const bool pb = k.ldb == 32;
+  if (k.rows) return pb ? kernel12x32<kRowPtrA, true>(k, 0) : kernel12x32<kRowPtrA, false>(k, 0);
   if (k.acs == 1 && k.ars != 1) pb ? kernel12x32<kRowA, true>(k, k.ars) : kernel12x32<kRowA, false>(k, k.ars);
   else if (k.acs == 12) pb ? kernel12x32<kPackedA, true>(k, 12) : kernel12x32<kPackedA, false>(k, 12);
   else pb ? kernel12x32<kColA, true>(k, k.acs) : kernel12x32<kColA, false>(k, k.acs);
