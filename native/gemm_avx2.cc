@@ -45,7 +45,9 @@ DN_AVX2 inline __attribute__((always_inline)) void store_row(float* cr, __m256 v
 
 // A: kRowA (rows read in place, element (r, p) at a[r*as + p]), kPackedA (a[r + p*6]) or kColA
 // (a[r + p*as]). Strides known at compile time keep the address arithmetic out of the registers.
-template <int AMode, bool PackedB>
+// Half: the tile is at most 8 columns wide, so the right half of B and C is never touched (half the
+// FMAs for narrow layers: 16 filters, or 6).
+template <int AMode, bool PackedB, bool Half>
 DN_AVX2 inline __attribute__((always_inline)) void kernel6x16(const KernelArgs& k, long as) {
   const int kc = k.kc, mr = k.mr, nr = k.nr;
   const float* a = k.a;
@@ -66,11 +68,11 @@ DN_AVX2 inline __attribute__((always_inline)) void kernel6x16(const KernelArgs& 
   {                                                                             \
     const __m256 av = _mm256_broadcast_ss(AMode == kRowA ? a + (r) * as : a + (r)); \
     x0 = _mm256_fmadd_ps(av, b0, x0);                                           \
-    x1 = _mm256_fmadd_ps(av, b1, x1);                                           \
+    if (!Half) x1 = _mm256_fmadd_ps(av, b1, x1);                                           \
   }
 #define DN_STEP()                                                                                                            \
   {                                                                                                                          \
-    const __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);                                                       \
+    const __m256 b0 = _mm256_loadu_ps(b), b1 = Half ? _mm256_setzero_ps() : _mm256_loadu_ps(b + 8);                                                       \
     DN_ROW(0, c00, c01) DN_ROW(1, c10, c11) DN_ROW(2, c20, c21) DN_ROW(3, c30, c31) DN_ROW(4, c40, c41) DN_ROW(5, c50, c51) \
     a += AMode == kRowA ? 1 : AMode == kPackedA ? 6 : as;                                                                                                 \
     b += ldb;                                                                                                                \
@@ -86,10 +88,10 @@ DN_AVX2 inline __attribute__((always_inline)) void kernel6x16(const KernelArgs& 
   {                                                     \
     const __m256 av = _mm256_broadcast_ss(ar + q);      \
     x0 = _mm256_fmadd_ps(av, b0, x0);                   \
-    x1 = _mm256_fmadd_ps(av, b1, x1);                   \
+    if (!Half) x1 = _mm256_fmadd_ps(av, b1, x1);                   \
   }
       for (int q = 0; q < len; q++) {
-        const __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);
+        const __m256 b0 = _mm256_loadu_ps(b), b1 = Half ? _mm256_setzero_ps() : _mm256_loadu_ps(b + 8);
         DN_PROW(a0, c00, c01) DN_PROW(a1, c10, c11) DN_PROW(a2, c20, c21) DN_PROW(a3, c30, c31) DN_PROW(a4, c40, c41)
         DN_PROW(a5, c50, c51)
         b += ldb;
@@ -119,12 +121,20 @@ DN_AVX2 inline __attribute__((always_inline)) void kernel6x16(const KernelArgs& 
 
 }  // namespace
 
+namespace {
+template <int AMode, bool PackedB>
+DN_AVX2 inline __attribute__((always_inline)) void narrow_or_wide(const KernelArgs& k, long as) {
+  if (k.nr <= 8) kernel6x16<AMode, PackedB, true>(k, as);
+  else kernel6x16<AMode, PackedB, false>(k, as);
+}
+}  // namespace
+
 DN_AVX2 void ukernel_avx2(const KernelArgs& k) {
   const bool pb = k.ldb == 16;
-  if (k.rows) return pb ? kernel6x16<kRowPtrA, true>(k, 0) : kernel6x16<kRowPtrA, false>(k, 0);
-  if (k.acs == 1 && k.ars != 1) pb ? kernel6x16<kRowA, true>(k, k.ars) : kernel6x16<kRowA, false>(k, k.ars);
-  else if (k.acs == 6) pb ? kernel6x16<kPackedA, true>(k, 6) : kernel6x16<kPackedA, false>(k, 6);
-  else pb ? kernel6x16<kColA, true>(k, k.acs) : kernel6x16<kColA, false>(k, k.acs);
+  if (k.rows) return pb ? narrow_or_wide<kRowPtrA, true>(k, 0) : narrow_or_wide<kRowPtrA, false>(k, 0);
+  if (k.acs == 1 && k.ars != 1) pb ? narrow_or_wide<kRowA, true>(k, k.ars) : narrow_or_wide<kRowA, false>(k, k.ars);
+  else if (k.acs == 6) pb ? narrow_or_wide<kPackedA, true>(k, 6) : narrow_or_wide<kPackedA, false>(k, 6);
+  else pb ? narrow_or_wide<kColA, true>(k, k.acs) : narrow_or_wide<kColA, false>(k, k.acs);
 }
 
 }  // namespace dn
