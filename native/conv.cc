@@ -270,7 +270,7 @@ void forward_rows(const float* src, long b0, const Geo& g, const PaddedInput& pi
         k.b = Wp + pc * Npad + j * kc;
         k.c = y + i0 * N + j;
         k.nr = static_cast<int>(std::min<long>(NR, N - j));
-        k.bias = last ? bias + j : nullptr;
+        k.bias = last && bias ? bias + j : nullptr;
         uk.fn(k);
       }
     }
@@ -279,17 +279,15 @@ void forward_rows(const float* src, long b0, const Geo& g, const PaddedInput& pi
 
 }  // namespace
 
-void conv2d_forward(const float* x, const float* w, const float* b, float* y, const Geo& g, bool relu) {
+namespace {
+
+/** y = act(conv(x) · Wp + b) with Wp the packed (kh·kw·c) x oc kernel; b may be null. */
+void forward_pass(const float* x, const float* Wp, int Npad, const float* b, float* y, const Geo& g, bool relu) {
   const long rows = g.n * g.oh * g.ow, K = g.kh * g.kw * g.c, N = g.oc;
-  if (rows == 0 || N == 0) return;
-  const UKernel& uk = ukernel();
-  const int Npad = static_cast<int>(round_up(N, uk.nr));
-  float* Wp = shared_scratch(kCol).get(packed_b_size(static_cast<int>(K), static_cast<int>(N)));
-  pack_b(MatView{w, N, 1}, static_cast<int>(K), static_cast<int>(N), Wp);
   const PaddedInput pi(g);
   const long ohw = g.oh * g.ow;
   // Chunks of output pixels; with padding, whole images, so that each task pads the images it reads.
-  long P = chunk_rows(rows, K, chunk_floats(), uk.mr, 4);
+  long P = chunk_rows(rows, K, chunk_floats(), ukernel().mr, 4);
   if (pi.copy) P = ohw * std::max<long>(1, std::min(P / ohw, ceil_div(g.n, 4L * pool_threads())));
   const int tasks = static_cast<int>(ceil_div(rows, P));
   auto task = [&](int t, int tid) {
@@ -305,6 +303,44 @@ void conv2d_forward(const float* x, const float* w, const float* b, float* y, co
   } else {
     parallel_for(tasks, task);
   }
+}
+
+/**
+ * With stride 1 the input gradient is itself a convolution: of dy, padded by kernel − 1 − padding, with the
+ * kernel turned 180° and its channel axes swapped. When the output is about as large as the input ('same'
+ * padding) that costs the same FLOPs as dy · wᵀ and needs no col2im, so it is used there; with 'valid'
+ * padding it would multiply the border's zeros too.
+ */
+bool input_gradient_as_convolution(const Geo& g) {
+  return g.sh == 1 && g.sw == 1 && 100 * g.h * g.w <= 115 * g.oh * g.ow && g.pt < g.kh && g.pl < g.kw;
+}
+
+void backward_input_as_convolution(const float* dy, const float* w, float* dx, const Geo& g) {
+  const long K = g.kh * g.kw * g.oc, N = g.c;
+  // wt (kh, kw, oc, c): wt[ky, kx, o, ci] = w[kh-1-ky, kw-1-kx, ci, o]; packed straight from w.
+  const UKernel& uk = ukernel();
+  const int Npad = static_cast<int>(round_up(N, uk.nr));
+  float* wt = shared_scratch(kPackA).get(K * N);
+  for (long ky = 0; ky < g.kh; ky++)
+    for (long kx = 0; kx < g.kw; kx++)
+      for (long o = 0; o < g.oc; o++)
+        for (long ci = 0; ci < g.c; ci++)
+          wt[((ky * g.kw + kx) * g.oc + o) * N + ci] = w[(((g.kh - 1 - ky) * g.kw + (g.kw - 1 - kx)) * g.c + ci) * g.oc + o];
+  float* Wp = shared_scratch(kCol).get(packed_b_size(static_cast<int>(K), static_cast<int>(N)));
+  pack_b(MatView{wt, N, 1}, static_cast<int>(K), static_cast<int>(N), Wp);
+  const Geo t{g.n, g.oh, g.ow, g.oc, g.kh, g.kw, 1, 1, g.kh - 1 - g.pt, g.kw - 1 - g.pl, g.h, g.w, g.c};
+  forward_pass(dy, Wp, Npad, nullptr, dx, t, false);
+}
+
+}  // namespace
+
+void conv2d_forward(const float* x, const float* w, const float* b, float* y, const Geo& g, bool relu) {
+  const long K = g.kh * g.kw * g.c, N = g.oc;
+  if (g.n * g.oh * g.ow == 0 || N == 0) return;
+  const int Npad = static_cast<int>(round_up(N, ukernel().nr));
+  float* Wp = shared_scratch(kCol).get(packed_b_size(static_cast<int>(K), static_cast<int>(N)));
+  pack_b(MatView{w, N, 1}, static_cast<int>(K), static_cast<int>(N), Wp);
+  forward_pass(x, Wp, Npad, b, y, g, relu);
 }
 
 void conv2d_backward_filter(const float* x, const float* dy, float* dw, float* db, const Geo& g) {
@@ -348,6 +384,7 @@ void conv2d_backward_filter(const float* x, const float* dy, float* dw, float* d
 void conv2d_backward_input(const float* dy, const float* w, float* dx, const Geo& g) {
   const long ohw = g.oh * g.ow, K = g.kh * g.kw * g.c, N = g.oc, img = g.h * g.w * g.c;
   if (g.n == 0) return;
+  if (input_gradient_as_convolution(g)) return backward_input_as_convolution(dy, w, dx, g);
   const UKernel& uk = ukernel();
   // dcol (rows x K) = dy (rows x oc) · wᵀ (oc x K); B(p=o, j=k) = w[k·oc + o].
   const int Npad = static_cast<int>(round_up(K, uk.nr));

@@ -98,8 +98,6 @@ struct BSource {
 /**
  * Rows [0, M) x columns [n0, n1) of C (+)= A · B. A is read in place when its rows or columns are
  * contiguous; edge panels (fewer than MR rows) and other strides are packed into this thread's scratch.
- * With many B panels per A panel and row-major A, A is packed too: its panel then sits in L1 in one piece
- * instead of MR strided rows that may map to the same cache sets.
  */
 void macro_kernel(int M, int n0, int n1, int K, const MatView& A, const BSource& B, float* C, long ldc, bool accumulate,
                   const float* bias, bool relu, int tid, bool a_padded = false) {
@@ -112,7 +110,9 @@ void macro_kernel(int M, int n0, int n1, int K, const MatView& A, const BSource&
   const int MR = uk.mr, NR = uk.nr;
   const int kcmax = depth_block(K);
   const bool colA = A.rs == 1, rowA = A.cs == 1 && !colA;
-  const bool packRows = rowA && ceil_div(n1 - n0, NR) >= 8;
+  // Rows a multiple of 4 KB apart fall into the same L1 sets, more of them than it has ways: such panels are
+  // packed when they are reused across several B panels. Other row-major A is read in place.
+  const bool packRows = rowA && (A.rs * static_cast<long>(sizeof(float))) % 4096 == 0 && ceil_div(n1 - n0, NR) >= 4;
   float* Ap = scratch(tid, kPackA).get(static_cast<size_t>(MR) * kcmax);
   const long ldb = B.ldb(NR);
   for (int pc = 0; pc < K; pc += kcmax) {
