@@ -147,8 +147,11 @@ const convCases: ConvCase[] = [
   // Filter counts that fill whole B panels (dy read in place) or not, 1x1 convolutions read x in place.
   { x: [2, 5, 5, 8], k: [1, 1], oc: 32, s: [1, 1], pad: 'valid' },
   { x: [2, 9, 9, 16], k: [3, 3], oc: 48, s: [1, 1], pad: 'same' },
-  // An image larger than one GEMM chunk of the input gradient (rows cut within the image).
+  // Stride-1 'same' input gradients go through the turned-kernel convolution (an even kernel pads
+  // unevenly); a 'valid' image larger than one GEMM chunk of the input gradient has its rows cut.
   { x: [2, 16, 16, 64], k: [3, 3], oc: 8, s: [1, 1], pad: 'same' },
+  { x: [2, 7, 6, 3], k: [2, 2], oc: 5, s: [1, 1], pad: 'same' },
+  { x: [1, 18, 18, 64], k: [3, 3], oc: 8, s: [1, 1], pad: 'valid' },
 ];
 interface PoolCase { x: [number, number, number, number]; k: [number, number]; s: [number, number]; pad: Padding }
 const poolCases: PoolCase[] = [
