@@ -1,13 +1,16 @@
-// Convolution, forward and both gradients, on the packed GEMM's micro-kernels. The forward pass reads its
-// input in place, one row pointer per output pixel into the (zero-padded where the windows need it) input,
-// so no im2col matrix is built at all; bias and ReLU are fused into the epilogue. The gradients gather
-// im2col rows in chunks of output pixels that stay in L2, never the full matrix.
+// Convolution, forward and both gradients, on the packed GEMM's micro-kernels, with no im2col matrix: the
+// forward pass reads its input in place, one row pointer per output pixel into the (zero-padded where the
+// windows need it) input, with bias and ReLU fused into the epilogue; the filter gradient reads it the
+// other way round, one row pointer per kernel tap and channel stepping along the pixels; the input
+// gradient is dy · wᵀ then col2im, or, for stride-1 'same' layers, a convolution of dy itself.
 // Every reduction runs in a fixed order: the filter gradient sums fixed chunks of pixels into their own
 // partial buffers and adds the partials in chunk order, so a result never depends on which thread ran
 // which chunk, nor on the thread count.
 #include <algorithm>
 #include <cstring>
 #include <unistd.h>
+
+#include <vector>
 
 #include "common.h"
 #include "gemm.h"
@@ -28,68 +31,6 @@ namespace {
 /** dst[0, len) = src[0, len), inlined into each caller's clone. */
 inline __attribute__((always_inline)) void copy_run(float* __restrict d, const float* __restrict s, long len) {
   for (long i = 0; i < len; i++) d[i] = s[i];
-}
-
-/** One im2col row whose window may cross the padding: zeros where it does. */
-DN_NO_MEMCPY_CALLS void im2col_row_padded(const float* xb, const Geo& g, long oy, long ox, float* d) {
-  const long rowlen = g.kw * g.c, ix0 = ox * g.sw - g.pl;
-  for (long ky = 0; ky < g.kh; ky++, d += rowlen) {
-    const long iy = oy * g.sh - g.pt + ky;
-    if (iy < 0 || iy >= g.h) {
-      std::memset(d, 0, rowlen * sizeof(float));
-      continue;
-    }
-    const float* xr = xb + iy * g.w * g.c;
-    for (long kx = 0; kx < g.kw; kx++) {
-      const long ix = ix0 + kx;
-      if (ix < 0 || ix >= g.w) std::memset(d + kx * g.c, 0, g.c * sizeof(float));
-      else copy_run(d + kx * g.c, xr + ix * g.c, g.c);
-    }
-  }
-}
-
-/**
- * im2col rows [r0, r1) of the (n·oh·ow, kh·kw·c) matrix into dst (row-major, K columns). Windows wholly
- * inside the image take the fast path: kh runs of kw·c floats, or, with one input channel, K single
- * floats at fixed offsets (a first convolution's rows are only 9 or 25 floats long).
- */
-DN_CLONES DN_NO_MEMCPY_CALLS void im2col_rows(const float* x, const Geo& g, long r0, long r1, float* dst) {
-  const long K = g.kh * g.kw * g.c, ohw = g.oh * g.ow, rowlen = g.kw * g.c, img = g.h * g.w * g.c;
-  long off[64];
-  const bool taps = g.c == 1 && K <= 64;
-  if (taps)
-    for (long ky = 0; ky < g.kh; ky++)
-      for (long kx = 0; kx < g.kw; kx++) off[ky * g.kw + kx] = ky * g.w + kx;
-  long b = r0 / ohw, oy = (r0 % ohw) / g.ow, ox = r0 % g.ow;
-  for (long r = r0; r < r1;) {
-    // The run of this output row within [r, r1): same image, same window rows.
-    const long n = std::min(r1 - r, g.ow - ox);
-    const float* xb = x + b * img;
-    const long iy0 = oy * g.sh - g.pt;
-    const bool yin = iy0 >= 0 && iy0 + g.kh <= g.h;
-    float* d = dst + (r - r0) * K;
-    for (long i = 0; i < n; i++, d += K) {
-      const long ix0 = (ox + i) * g.sw - g.pl;
-      if (!yin || ix0 < 0 || ix0 + g.kw > g.w) {
-        im2col_row_padded(xb, g, oy, ox + i, d);
-      } else if (taps) {
-        const float* s = xb + iy0 * g.w + ix0;
-        for (long t = 0; t < K; t++) d[t] = s[off[t]];
-      } else {
-        const float* s = xb + (iy0 * g.w + ix0) * g.c;
-        for (long ky = 0; ky < g.kh; ky++) copy_run(d + ky * rowlen, s + ky * g.w * g.c, rowlen);
-      }
-    }
-    r += n;
-    ox += n;
-    if (ox == g.ow) {
-      ox = 0;
-      if (++oy == g.oh) {
-        oy = 0;
-        ++b;
-      }
-    }
-  }
 }
 
 /** db (N) += column sums of dy rows [0, rows). */
@@ -122,8 +63,6 @@ DN_CLONES void col2im_rows(const float* dcol, const Geo& g, long r0, long r1, fl
   }
 }
 
-bool is_pointwise(const Geo& g) { return g.kh == 1 && g.kw == 1 && g.sh == 1 && g.sw == 1 && g.pt == 0 && g.pl == 0; }
-
 /** Rows per chunk: about `target_floats` of im2col data, a multiple of `mult`, and ≥ `per_thread` chunks per thread. */
 long chunk_rows(long rows, long K, long target_floats, long mult, long per_thread) {
   const int T = pool_threads();
@@ -149,41 +88,6 @@ long chunk_floats() {
 
 /** Pixels per reduction chunk: a function of the shape only (never of the thread count or timing). */
 long reduction_chunk(long rows) { return std::max<long>(512, round_up(ceil_div(rows, 32), 64)); }
-
-/** Sums chunk `s`'s pixels [r0, r1) into its partial dw (K x N) and partial db (N). */
-void filter_chunk(const float* x, const float* dy, const Geo& g, long r0, long r1, float* pdw, float* pdb, int tid) {
-  const long K = g.kh * g.kw * g.c, N = g.oc;
-  const UKernel& uk = ukernel();
-  const bool pw = is_pointwise(g);
-  const bool inPlaceB = N % uk.nr == 0;
-  // A = colᵀ read in place (column-major: MR consecutive k of one pixel per step); rows past K read the
-  // buffer's zeroed tail, so the edge panel needs no packing either.
-  const long sub = 256;
-  float* col = pw ? nullptr : scratch(tid, kCol).get(sub * K + uk.mr);
-  if (col) std::memset(col + sub * K, 0, uk.mr * sizeof(float));
-  for (long j = 0; j < N; j++) pdb[j] = 0.f;
-  for (long rr = r0; rr < r1; rr += sub) {
-    const long pr = std::min(sub, r1 - rr);
-    const float* a = pw ? x + rr * K : col;
-    if (!pw) {
-      im2col_rows(x, g, rr, rr + pr, col);
-      if (pr < sub) std::memset(col + pr * K, 0, uk.mr * sizeof(float));
-    }
-    const float* dyc = dy + rr * N;
-    const bool acc = rr > r0;
-    // dW (K x N) (+)= colᵀ (K x pr) · dy (pr x N)
-    if (inPlaceB) {
-      gemm_serial_unpacked_b(static_cast<int>(K), static_cast<int>(N), static_cast<int>(pr), MatView{a, 1, K}, dyc, N, pdw, N,
-                             acc, tid, !pw);
-    } else {
-      float* Bp = scratch(tid, kPackB).get(packed_b_size(static_cast<int>(pr), static_cast<int>(N)));
-      pack_b(MatView{dyc, N, 1}, static_cast<int>(pr), static_cast<int>(N), Bp);
-      gemm_serial(static_cast<int>(K), 0, static_cast<int>(N), static_cast<int>(pr), MatView{a, 1, K}, Bp,
-                  static_cast<int>(round_up(N, uk.nr)), pdw, N, acc, nullptr, false, tid);
-    }
-    add_column_sums(dyc, pr, N, pdb);
-  }
-}
 
 // ---- forward: the input read in place through row pointers ------------------------------------------
 
@@ -275,6 +179,71 @@ void forward_rows(const float* src, long b0, const Geo& g, const PaddedInput& pi
       }
     }
   }
+}
+
+/**
+ * The filter gradient of pixels [r0, r1) into partial dw (K x N) and db (N): dW = colᵀ · dy with colᵀ read
+ * in place, one row pointer per kernel tap and channel, stepping from pixel to pixel along output rows
+ * (zero-padded copies of the chunk's images where windows leave them), and dy read in place (through a
+ * copy with whole panels when the filter count is not a multiple of the panel width).
+ */
+void filter_chunk(const float* x, const float* dy, const Geo& g, long r0, long r1, float* pdw, float* pdb, int tid) {
+  const UKernel& uk = ukernel();
+  const int MR = uk.mr, NR = uk.nr;
+  const long K = g.kh * g.kw * g.c, N = g.oc, ohw = g.oh * g.ow;
+  const PaddedInput pi(g);
+  const long b0 = r0 / ohw, b1 = ceil_div(r1, ohw);
+  const long rowstride = (pi.copy ? pi.wp : g.w) * g.c, img = (pi.copy ? pi.hp : g.h) * rowstride;
+  const float* src = x + b0 * g.h * g.w * g.c;
+  if (pi.copy) {
+    float* padded = scratch(tid, kCol).get((b1 - b0) * img);
+    pad_images(x, g, pi, b0, b1, padded);
+    src = padded;
+  }
+  // Output-row runs of the chunk's pixels.
+  thread_local std::vector<long> off;
+  thread_local std::vector<int> len;
+  off.clear();
+  len.clear();
+  for (long R = r0; R < r1;) {
+    const long b = R / ohw, oy = (R % ohw) / g.ow, ox = R % g.ow, n = std::min(r1 - R, g.ow - ox);
+    off.push_back((b - b0) * img + oy * g.sh * rowstride + ox * g.sw * g.c);
+    len.push_back(static_cast<int>(n));
+    R += n;
+  }
+  const float* B = dy + r0 * N;
+  long ldb = N;
+  if (N % NR) {
+    ldb = round_up(N, NR);
+    float* copy = scratch(tid, kPackB).get((r1 - r0) * ldb);
+    for (long r = 0; r < r1 - r0; r++) {
+      copy_run(copy + r * ldb, B + r * N, N);
+      for (long j = N; j < ldb; j++) copy[r * ldb + j] = 0.f;
+    }
+    B = copy;
+  }
+  const float* rows[16];
+  KernelArgs k{static_cast<int>(r1 - r0), nullptr, 0, 0, nullptr, ldb, nullptr, N, 0, 0, false, nullptr, false, nullptr, 0, 0};
+  k.rows = rows;
+  k.run_off = off.data();
+  k.run_len = len.data();
+  k.nruns = static_cast<int>(off.size());
+  k.run_step = g.sw * g.c;
+  for (long j = 0; j < N; j += NR) {
+    k.b = B + j;
+    k.nr = static_cast<int>(std::min<long>(NR, N - j));
+    for (long k0 = 0; k0 < K; k0 += MR) {
+      k.mr = static_cast<int>(std::min<long>(MR, K - k0));
+      for (int r = 0; r < MR; r++) {
+        const long kk = k0 + std::min(r, k.mr - 1), ci = kk % g.c, tap = kk / g.c;
+        rows[r] = src + (tap / g.kw) * rowstride + (tap % g.kw) * g.c + ci;
+      }
+      k.c = pdw + k0 * N + j;
+      uk.fn(k);
+    }
+  }
+  for (long j = 0; j < N; j++) pdb[j] = 0.f;
+  add_column_sums(dy + r0 * N, r1 - r0, N, pdb);
 }
 
 }  // namespace

@@ -183,7 +183,7 @@ void ukernel_generic(const KernelArgs& k) {
     for (int s = 0; s < k.nruns; s++)
       for (int q = 0; q < k.run_len[s]; q++, b += ldb)
         for (int r = 0; r < 4; r++) {
-          const float av = k.rows[r][k.run_off[s] + q];
+          const float av = k.rows[r][k.run_off[s] + q * k.run_step];
           for (int j = 0; j < 16; j++) acc[r][j] += av * b[j];
         }
     kc = 0;

@@ -16,8 +16,9 @@ namespace dn {
  * into L1, a few lines per step, when pf is set: row-major A read in place is MR separate streams, more
  * than the hardware prefetchers follow.
  * With rows set, A is read through MR row pointers instead (a convolution's input read in place, one
- * pointer per output pixel): the depth steps are nruns runs, run s covering run_len[s] consecutive floats
- * at rows[r] + run_off[s] (kc is their total); a and the strides are then unused.
+ * pointer per output pixel, or per kernel tap and channel): the depth steps are nruns runs, run s covering
+ * run_len[s] floats at rows[r] + run_off[s] + q·run_step (kc is their total); a and the strides are then
+ * unused.
  */
 struct KernelArgs {
   int kc;
@@ -38,6 +39,7 @@ struct KernelArgs {
   const long* run_off = nullptr;
   const int* run_len = nullptr;
   int nruns = 0;
+  long run_step = 1;
 };
 using UKernelFn = void (*)(const KernelArgs&);
 

@@ -79,25 +79,25 @@ DN_AVX2 inline __attribute__((always_inline)) void kernel6x16(const KernelArgs& 
   }
   // One step per iteration: with 16 registers, unrolling lets the compiler interleave steps and spill.
   if constexpr (AMode == kRowPtrA) {
+    // The row pointers stay in registers; a run only moves the common index.
+    const float *a0 = k.rows[0], *a1 = k.rows[1], *a2 = k.rows[2], *a3 = k.rows[3], *a4 = k.rows[4], *a5 = k.rows[5];
+    const long step = k.run_step;
+#define DN_PROW(ar, x0, x1)                                 \
+  {                                                         \
+    const __m256 av = _mm256_broadcast_ss(ar + at);         \
+    x0 = _mm256_fmadd_ps(av, b0, x0);                       \
+    if (!Half) x1 = _mm256_fmadd_ps(av, b1, x1);            \
+  }
     for (int s = 0; s < k.nruns; s++) {
       const long off = k.run_off[s];
-      const int len = k.run_len[s];
-      const float *a0 = k.rows[0] + off, *a1 = k.rows[1] + off, *a2 = k.rows[2] + off;
-      const float *a3 = k.rows[3] + off, *a4 = k.rows[4] + off, *a5 = k.rows[5] + off;
-#define DN_PROW(ar, x0, x1)                             \
-  {                                                     \
-    const __m256 av = _mm256_broadcast_ss(ar + q);      \
-    x0 = _mm256_fmadd_ps(av, b0, x0);                   \
-    if (!Half) x1 = _mm256_fmadd_ps(av, b1, x1);                   \
-  }
-      for (int q = 0; q < len; q++) {
+      for (long at = off, end = off + k.run_len[s] * step; at < end; at += step) {
         const __m256 b0 = _mm256_loadu_ps(b), b1 = Half ? _mm256_setzero_ps() : _mm256_loadu_ps(b + 8);
         DN_PROW(a0, c00, c01) DN_PROW(a1, c10, c11) DN_PROW(a2, c20, c21) DN_PROW(a3, c30, c31) DN_PROW(a4, c40, c41)
         DN_PROW(a5, c50, c51)
         b += ldb;
       }
-#undef DN_PROW
     }
+#undef DN_PROW
   } else {
     for (int p = 0; p < kc; p++) {
       DN_STEP()

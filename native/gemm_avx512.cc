@@ -74,33 +74,39 @@ DN_AVX512 inline __attribute__((always_inline)) void kernel12x32(const KernelArg
     b += ldb;                                                                                           \
   }
   if constexpr (AMode == kRowPtrA) {
+    // The row pointers stay in registers; a run only moves the common index.
+    const float* ap[12];
+    for (int r = 0; r < 12; r++) ap[r] = k.rows[r];
+#define DN_RSTEP(q)                                                                                        \
+  {                                                                                                        \
+    const __m512 b0 = _mm512_loadu_ps(b), b1 = Half ? _mm512_setzero_ps() : _mm512_loadu_ps(b + 16);      \
+    DN_PROW(0, c00, c01, q) DN_PROW(1, c10, c11, q) DN_PROW(2, c20, c21, q) DN_PROW(3, c30, c31, q)        \
+    DN_PROW(4, c40, c41, q) DN_PROW(5, c50, c51, q) DN_PROW(6, c60, c61, q) DN_PROW(7, c70, c71, q)        \
+    DN_PROW(8, c80, c81, q) DN_PROW(9, c90, c91, q) DN_PROW(10, ca0, ca1, q) DN_PROW(11, cb0, cb1, q)      \
+    b += ldb;                                                                                              \
+  }
+#define DN_PROW(r, x0, x1, q)                             \
+  {                                                       \
+    const __m512 av = _mm512_set1_ps(ap[r][q]);           \
+    x0 = _mm512_fmadd_ps(av, b0, x0);                     \
+    if (!Half) x1 = _mm512_fmadd_ps(av, b1, x1);          \
+  }
+    const long step = k.run_step;
     for (int s = 0; s < k.nruns; s++) {
       const long off = k.run_off[s];
       const int len = k.run_len[s];
-      const float* ap[12];
-      for (int r = 0; r < 12; r++) ap[r] = k.rows[r] + off;
-#define DN_RSTEP(q)                                                                                     \
-  {                                                                                                     \
-    const __m512 b0 = _mm512_loadu_ps(b), b1 = Half ? _mm512_setzero_ps() : _mm512_loadu_ps(b + 16);                                 \
-    DN_PROW(0, c00, c01, q) DN_PROW(1, c10, c11, q) DN_PROW(2, c20, c21, q) DN_PROW(3, c30, c31, q)     \
-    DN_PROW(4, c40, c41, q) DN_PROW(5, c50, c51, q) DN_PROW(6, c60, c61, q) DN_PROW(7, c70, c71, q)     \
-    DN_PROW(8, c80, c81, q) DN_PROW(9, c90, c91, q) DN_PROW(10, ca0, ca1, q) DN_PROW(11, cb0, cb1, q)   \
-    b += ldb;                                                                                           \
-  }
-#define DN_PROW(r, x0, x1, q)                    \
-  {                                              \
-    const __m512 av = _mm512_set1_ps(ap[r][q]); \
-    x0 = _mm512_fmadd_ps(av, b0, x0);            \
-    if (!Half) x1 = _mm512_fmadd_ps(av, b1, x1);            \
-  }
-      int q = 0;
-      for (; q + 4 <= len; q += 4) {
-        DN_RSTEP(q) DN_RSTEP(q + 1) DN_RSTEP(q + 2) DN_RSTEP(q + 3)
+      if (step == 1) {
+        int q = 0;
+        for (; q + 4 <= len; q += 4) {
+          DN_RSTEP(off + q) DN_RSTEP(off + q + 1) DN_RSTEP(off + q + 2) DN_RSTEP(off + q + 3)
+        }
+        for (; q < len; q++) DN_RSTEP(off + q)
+      } else {
+        for (long at = off, end = off + len * step; at < end; at += step) DN_RSTEP(at)
       }
-      for (; q < len; q++) DN_RSTEP(q)
+    }
 #undef DN_PROW
 #undef DN_RSTEP
-    }
   } else {
     int p = 0;
     for (; p + 4 <= kc; p += 4) {
