@@ -1,43 +1,15 @@
-// Convolution, forward and both gradients, on the packed GEMM's micro-kernels, with no im2col matrix: the
+// Convolution forward and input gradient on the packed GEMM's micro-kernels, with no im2col matrix: the
 // forward pass reads its input in place, one row pointer per output pixel into the (zero-padded where the
-// windows need it) input, with bias and ReLU fused into the epilogue; the filter gradient reads it the
-// other way round, one row pointer per kernel tap and channel stepping along the pixels; the input
-// gradient is dy · wᵀ then col2im, or, for stride-1 'same' layers, a convolution of dy itself.
-// Every reduction runs in a fixed order: the filter gradient sums fixed chunks of pixels into their own
-// partial buffers and adds the partials in chunk order, so a result never depends on which thread ran
-// which chunk, nor on the thread count.
-#include <algorithm>
-#include <cstring>
-#include <unistd.h>
-
+// windows need it) input, with bias and ReLU fused into the epilogue. The input gradient is dy · wᵀ then
+// col2im, each task owning whole images, or, for stride-1 'same' layers, a convolution of dy itself.
+// Nothing here sums across tasks, so results do not depend on the thread count.
 #include <vector>
 
-#include "common.h"
+#include "conv.h"
 #include "gemm.h"
-#include "kernels.h"
-#include "threadpool.h"
 
 namespace dn {
 namespace {
-
-// im2col copies runs of a few hundred bytes: a library memcpy call per run costs more than the copy, so
-// the loops are kept as loops (vectorized by each clone's instruction set) instead of becoming calls.
-#if defined(__GNUC__) && !defined(__clang__)
-#define DN_NO_MEMCPY_CALLS __attribute__((optimize("no-tree-loop-distribute-patterns")))
-#else
-#define DN_NO_MEMCPY_CALLS
-#endif
-
-/** dst[0, len) = src[0, len), inlined into each caller's clone. */
-inline __attribute__((always_inline)) void copy_run(float* __restrict d, const float* __restrict s, long len) {
-  for (long i = 0; i < len; i++) d[i] = s[i];
-}
-
-/** db (N) += column sums of dy rows [0, rows). */
-DN_CLONES void add_column_sums(const float* __restrict dy, long rows, long N, float* __restrict db) {
-  for (long r = 0; r < rows; r++)
-    for (long j = 0; j < N; j++) db[j] += dy[r * N + j];
-}
 
 /**
  * Adds rows [r0, r1) of one image's im2col-shaped gradient (dcol holds those rows, K columns each) into
@@ -63,56 +35,6 @@ DN_CLONES void col2im_rows(const float* dcol, const Geo& g, long r0, long r1, fl
   }
 }
 
-/** Rows per chunk: about `target_floats` of im2col data, a multiple of `mult`, and ≥ `per_thread` chunks per thread. */
-long chunk_rows(long rows, long K, long target_floats, long mult, long per_thread) {
-  const int T = pool_threads();
-  long P = round_up(std::max<long>(1, target_floats / std::max<long>(K, 1)), mult);
-  if (T > 1) P = std::min(P, round_up(ceil_div(rows, per_thread * T), mult));
-  return std::max<long>(P, mult);
-}
-
-/** Floats of L2 a task's im2col chunk may take (a quarter of it: B, C and the next chunk need the rest). */
-long chunk_floats() {
-  static const long f = [] {
-    long l2 = 0;
-#ifdef _SC_LEVEL2_CACHE_SIZE
-    l2 = sysconf(_SC_LEVEL2_CACHE_SIZE);
-#endif
-    if (l2 < 128 * 1024 || l2 > 16 * 1024 * 1024) l2 = 512 * 1024;
-    return l2 / 4 / static_cast<long>(sizeof(float));
-  }();
-  return f;
-}
-
-// ---- filter gradient: fixed reduction chunks -----------------------------------------------------------
-
-/** Pixels per reduction chunk: a function of the shape only (never of the thread count or timing). */
-long reduction_chunk(long rows) { return std::max<long>(512, round_up(ceil_div(rows, 32), 64)); }
-
-// ---- forward: the input read in place through row pointers ------------------------------------------
-
-/** The input as the windows see it: zero-padded on every side the geometry pads (TensorFlow's 'same' may pad
- * one more pixel at the bottom/right), or x itself when no window leaves the image. */
-struct PaddedInput {
-  long hp, wp;  // padded height and width
-  bool copy;    // whether windows need a zero-padded copy
-  PaddedInput(const Geo& g)
-      : hp(std::max(g.h + g.pt, (g.oh - 1) * g.sh + g.kh)), wp(std::max(g.w + g.pl, (g.ow - 1) * g.sw + g.kw)),
-        copy(g.pt > 0 || g.pl > 0 || hp > g.h || wp > g.w) {}
-  long image() const { return hp * wp; }
-};
-
-/** Copies images [b0, b1) of x into dst, each zero-padded to hp x wp (c channels). */
-DN_NO_MEMCPY_CALLS void pad_images(const float* x, const Geo& g, const PaddedInput& pi, long b0, long b1, float* dst) {
-  const long row = pi.wp * g.c, rowlen = g.w * g.c;
-  for (long b = b0; b < b1; b++) {
-    float* d = dst + (b - b0) * pi.image() * g.c;
-    std::memset(d, 0, pi.image() * g.c * sizeof(float));
-    const float* xb = x + b * g.h * g.w * g.c;
-    for (long iy = 0; iy < g.h; iy++) copy_run(d + (iy + g.pt) * row + g.pl * g.c, xb + iy * rowlen, rowlen);
-  }
-}
-
 /** The depth runs of block [pc, pc + kc): pieces of the kh window rows (kw·c consecutive floats each, one
  * input row of `rowstride` floats apart). Returns how many; at most kh. */
 int window_runs(const Geo& g, long rowstride, long pc, long kc, long* off, int* len) {
@@ -134,14 +56,16 @@ void forward_rows(const float* src, long b0, const Geo& g, const PaddedInput& pi
   const long K = g.kh * g.kw * g.c, N = g.oc, ohw = g.oh * g.ow;
   const long rowstride = (pi.copy ? pi.wp : g.w) * g.c, img = (pi.copy ? pi.hp : g.h) * rowstride;
   const int kcmax = depth_block(static_cast<int>(K));
-  // Runs of every depth block, laid out once: block i's runs start at first[i].
-  long off[256];
-  int len[256], first[65], count[64];
-  int nblocks = 0, total = 0;
-  for (long pc = 0; pc < K && nblocks < 64 && total + g.kh <= 256; pc += kcmax, nblocks++) {
-    first[nblocks] = total;
-    count[nblocks] = window_runs(g, rowstride, pc, std::min<long>(kcmax, K - pc), off + total, len + total);
-    total += count[nblocks];
+  // Runs of every depth block, laid out once: block i's runs are [first[i], first[i + 1]).
+  const int nblocks = static_cast<int>(ceil_div(K, kcmax));
+  thread_local std::vector<long> off;
+  thread_local std::vector<int> len, first;
+  off.assign(static_cast<size_t>(nblocks) * g.kh, 0);
+  len.assign(off.size(), 0);
+  first.assign(nblocks + 1, 0);
+  for (int blk = 0; blk < nblocks; blk++) {
+    const long pc = static_cast<long>(blk) * kcmax;
+    first[blk + 1] = first[blk] + window_runs(g, rowstride, pc, std::min<long>(kcmax, K - pc), &off[first[blk]], &len[first[blk]]);
   }
   const float* rows[16];
   // The pixel of row r0, then stepped along: no divisions per row.
@@ -167,9 +91,9 @@ void forward_rows(const float* src, long b0, const Geo& g, const PaddedInput& pi
       const bool last = blk == nblocks - 1;
       KernelArgs k{static_cast<int>(kc), nullptr, 0, 0, nullptr, NR, nullptr, N, mr, 0, blk > 0, nullptr, last && relu, nullptr, 0, 0};
       k.rows = rows;
-      k.run_off = off + first[blk];
-      k.run_len = len + first[blk];
-      k.nruns = count[blk];
+      k.run_off = &off[first[blk]];
+      k.run_len = &len[first[blk]];
+      k.nruns = first[blk + 1] - first[blk];
       for (long j = 0; j < N; j += NR) {
         k.b = Wp + pc * Npad + j * kc;
         k.c = y + i0 * N + j;
@@ -180,75 +104,6 @@ void forward_rows(const float* src, long b0, const Geo& g, const PaddedInput& pi
     }
   }
 }
-
-/**
- * The filter gradient of pixels [r0, r1) into partial dw (K x N) and db (N): dW = colᵀ · dy with colᵀ read
- * in place, one row pointer per kernel tap and channel, stepping from pixel to pixel along output rows
- * (zero-padded copies of the chunk's images where windows leave them), and dy read in place (through a
- * copy with whole panels when the filter count is not a multiple of the panel width).
- */
-void filter_chunk(const float* x, const float* dy, const Geo& g, long r0, long r1, float* pdw, float* pdb, int tid) {
-  const UKernel& uk = ukernel();
-  const int MR = uk.mr, NR = uk.nr;
-  const long K = g.kh * g.kw * g.c, N = g.oc, ohw = g.oh * g.ow;
-  const PaddedInput pi(g);
-  const long b0 = r0 / ohw, b1 = ceil_div(r1, ohw);
-  const long rowstride = (pi.copy ? pi.wp : g.w) * g.c, img = (pi.copy ? pi.hp : g.h) * rowstride;
-  const float* src = x + b0 * g.h * g.w * g.c;
-  if (pi.copy) {
-    float* padded = scratch(tid, kCol).get((b1 - b0) * img);
-    pad_images(x, g, pi, b0, b1, padded);
-    src = padded;
-  }
-  // Output-row runs of the chunk's pixels.
-  thread_local std::vector<long> off;
-  thread_local std::vector<int> len;
-  off.clear();
-  len.clear();
-  for (long R = r0; R < r1;) {
-    const long b = R / ohw, oy = (R % ohw) / g.ow, ox = R % g.ow, n = std::min(r1 - R, g.ow - ox);
-    off.push_back((b - b0) * img + oy * g.sh * rowstride + ox * g.sw * g.c);
-    len.push_back(static_cast<int>(n));
-    R += n;
-  }
-  const float* B = dy + r0 * N;
-  long ldb = N;
-  if (N % NR) {
-    ldb = round_up(N, NR);
-    float* copy = scratch(tid, kPackB).get((r1 - r0) * ldb);
-    for (long r = 0; r < r1 - r0; r++) {
-      copy_run(copy + r * ldb, B + r * N, N);
-      for (long j = N; j < ldb; j++) copy[r * ldb + j] = 0.f;
-    }
-    B = copy;
-  }
-  const float* rows[16];
-  KernelArgs k{static_cast<int>(r1 - r0), nullptr, 0, 0, nullptr, ldb, nullptr, N, 0, 0, false, nullptr, false, nullptr, 0, 0};
-  k.rows = rows;
-  k.run_off = off.data();
-  k.run_len = len.data();
-  k.nruns = static_cast<int>(off.size());
-  k.run_step = g.sw * g.c;
-  for (long j = 0; j < N; j += NR) {
-    k.b = B + j;
-    k.nr = static_cast<int>(std::min<long>(NR, N - j));
-    for (long k0 = 0; k0 < K; k0 += MR) {
-      k.mr = static_cast<int>(std::min<long>(MR, K - k0));
-      for (int r = 0; r < MR; r++) {
-        const long kk = k0 + std::min(r, k.mr - 1), ci = kk % g.c, tap = kk / g.c;
-        rows[r] = src + (tap / g.kw) * rowstride + (tap % g.kw) * g.c + ci;
-      }
-      k.c = pdw + k0 * N + j;
-      uk.fn(k);
-    }
-  }
-  for (long j = 0; j < N; j++) pdb[j] = 0.f;
-  add_column_sums(dy + r0 * N, r1 - r0, N, pdb);
-}
-
-}  // namespace
-
-namespace {
 
 /** y = act(conv(x) · Wp + b) with Wp the packed (kh·kw·c) x oc kernel; b may be null. */
 void forward_pass(const float* x, const float* Wp, int Npad, const float* b, float* y, const Geo& g, bool relu) {
@@ -310,44 +165,6 @@ void conv2d_forward(const float* x, const float* w, const float* b, float* y, co
   float* Wp = shared_scratch(kCol).get(packed_b_size(static_cast<int>(K), static_cast<int>(N)));
   pack_b(MatView{w, N, 1}, static_cast<int>(K), static_cast<int>(N), Wp);
   forward_pass(x, Wp, Npad, b, y, g, relu);
-}
-
-void conv2d_backward_filter(const float* x, const float* dy, float* dw, float* db, const Geo& g) {
-  const long rows = g.n * g.oh * g.ow, K = g.kh * g.kw * g.c, N = g.oc;
-  if (rows == 0) {
-    std::memset(dw, 0, K * N * sizeof(float));
-    std::memset(db, 0, N * sizeof(float));
-    return;
-  }
-  const long Rc = reduction_chunk(rows);
-  const int S = static_cast<int>(ceil_div(rows, Rc));
-  float* pdw = shared_scratch(kPartial).get(S * K * N);
-  float* pdb = shared_scratch(kPartialBias).get(S * N);
-  auto chunk = [&](int s, int tid) {
-    filter_chunk(x, dy, g, s * Rc, std::min(rows, (s + 1) * Rc), pdw + s * K * N, pdb + s * N, tid);
-  };
-  if (rows * K * N < 65536) {
-    for (int s = 0; s < S; s++) chunk(s, 0);
-  } else {
-    parallel_for(S, chunk);
-  }
-  // dw = Σ_s partial_s, always in chunk order; split over element ranges, which do not interact.
-  const long total = K * N;
-  const long per = std::max<long>(4096, round_up(ceil_div(total, 2L * pool_threads()), 16));
-  auto reduce = [&](int t, int) {
-    const long i0 = t * per, i1 = std::min(total, i0 + per);
-    for (long i = i0; i < i1; i++) dw[i] = pdw[i];
-    for (int s = 1; s < S; s++) {
-      const float* p = pdw + s * total;
-      for (long i = i0; i < i1; i++) dw[i] += p[i];
-    }
-  };
-  const int rtasks = static_cast<int>(ceil_div(total, per));
-  if (rtasks > 1 && S > 1) parallel_for(rtasks, reduce);
-  else for (int t = 0; t < rtasks; t++) reduce(t, 0);
-  for (long j = 0; j < N; j++) db[j] = pdb[j];
-  for (int s = 1; s < S; s++)
-    for (long j = 0; j < N; j++) db[j] += pdb[s * N + j];
 }
 
 void conv2d_backward_input(const float* dy, const float* w, float* dx, const Geo& g) {
