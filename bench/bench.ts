@@ -2,7 +2,7 @@
 // is per backend): digitnet native and reference, TensorFlow.js's `cpu` backend, and the PyTorch and
 // Keras/TensorFlow peers on the same architecture, threads and batch. Usage:
 //   npm run bench -- [--arch seed] [--backends native,reference,tfjs] [--peer torch,keras] [--threads T]
-//                    [--isa avx512|avx2|generic] [--batches N] [--runs R] [--profile] [--json]
+//                    [--isa avx512,avx2,generic] [--batches N] [--runs R] [--profile] [--json]
 //   npm run bench -- --gemm [--threads T] [--gemm-rounds N]    (GEMM alone: `MxNxK OURS BLAS` per shape)
 // Timings are medians of R timed runs of N steps of 128 after warm-up. The machine may be shared: compare
 // rows of one run, and run it more than once.
@@ -57,15 +57,16 @@ async function worker(which: string): Promise<void> {
   process.stdout.write(`${JSON.stringify(res)}\n`);
 }
 
-/** Runs one backend's worker in its own process; an error row when it fails. */
-function spawnWorker(self: string, b: string, arch: string, env: NodeJS.ProcessEnv): AnyRow {
-  const pass = ['batches', 'runs', 'threads', 'isa', 'arch'].flatMap((k) => (arg(k) === undefined ? [] : [`--${k}`, arg(k)!]));
+/** Runs one backend's worker in its own process (native: with micro-kernel `isa`); an error row when it fails. */
+function spawnWorker(self: string, b: string, arch: string, env: NodeJS.ProcessEnv, isa?: string): AnyRow {
+  const pass = ['batches', 'runs', 'threads', 'arch'].flatMap((k) => (arg(k) === undefined ? [] : [`--${k}`, arg(k)!]));
+  if (isa) pass.push('--isa', isa);
   if (flag('profile')) pass.push('--profile');
   const r = spawnSync(process.execPath, [self, '--worker', b, ...pass], { env, encoding: 'utf8', maxBuffer: 1 << 24 });
   const line = r.stdout.trim().split('\n').pop() ?? '';
   if (r.status === 0 && line.startsWith('{')) return JSON.parse(line) as AnyRow;
-  const why = r.stderr.trim().split('\n').filter((l) => /Error|error/.test(l)).pop() ?? `exit ${r.status}`;
-  return { backend: b as BackendKind, arch, error: why.replace(/^.*?Error: /, '').trim() };
+  const why = r.stderr.trim().split('\n').filter(Boolean).pop() ?? `exit ${r.status}`;
+  return { backend: b as BackendKind, arch, error: why.replace(/^bench: /, '').replace(/^.*?Error: /, '').trim() };
 }
 
 function machine(threads: number): string {
@@ -116,8 +117,11 @@ async function main(): Promise<void> {
   const rows: AnyRow[] = [];
   for (const b of backends) {
     if (!['native', 'reference', 'tfjs'].includes(b)) throw new Error(`--backends takes native, reference and tfjs, got '${b}'`);
-    log(`bench: ${b}…`);
-    rows.push(spawnWorker(self, b, arch, env));
+    // --isa a,b gives one native row per micro-kernel, side by side in the same run.
+    for (const isa of b === 'native' && list('isa').length ? list('isa') : [undefined]) {
+      log(`bench: ${b}${isa ? ` (${isa})` : ''}…`);
+      rows.push(spawnWorker(self, b, arch, env, isa));
+    }
   }
   const batches = positiveInt('batches', 40), runs = positiveInt('runs', 5);
   for (const p of list('peer')) {
