@@ -151,7 +151,7 @@ function profileShares(ms: Record<string, number>, stepMs: number, steps: number
 /** Batch-1 latency (median of single predictions) and throughput at batch 1,000. */
 function inference(model: ReturnType<typeof buildArch>, x: Float32Array, fast: boolean): { batch1Ms: number; imagesPerSec: number } {
   const one = new Tensor(x.slice(0, 784), [1, 28, 28, 1]);
-  const reps = fast ? 1000 : 30;
+  const reps = fast ? 300 : 30;
   for (let i = 0; i < 20; i++) model.predict(one);
   const lat: number[] = [];
   for (let i = 0; i < reps; i++) {

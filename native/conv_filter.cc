@@ -17,8 +17,12 @@ DN_CLONES void add_column_sums(const float* __restrict dy, long rows, long N, fl
     for (long j = 0; j < N; j++) db[j] += dy[r * N + j];
 }
 
-/** Pixels per reduction chunk: a function of the shape only (never of the thread count or timing). */
-long reduction_chunk(long rows) { return std::max<long>(512, round_up(ceil_div(rows, 32), 64)); }
+/**
+ * Pixels per reduction chunk: a function of the shape only (never of the thread count or timing). At most
+ * 8 chunks, each with its own partial dW: enough for two to four threads to share the work dynamically,
+ * with little memory (8 x K x N floats).
+ */
+long reduction_chunk(long rows) { return std::max<long>(512, round_up(ceil_div(rows, 8), 64)); }
 
 /**
  * The filter gradient of pixels [r0, r1) into partial dw (K x N) and db (N): dW = colᵀ · dy with colᵀ read
