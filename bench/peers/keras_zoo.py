@@ -117,7 +117,9 @@ def bench():
         f(big).numpy()
         thr.append(1000 / (time.perf_counter() - t))
     print(json.dumps({
-        "peer": f"keras {keras.__version__} / tensorflow {tf.__version__}", "arch": a.arch, "params": int(m.count_params()),
+        "peer": f"keras {keras.__version__} / tensorflow {tf.__version__}", "arch": a.arch,
+        # trainable parameters, as PyTorch's parameters() counts them (BatchNormalization's moving statistics aside)
+        "params": int(sum(np.prod(w.shape) for w in m.trainable_weights)), "params_total": int(m.count_params()),
         "threads": a.threads or os.cpu_count(), "batch": a.batch,
         "train_samples_per_s": round(float(np.median(rates)), 1), "infer_batch1_ms": round(float(np.median(lat)), 4),
         "infer_samples_per_s": round(float(np.median(thr)), 1),
