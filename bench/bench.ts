@@ -2,10 +2,10 @@
 // is per backend): digitnet native and reference, TensorFlow.js's `cpu` backend, and the PyTorch and
 // Keras/TensorFlow peers on the same architecture, threads and batch. Usage:
 //   npm run bench -- [--arch seed] [--backends native,reference,tfjs] [--peer torch,keras] [--threads T]
-//                    [--isa avx512,avx2,generic] [--batches N] [--runs R] [--profile] [--json]
+//                    [--isa avx512,avx2,generic] [--batches N] [--runs R] [--rounds N] [--profile] [--json]
 //   npm run bench -- --gemm [--threads T] [--gemm-rounds N]    (GEMM alone: `MxNxK OURS BLAS` per shape)
 // Timings are medians of R timed runs of N steps of 128 after warm-up. The machine may be shared: compare
-// rows of one run, and run it more than once.
+// rows of one run, and give --rounds to alternate the backends and keep medians.
 
 import { spawnSync } from 'node:child_process';
 import { cpus } from 'node:os';
@@ -15,7 +15,7 @@ import { knownArch, PEER_ARCHS } from './archs.js';
 import { benchEngine } from './engine-bench.js';
 import { gemmComparison, ourGemm, printGemm } from './gemm.js';
 import { benchPeer } from './peers.js';
-import { isError, type AnyRow, type BackendKind, type Row } from './result.js';
+import { isError, median, round, type AnyRow, type BackendKind, type Row } from './result.js';
 import { benchTfjs } from './tfjs-bench.js';
 
 function arg(name: string, def?: string): string | undefined {
@@ -69,6 +69,24 @@ function spawnWorker(self: string, b: string, arch: string, env: NodeJS.ProcessE
   return { backend: b as BackendKind, arch, error: why.replace(/^bench: /, '').replace(/^.*?Error: /, '').trim() };
 }
 
+/** One row from several rounds of the same backend: the median of each figure (the first error if none ran). */
+function medianRow(rs: AnyRow[]): AnyRow {
+  const ok = rs.filter((r): r is Row => !isError(r));
+  if (!ok.length) return rs[0];
+  const m = (f: (r: Row) => number) => median(ok.map(f));
+  const mid = [...ok].sort((a, b) => a.trainImagesPerSec - b.trainImagesPerSec)[ok.length >> 1];
+  const gf = ok.every((r) => r.trainGflops !== null) ? round(m((r) => r.trainGflops!), 1) : null;
+  return {
+    ...mid,
+    trainImagesPerSec: round(m((r) => r.trainImagesPerSec)),
+    trainGflops: gf,
+    inferBatch1Ms: round(m((r) => r.inferBatch1Ms), 4),
+    inferImagesPerSec: round(m((r) => r.inferImagesPerSec)),
+    peakRssMB: round(m((r) => r.peakRssMB)),
+    note: ok.length > 1 ? `${mid.note ?? ''}; medians of ${ok.length} rounds` : mid.note,
+  };
+}
+
 function machine(threads: number): string {
   const r = loadNativeBackend();
   const isas = 'binding' in r ? r.binding.info().supportedIsas.join('/') : 'no native backend';
@@ -114,21 +132,30 @@ async function main(): Promise<void> {
   const env: NodeJS.ProcessEnv = { ...process.env, DIGITNET_QUIET: '1', DIGITNET_THREADS: String(threads) };
   const gemmOnly = flag('gemm') && arg('backends') === undefined && list('peer').length === 0;
   const backends = gemmOnly ? [] : (arg('backends', 'native,reference,tfjs') ?? '').split(',').filter(Boolean);
-  const rows: AnyRow[] = [];
+  const jobs: { label: string; run: () => AnyRow }[] = [];
   for (const b of backends) {
     if (!['native', 'reference', 'tfjs'].includes(b)) throw new Error(`--backends takes native, reference and tfjs, got '${b}'`);
     // --isa a,b gives one native row per micro-kernel, side by side in the same run.
     for (const isa of b === 'native' && list('isa').length ? list('isa') : [undefined]) {
-      log(`bench: ${b}${isa ? ` (${isa})` : ''}…`);
-      rows.push(spawnWorker(self, b, arch, env, isa));
+      jobs.push({ label: `${b}${isa ? ` (${isa})` : ''}`, run: () => spawnWorker(self, b, arch, env, isa) });
     }
   }
   const batches = positiveInt('batches', 40), runs = positiveInt('runs', 5);
   for (const p of list('peer')) {
     if (p !== 'torch' && p !== 'keras') throw new Error(`--peer takes torch and keras, got '${p}'`);
-    log(`bench: ${p} peer…`);
-    rows.push(benchPeer(p, { arch, threads, batches: Math.min(batches, 40), runs }, log));
+    jobs.push({ label: `${p} peer`, run: () => benchPeer(p, { arch, threads, batches: Math.min(batches, 40), runs }, log) });
   }
+  // --rounds N runs every backend N times, round after round, and keeps each one's medians: on a shared
+  // machine, a busy spell then slows every backend alike instead of whichever ran during it.
+  const rounds = positiveInt('rounds', 1);
+  const runsOf: AnyRow[][] = jobs.map(() => []);
+  for (let r = 0; r < rounds; r++) {
+    jobs.forEach((j, i) => {
+      log(`bench: ${j.label}${rounds > 1 ? `, round ${r + 1}/${rounds}` : ''}…`);
+      runsOf[i].push(j.run());
+    });
+  }
+  const rows = runsOf.map(medianRow);
   if (json) for (const r of rows) process.stdout.write(`${JSON.stringify(r)}\n`);
   else if (rows.length) printTable(rows, arch, threads);
   if (flag('gemm')) {
