@@ -9,6 +9,7 @@
         "native/gemm_avx512.cc",
         "native/gemm_avx2.cc",
         "native/conv.cc",
+        "native/conv_filter.cc",
         "native/pool.cc",
         "native/elementwise.cc",
         "native/binding_ops.cc",

@@ -1,277 +1,123 @@
-// Training and inference benchmark of the seed CNN on real MNIST, per backend, each in its own child
-// process (so that peak RSS is per backend): native, reference, TensorFlow.js's `cpu` backend, and
-// optionally the WebAssembly backend (as Node runs it; bench/browser.ts measures it in Chromium) and the
-// PyTorch peer. Usage:
-//   npm run bench -- [--backends native,reference,tfjs,wasm] [--batches N] [--runs R] [--threads T] [--json]
-//                    [--peer torch] [--profile] [--gemm]
-//   npm run bench -- --kernels [--threads T] [--reps R] [--json]   (kernel micro-benchmark, bench/kernels.ts)
-// Timings: median of R timed runs of N batches of 128 after warm-up. The machine may be shared: run twice.
+// Training and inference speed on real MNIST, per backend, each in its own child process (so that peak RSS
+// is per backend): digitnet native and reference, TensorFlow.js's `cpu` backend, and the PyTorch and
+// Keras/TensorFlow peers on the same architecture, threads and batch. Usage:
+//   npm run bench -- [--arch seed] [--backends native,reference,wasm,tfjs] [--peer torch,keras] [--threads T]
+//                    [--isa avx512,avx2,generic] [--batches N] [--runs R] [--rounds N] [--profile] [--json]
+//   npm run bench -- --gemm [--threads T] [--gemm-rounds N]    (GEMM alone: `MxNxK OURS BLAS` per shape)
+//   npm run bench -- --kernels [--threads T] [--reps R] [--json]   (each backend's kernels, bench/kernels.ts)
+// Timings are medians of R timed runs of N steps of 128 after warm-up. The machine may be shared: compare
+// rows of one run, and give --rounds to alternate the backends and keep medians.
 
 import { spawnSync } from 'node:child_process';
+import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { join } from 'node:path';
-import { Tensor, adam, type Backend } from '../src/engine/index.js';
-import { seedCnn } from '../src/train/zoo/index.js';
-import { referenceBackend } from '../src/engine/backends/reference/index.js';
 import { loadNativeBackend } from '../src/engine/backends/native/index.js';
-import { loadWasmBackend } from '../src/engine/backends/wasm/node.js';
-import { embeddedMnistDir, loadMnist } from '../src/data/mnist.js';
+import { knownArch, PEER_ARCHS } from './archs.js';
+import { benchEngine, type EngineKind } from './engine-bench.js';
+import { gemmComparison, ourGemm, printGemm } from './gemm.js';
+import { benchPeer } from './peers.js';
+import { isError, median, round, type AnyRow, type BackendKind, type Row } from './result.js';
 import { kernelBench, printKernelBench } from './kernels.js';
-import { profiled } from './profiled.js';
-
-const BATCH = 128;
-const TRAIN_FLOP_PER_IMAGE = 15.8e6; // seed CNN, forward + both gradients (issue 3)
-const INFER_FLOP_PER_IMAGE = 5.26e6;
-
-interface Result {
-  backend: string;
-  name: string;
-  threads: number;
-  trainImagesPerSec: number;
-  trainGflops: number;
-  inferBatch1Ms: number;
-  inferImagesPerSec: number;
-  peakRssMB: number;
-  batches: number;
-  runs: number;
-  profile?: Record<string, number>;
-  note?: string;
-}
+import { benchTfjs } from './tfjs-bench.js';
 
 function arg(name: string, def?: string): string | undefined {
-  const i = process.argv.indexOf(`--${name}`);
+  const i = process.argv.lastIndexOf(`--${name}`);
   if (i < 0) return def;
   const v = process.argv[i + 1];
   return v === undefined || v.startsWith('--') ? 'true' : v;
 }
 const flag = (name: string) => process.argv.includes(`--${name}`);
+const list = (name: string) =>
+  process.argv.flatMap((a, i) => (a === `--${name}` && process.argv[i + 1] && !process.argv[i + 1].startsWith('--') ? process.argv[i + 1].split(',') : []));
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
-
-function data(count: number, offset = 0): { x: Float32Array; y: Float32Array; labels: Uint8Array } {
-  const m = loadMnist();
-  const set = m.train;
-  const x = new Float32Array(count * 784);
-  const y = new Float32Array(count * 10);
-  const labels = new Uint8Array(count);
-  for (let i = 0; i < count; i++) {
-    const src = (offset + i) % set.count;
-    for (let p = 0; p < 784; p++) x[i * 784 + p] = set.images[src * 784 + p] / 255;
-    y[i * 10 + set.labels[src]] = 1;
-    labels[i] = set.labels[src];
-  }
-  return { x, y, labels };
-}
-
-function benchEngine(which: 'native' | 'reference' | 'wasm', batches: number, runs: number, threads?: number): Result {
-  let backend: Backend;
-  let threadCount = 1;
-  if (which === 'native') {
-    const r = loadNativeBackend({ threads });
-    if ('error' in r) throw new Error(`native backend not available: ${r.error}`);
-    backend = r.backend;
-    threadCount = r.binding.info().threads;
-  } else if (which === 'wasm') {
-    const r = loadWasmBackend();
-    if ('error' in r) throw new Error(`wasm backend not available: ${r.error}`);
-    backend = r.backend;
-  } else backend = referenceBackend();
-  const prof: Record<string, number> = {};
-  const doProfile = flag('profile');
-  const used = doProfile ? profiled(backend, prof) : backend;
-  const warm = Math.min(3, batches);
-  const total = warm + batches * runs;
-  const d = data(Math.min(total, 400) * BATCH);
-  const nb = d.x.length / 784 / BATCH;
-  const model = seedCnn({ seed: 1 });
-  model.compile({ optimizer: adam({ learningRate: 1e-3 }), loss: 'categoricalCrossentropy', metrics: ['accuracy'], backend: used });
-  const batch = (i: number) => {
-    const j = i % nb;
-    return [new Tensor(d.x.subarray(j * BATCH * 784, (j + 1) * BATCH * 784), [BATCH, 28, 28, 1]), new Tensor(d.y.subarray(j * BATCH * 10, (j + 1) * BATCH * 10), [BATCH, 10])];
-  };
-  let k = 0;
-  for (let i = 0; i < warm; i++) model.trainStep(...(batch(k++) as [Tensor, Tensor]));
-  for (const key of Object.keys(prof)) delete prof[key];
-  const rates: number[] = [];
-  for (let r = 0; r < runs; r++) {
-    const t = performance.now();
-    for (let i = 0; i < batches; i++) model.trainStep(...(batch(k++) as [Tensor, Tensor]));
-    rates.push((batches * BATCH) / ((performance.now() - t) / 1000));
-  }
-  const trainImagesPerSec = median(rates);
-  const trainProfile = { ...prof };
-  // Inference, batch 1.
-  const one = new Tensor(d.x.slice(0, 784), [1, 28, 28, 1]);
-  const reps = which === 'native' ? 300 : 30;
-  for (let i = 0; i < 5; i++) model.predict(one);
-  const lat: number[] = [];
-  for (let i = 0; i < reps; i++) {
-    const t = performance.now();
-    model.predict(one);
-    lat.push(performance.now() - t);
-  }
-  // Inference, batch 1000.
-  const n1000 = Math.min(1000, d.x.length / 784);
-  const big = new Tensor(d.x.subarray(0, n1000 * 784), [n1000, 28, 28, 1]);
-  const inf: number[] = [];
-  model.predict(big, { batchSize: 1000 });
-  for (let i = 0; i < (which === 'native' ? 5 : 2); i++) {
-    const t = performance.now();
-    model.predict(big, { batchSize: 1000 });
-    inf.push(n1000 / ((performance.now() - t) / 1000));
-  }
-  const res: Result = {
-    backend: which,
-    name: backend.name,
-    threads: threadCount,
-    trainImagesPerSec: round(trainImagesPerSec),
-    trainGflops: round((trainImagesPerSec * TRAIN_FLOP_PER_IMAGE) / 1e9, 2),
-    inferBatch1Ms: round(median(lat), 3),
-    inferImagesPerSec: round(median(inf)),
-    peakRssMB: round(process.resourceUsage().maxRSS / 1024),
-    batches,
-    runs,
-  };
-  if (doProfile) {
-    const steps = batches * runs;
-    res.profile = Object.fromEntries(Object.entries(trainProfile).sort((a, b) => b[1] - a[1]).map(([k2, v]) => [k2, round(v / steps, 3)]));
-  }
-  return res;
-}
-
-async function benchTfjs(batches: number): Promise<Result> {
-  const warn = console.warn, log = console.log;
-  console.warn = () => {};
-  console.log = () => {};
-  const tf = await import('@tensorflow/tfjs');
-  await tf.setBackend('cpu');
-  await tf.ready();
-  console.warn = warn;
-  console.log = log;
-  const model = tf.sequential({
-    layers: [
-      tf.layers.conv2d({ inputShape: [28, 28, 1], filters: 32, kernelSize: 3, activation: 'relu' }),
-      tf.layers.maxPooling2d({ poolSize: 2 }),
-      tf.layers.conv2d({ filters: 64, kernelSize: 3, activation: 'relu' }),
-      tf.layers.maxPooling2d({ poolSize: 2 }),
-      tf.layers.flatten(),
-      tf.layers.dense({ units: 128, activation: 'relu' }),
-      tf.layers.dense({ units: 10, activation: 'softmax' }),
-    ],
-  });
-  model.compile({ optimizer: tf.train.adam(1e-3), loss: 'categoricalCrossentropy' });
-  const d = data((batches + 1) * BATCH);
-  const xs = tf.tensor4d(d.x, [d.x.length / 784, 28, 28, 1]);
-  const ys = tf.tensor2d(d.y, [d.y.length / 10, 10]);
-  const b = (i: number) => [xs.slice(i * BATCH, BATCH), ys.slice(i * BATCH, BATCH)];
-  const [wx, wy] = b(0);
-  await model.trainOnBatch(wx, wy);
-  const rates: number[] = [];
-  for (let i = 1; i <= batches; i++) {
-    const [bx, by] = b(i);
-    const t = performance.now();
-    await model.trainOnBatch(bx, by);
-    rates.push(BATCH / ((performance.now() - t) / 1000));
-    tf.dispose([bx, by]);
-  }
-  const one = xs.slice(0, 1);
-  const lat: number[] = [];
-  for (let i = 0; i < 20; i++) {
-    const t = performance.now();
-    const p = model.predict(one) as import('@tensorflow/tfjs').Tensor;
-    p.dataSync();
-    lat.push(performance.now() - t);
-    p.dispose();
-  }
-  const n = Math.min(500, d.x.length / 784);
-  const big = xs.slice(0, n);
-  const t = performance.now();
-  const p = model.predict(big, { batchSize: n }) as import('@tensorflow/tfjs').Tensor;
-  p.dataSync();
-  const inferRate = n / ((performance.now() - t) / 1000);
-  const tr = median(rates);
-  return {
-    backend: 'tfjs',
-    name: `tfjs ${tf.version_core} (cpu)`,
-    threads: 1,
-    trainImagesPerSec: round(tr),
-    trainGflops: round((tr * TRAIN_FLOP_PER_IMAGE) / 1e9, 2),
-    inferBatch1Ms: round(median(lat.slice(5)), 3),
-    inferImagesPerSec: round(inferRate),
-    peakRssMB: round(process.resourceUsage().maxRSS / 1024),
-    batches,
-    runs: 1,
-    note: `median of ${batches} single-batch timings; batch-${n} inference`,
-  };
-}
-
-function benchTorch(threads: number): Result | { backend: string; error: string } {
-  // The first python3 that imports torch (a pyenv shim on PATH may hide Debian's python3-torch).
-  const python = [process.env.DIGITNET_PYTHON, 'python3', '/usr/bin/python3'].find(
-    (py) => py && spawnSync(py, ['-c', 'import torch'], { encoding: 'utf8' }).status === 0,
-  );
-  if (!python) return { backend: 'pytorch', error: 'python3 -c "import torch" failed; install python3-torch' };
-  const env = { ...process.env };
-  delete env.OPENBLAS_CORETYPE;
-  delete env.OPENBLAS_L2_SIZE;
-  const script = process.env.DIGITNET_TORCH_PEER ?? '/work/shared/peers/torch_seed_cnn.py';
-  const limit = arg('torch-limit', '12800')!;
-  const r = spawnSync(python, [script, embeddedMnistDir(), '--threads', String(threads), '--limit', limit], { env, encoding: 'utf8' });
-  const line = r.stdout.trim().split('\n').pop() ?? '';
-  if (r.status !== 0 || !line.startsWith('{')) return { backend: 'pytorch', error: `peer failed: ${r.stderr.trim().split('\n').pop()}` };
-  const j = JSON.parse(line) as Record<string, number | string>;
-  const tr = Number(j.train_samples_per_s);
-  return {
-    backend: 'pytorch',
-    name: String(j.peer),
-    threads: Number(j.threads),
-    trainImagesPerSec: tr,
-    trainGflops: round((tr * TRAIN_FLOP_PER_IMAGE) / 1e9, 2),
-    inferBatch1Ms: NaN,
-    inferImagesPerSec: Number(j.infer_samples_per_s),
-    peakRssMB: NaN,
-    batches: Math.ceil(Number(j.train_samples) / BATCH),
-    runs: 1,
-    note: `one epoch over ${j.train_samples} images, inference at batch 1000`,
-  };
-}
-
-function gemmBench(threads?: number): Record<string, number> {
-  const r = loadNativeBackend({ threads });
-  if ('error' in r) return {};
-  const out: Record<string, number> = {};
-  for (const [m, n, k] of [[15488, 64, 288], [288, 64, 15488], [15488, 288, 64], [128, 128, 1600], [512, 512, 512], [1024, 1024, 1024]]) {
-    const a = new Float32Array(m * k).map(() => Math.random()), b = new Float32Array(k * n).map(() => Math.random()), y = new Float32Array(m * n);
-    const ta = m === 288; // the filter-gradient shape: colᵀ·dy
-    const times: number[] = [];
-    for (let i = 0; i < 7; i++) {
-      const t = performance.now();
-      r.binding.matmul(a, b, y, m, n, k, ta, false);
-      times.push(performance.now() - t);
-    }
-    out[`${m}x${n}x${k}${ta ? 'T' : ''}`] = round((2 * m * n * k) / (median(times.slice(2)) / 1000) / 1e9, 1);
-  }
-  return out;
-}
-
-function round(x: number, d = 1): number {
-  const f = 10 ** d;
-  return Math.round(x * f) / f;
+function positiveInt(name: string, def: number): number {
+  const v = arg(name);
+  if (v === undefined) return def;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a positive integer, got '${v}'`);
+  return n;
 }
 
 async function worker(which: string): Promise<void> {
-  const batches = Number(arg('batches', which === 'native' ? '40' : which === 'wasm' ? '12' : '4'));
-  const runs = Number(arg('runs', which === 'native' ? '5' : '3'));
-  const threads = arg('threads') ? Number(arg('threads')) : undefined;
+  const arch = arg('arch', 'seed')!;
+  const threads = arg('threads') ? positiveInt('threads', 1) : undefined;
+  const isa = arg('isa') as 'auto' | undefined;
   let res: unknown;
-  if (which === 'tfjs') res = await benchTfjs(Math.max(4, Math.min(batches, 8)));
-  else if (which === 'gemm') res = { backend: 'gemm', gflops: gemmBench(threads) };
-  else res = benchEngine(which as 'native' | 'reference' | 'wasm', batches, runs, threads);
+  if (which === 'gemm') res = ourGemm(isa ?? 'auto', threads, 0.5);
+  else if (which === 'tfjs') res = await benchTfjs(arch, positiveInt('batches', 6));
+  else {
+    const native = which === 'native';
+    res = benchEngine(which as EngineKind, {
+      arch,
+      batches: positiveInt('batches', native ? 40 : which === 'wasm' ? 12 : 4),
+      runs: positiveInt('runs', native ? 5 : 3),
+      threads,
+      isa,
+      profile: flag('profile'),
+    });
+  }
   process.stdout.write(`${JSON.stringify(res)}\n`);
+}
+
+/** Runs one backend's worker in its own process (native: with micro-kernel `isa`); an error row when it fails. */
+function spawnWorker(self: string, b: string, arch: string, env: NodeJS.ProcessEnv, isa?: string): AnyRow {
+  const pass = ['batches', 'runs', 'threads', 'arch'].flatMap((k) => (arg(k) === undefined ? [] : [`--${k}`, arg(k)!]));
+  if (isa) pass.push('--isa', isa);
+  if (flag('profile')) pass.push('--profile');
+  const r = spawnSync(process.execPath, [self, '--worker', b, ...pass], { env, encoding: 'utf8', maxBuffer: 1 << 24 });
+  const line = r.stdout.trim().split('\n').pop() ?? '';
+  if (r.status === 0 && line.startsWith('{')) return JSON.parse(line) as AnyRow;
+  const why = r.stderr.trim().split('\n').filter(Boolean).pop() ?? `exit ${r.status}`;
+  return { backend: b as BackendKind, arch, error: why.replace(/^bench: /, '').replace(/^.*?Error: /, '').trim() };
+}
+
+/** One row from several rounds of the same backend: the median of each figure (the first error if none ran). */
+function medianRow(rs: AnyRow[]): AnyRow {
+  const ok = rs.filter((r): r is Row => !isError(r));
+  if (!ok.length) return rs[0];
+  const m = (f: (r: Row) => number) => median(ok.map(f));
+  const mid = [...ok].sort((a, b) => a.trainImagesPerSec - b.trainImagesPerSec)[ok.length >> 1];
+  const gf = ok.every((r) => r.trainGflops !== null) ? round(m((r) => r.trainGflops!), 1) : null;
+  return {
+    ...mid,
+    trainImagesPerSec: round(m((r) => r.trainImagesPerSec)),
+    trainGflops: gf,
+    inferBatch1Ms: round(m((r) => r.inferBatch1Ms), 4),
+    inferImagesPerSec: round(m((r) => r.inferImagesPerSec)),
+    peakRssMB: round(m((r) => r.peakRssMB)),
+    note: ok.length > 1 ? `${mid.note ?? ''}; medians of ${ok.length} rounds` : mid.note,
+  };
+}
+
+function machine(threads: number): string {
+  const r = loadNativeBackend();
+  const isas = 'binding' in r ? r.binding.info().supportedIsas.join('/') : 'no native backend';
+  return `${cpus()[0]?.model.trim() ?? 'unknown CPU'} (${isas}), ${threads} threads, node ${process.version}`;
+}
+
+function printTable(rows: AnyRow[], arch: string, threads: number): void {
+  const ok = rows.filter((r): r is Row => !isError(r));
+  const peer = (k: BackendKind) => ok.find((r) => r.backend === k);
+  const torch = peer('pytorch'), keras = peer('keras');
+  const pad = (s: string, n: number) => s.padStart(n);
+  console.log(`arch ${arch}, batch 128, on ${machine(threads)}`);
+  console.log(
+    `${'backend'.padEnd(60)}${pad('train img/s', 12)}${pad('GFLOP/s', 9)}${pad('infer b1 ms', 12)}${pad('infer img/s', 12)}` +
+      `${pad('peak RSS MB', 12)}${pad('× torch', 9)}${pad('× keras', 9)}`,
+  );
+  for (const r of ok) {
+    const x = (b?: Row) => (b ? (r.trainImagesPerSec / b.trainImagesPerSec).toFixed(2) : '-');
+    console.log(
+      `${r.name.slice(0, 59).padEnd(60)}${pad(String(r.trainImagesPerSec), 12)}${pad(r.trainGflops === null ? '-' : String(r.trainGflops), 9)}` +
+        `${pad(String(r.inferBatch1Ms), 12)}${pad(String(r.inferImagesPerSec), 12)}${pad(String(r.peakRssMB), 12)}${pad(x(torch), 9)}${pad(x(keras), 9)}`,
+    );
+    if (r.profile) {
+      const step = Object.values(r.profile).reduce((a, b) => a + b, 0);
+      const parts = Object.entries(r.profile).map(([k, v]) => `${k} ${v} ms (${Math.round((100 * v) / step)}%)`);
+      console.log(`  one training step, ${step.toFixed(2)} ms: ${parts.join(', ')}`);
+    }
+  }
+  for (const r of rows) if (isError(r)) console.log(`${r.backend}: not measured: ${r.error}`);
 }
 
 async function main(): Promise<void> {
@@ -279,57 +125,55 @@ async function main(): Promise<void> {
   if (w) return worker(w);
   const json = flag('json');
   if (flag('kernels')) {
-    const k = kernelBench(arg('threads') ? Number(arg('threads')) : undefined, Number(arg('reps', '20')));
+    const k = kernelBench(arg('threads') ? positiveInt('threads', 1) : undefined, positiveInt('reps', 20));
     return json ? void process.stdout.write(`${JSON.stringify(k)}\n`) : printKernelBench(k);
   }
-  const backends = (arg('backends', 'native,reference,tfjs') ?? '').split(',').filter(Boolean);
-  const threads = arg('threads');
+  const arch = arg('arch', 'seed')!;
+  if (!knownArch(arch)) throw new Error(`--arch must be one of ${PEER_ARCHS.join(', ')}, got '${arch}'`);
+  const threads = positiveInt('threads', Math.min(2, Math.max(1, cpus().length)));
   const self = fileURLToPath(import.meta.url);
-  const passThrough = ['batches', 'runs', 'threads', 'profile'].flatMap((k) => {
-    const v = arg(k);
-    return v === undefined ? [] : v === 'true' ? [`--${k}`] : [`--${k}`, v];
-  });
-  const results: (Result | { backend: string; error: string })[] = [];
-  const env: NodeJS.ProcessEnv = { ...process.env, DIGITNET_QUIET: '1' };
-  if (threads) env.DIGITNET_THREADS = threads;
-  const jobs = [...backends];
-  if (flag('gemm')) jobs.push('gemm');
-  for (const b of jobs) {
-    if (!json) process.stderr.write(`bench: ${b}…\n`);
-    const r = spawnSync(process.execPath, [self, '--worker', b, ...passThrough], { env, encoding: 'utf8', maxBuffer: 1 << 24 });
-    const line = r.stdout.trim().split('\n').pop() ?? '';
-    if (r.status !== 0 || !line.startsWith('{')) {
-      results.push({ backend: b, error: (r.stderr.trim().split('\n').filter((l) => l.includes('Error')).pop() ?? `exit ${r.status}`).trim() });
-    } else results.push(JSON.parse(line));
+  const log = (s: string) => {
+    if (!json) process.stderr.write(`${s}\n`);
+  };
+  const env: NodeJS.ProcessEnv = { ...process.env, DIGITNET_QUIET: '1', DIGITNET_THREADS: String(threads) };
+  const gemmOnly = flag('gemm') && arg('backends') === undefined && list('peer').length === 0;
+  const backends = gemmOnly ? [] : (arg('backends', 'native,reference,tfjs') ?? '').split(',').filter(Boolean);
+  const jobs: { label: string; run: () => AnyRow }[] = [];
+  for (const b of backends) {
+    if (!['native', 'reference', 'wasm', 'tfjs'].includes(b)) throw new Error(`--backends takes native, reference, wasm and tfjs, got '${b}'`);
+    // --isa a,b gives one native row per micro-kernel, side by side in the same run.
+    for (const isa of b === 'native' && list('isa').length ? list('isa') : [undefined]) {
+      jobs.push({ label: `${b}${isa ? ` (${isa})` : ''}`, run: () => spawnWorker(self, b, arch, env, isa) });
+    }
   }
-  if (arg('peer') === 'torch') {
-    if (!json) process.stderr.write('bench: pytorch peer…\n');
-    results.push(benchTorch(threads ? Number(threads) : 2));
+  const batches = positiveInt('batches', 40), runs = positiveInt('runs', 5);
+  for (const p of list('peer')) {
+    if (p !== 'torch' && p !== 'keras') throw new Error(`--peer takes torch and keras, got '${p}'`);
+    jobs.push({ label: `${p} peer`, run: () => benchPeer(p, { arch, threads, batches: Math.min(batches, 40), runs }, log) });
   }
-  if (json) {
-    for (const r of results) process.stdout.write(`${JSON.stringify(r)}\n`);
-    return;
+  // --rounds N runs every backend N times, round after round, and keeps each one's medians: on a shared
+  // machine, a busy spell then slows every backend alike instead of whichever ran during it.
+  const rounds = positiveInt('rounds', 1);
+  const runsOf: AnyRow[][] = jobs.map(() => []);
+  for (let r = 0; r < rounds; r++) {
+    jobs.forEach((j, i) => {
+      log(`bench: ${j.label}${rounds > 1 ? `, round ${r + 1}/${rounds}` : ''}…`);
+      runsOf[i].push(j.run());
+    });
   }
-  const ok = results.filter((r): r is Result => !('error' in r) && r.backend !== 'gemm');
-  const ref = ok.find((r) => r.backend === 'reference');
-  const torch = ok.find((r) => r.backend === 'pytorch');
-  const pad = (s: string, n: number) => s.padStart(n);
-  console.log(`seed CNN on MNIST, batch ${BATCH}, ${process.arch}, node ${process.version}`);
-  console.log(`${'backend'.padEnd(34)}${pad('train img/s', 12)}${pad('GFLOP/s', 9)}${pad('infer b1 ms', 12)}${pad('infer img/s', 12)}${pad('peak RSS MB', 12)}${pad('× ref', 8)}${pad('× torch', 9)}`);
-  for (const r of ok) {
-    const x = (b?: Result) => (b ? (r.trainImagesPerSec / b.trainImagesPerSec).toFixed(2) : '-');
-    console.log(
-      `${r.name.padEnd(34)}${pad(String(r.trainImagesPerSec), 12)}${pad(String(r.trainGflops), 9)}${pad(Number.isNaN(r.inferBatch1Ms) ? '-' : String(r.inferBatch1Ms), 12)}` +
-        `${pad(String(r.inferImagesPerSec), 12)}${pad(Number.isNaN(r.peakRssMB) ? '-' : String(r.peakRssMB), 12)}${pad(x(ref), 8)}${pad(x(torch), 9)}`,
-    );
-    if (r.profile) console.log(`  per-step kernel ms: ${Object.entries(r.profile).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+  const rows = runsOf.map(medianRow);
+  if (json) for (const r of rows) process.stdout.write(`${JSON.stringify(r)}\n`);
+  else if (rows.length) printTable(rows, arch, threads);
+  if (flag('gemm')) {
+    const g = gemmComparison(self, threads, positiveInt('gemm-rounds', 3), log);
+    if (json) process.stdout.write(`${JSON.stringify({ backend: 'gemm', ...g })}\n`);
+    else printGemm(g, (s) => console.log(s));
   }
-  for (const r of results) if ('error' in r) console.log(`${r.backend}: not measured — ${r.error}`);
-  const g = results.find((r) => r.backend === 'gemm') as { gflops?: Record<string, number> } | undefined;
-  if (g?.gflops) console.log(`native GEMM GFLOP/s (m x n x k): ${Object.entries(g.gflops).map(([k, v]) => `${k} ${v}`).join(', ')}`);
-  const nat = ok.find((r) => r.backend === 'native');
-  if (nat && torch) console.log(`native / pytorch training: ${(nat.trainImagesPerSec / torch.trainImagesPerSec).toFixed(2)}x`);
-  void join;
 }
 
-await main();
+try {
+  await main();
+} catch (e) {
+  process.stderr.write(`bench: ${(e as Error).message}\n`);
+  process.exit(1);
+}

@@ -1,245 +1,210 @@
-// Convolution, forward and both gradients, as im2col + packed GEMM done in chunks of output pixels that
-// stay in L2: each task gathers its im2col rows into a per-thread buffer and multiplies them at once, so
-// the full im2col matrix is never materialized. Bias and ReLU are fused into the GEMM epilogue.
-#include <algorithm>
-#include <cstring>
+// Convolution forward and input gradient on the packed GEMM's micro-kernels, with no im2col matrix: the
+// forward pass reads its input in place, one row pointer per output pixel into the (zero-padded where the
+// windows need it) input, with bias and ReLU fused into the epilogue. The input gradient is dy · wᵀ then
+// col2im, each task owning whole images, or, for stride-1 'same' layers, a convolution of dy itself.
+// Nothing here sums across tasks, so results do not depend on the thread count.
+#include <vector>
 
-#include "common.h"
+#include "conv.h"
 #include "gemm.h"
-#include "kernels.h"
-#include "threadpool.h"
 
 namespace dn {
 namespace {
 
-/** im2col rows [r0, r1) of the (n·oh·ow, kh·kw·c) matrix into dst (row-major, K columns). */
-DN_CLONES void im2col_rows(const float* x, const Geo& g, long r0, long r1, float* dst) {
-  const long K = g.kh * g.kw * g.c, ohw = g.oh * g.ow, rowlen = g.kw * g.c;
-  for (long r = r0; r < r1; r++) {
-    const long b = r / ohw, rem = r % ohw, oy = rem / g.ow, ox = rem % g.ow;
-    float* d = dst + (r - r0) * K;
-    const float* xb = x + b * g.h * g.w * g.c;
-    const long ix0 = ox * g.sw - g.pl;
-    const bool xin = ix0 >= 0 && ix0 + g.kw <= g.w;
-    for (long ky = 0; ky < g.kh; ky++, d += rowlen) {
-      const long iy = oy * g.sh - g.pt + ky;
-      if (iy < 0 || iy >= g.h) {
-        std::memset(d, 0, rowlen * sizeof(float));
-        continue;
-      }
-      const float* xr = xb + iy * g.w * g.c;
-      if (xin) {
-        std::memcpy(d, xr + ix0 * g.c, rowlen * sizeof(float));
-      } else {
-        for (long kx = 0; kx < g.kw; kx++) {
-          const long ix = ix0 + kx;
-          if (ix < 0 || ix >= g.w) std::memset(d + kx * g.c, 0, g.c * sizeof(float));
-          else std::memcpy(d + kx * g.c, xr + ix * g.c, g.c * sizeof(float));
-        }
-      }
-    }
-  }
-}
-
-/** Adds one image's im2col-shaped gradient (oh·ow, K) into dx_img (h, w, c), which it zeroes first. */
-DN_CLONES void col2im_image(const float* dcol, const Geo& g, float* dxi) {
+/**
+ * Adds rows [r0, r1) of one image's im2col-shaped gradient (dcol holds those rows, K columns each) into
+ * the image's dx (h, w, c).
+ */
+DN_CLONES void col2im_rows(const float* dcol, const Geo& g, long r0, long r1, float* dxi) {
   const long K = g.kh * g.kw * g.c;
-  std::memset(dxi, 0, g.h * g.w * g.c * sizeof(float));
-  for (long oy = 0; oy < g.oh; oy++) {
-    for (long ox = 0; ox < g.ow; ox++) {
-      const float* row = dcol + (oy * g.ow + ox) * K;
-      const long ix0 = ox * g.sw - g.pl;
-      for (long ky = 0; ky < g.kh; ky++) {
-        const long iy = oy * g.sh - g.pt + ky;
-        if (iy < 0 || iy >= g.h) continue;
-        const float* s = row + ky * g.kw * g.c;
-        float* d = dxi + iy * g.w * g.c;
-        const long kx0 = std::max(0L, -ix0), kx1 = std::min(g.kw, g.w - ix0);
-        if (kx1 <= kx0) continue;
-        // Columns kx0..kx1 map to contiguous pixels ix0+kx0..: one contiguous run of (kx1-kx0)·c floats.
-        float* dd = d + (ix0 + kx0) * g.c;
-        const float* ss = s + kx0 * g.c;
-        const long len = (kx1 - kx0) * g.c;
-        for (long i = 0; i < len; i++) dd[i] += ss[i];
-      }
-    }
-  }
-}
-
-/** First-layer convolution (one input channel): y row = bias + Σ_k x·w_k, vectorized over output channels. */
-// wpad: the kernel with each (ky, kx) row padded to 64 output channels.
-DN_CLONES void conv_c1_forward_rows(const float* x, const float* wpad, const float* b, float* y, const Geo& g, long r0,
-                                    long r1, bool relu) {
-  const long ohw = g.oh * g.ow, oc = g.oc;
-  long bi = r0 / ohw, oy = (r0 % ohw) / g.ow, ox = r0 % g.ow;
-  for (long r = r0; r < r1; r++, (++ox == g.ow ? (ox = 0, (++oy == g.oh ? (oy = 0, ++bi) : 0)) : 0)) {
-    const float* xb = x + bi * g.h * g.w;
-    float* __restrict yr = y + r * oc;
-    alignas(64) float acc[64];
-    for (long o = 0; o < 64; o++) acc[o] = o < oc ? b[o] : 0.f;
+  for (long r = r0; r < r1; r++) {
+    const long oy = r / g.ow, ox = r % g.ow;
+    const float* row = dcol + (r - r0) * K;
+    const long ix0 = ox * g.sw - g.pl;
+    const long kx0 = std::max(0L, -ix0), kx1 = std::min(g.kw, g.w - ix0);
+    if (kx1 <= kx0) continue;
     for (long ky = 0; ky < g.kh; ky++) {
       const long iy = oy * g.sh - g.pt + ky;
       if (iy < 0 || iy >= g.h) continue;
-      for (long kx = 0; kx < g.kw; kx++) {
-        const long ix = ox * g.sw - g.pl + kx;
-        if (ix < 0 || ix >= g.w) continue;
-        const float xv = xb[iy * g.w + ix];
-        const float* __restrict wk = wpad + (ky * g.kw + kx) * 64;
-        for (long o = 0; o < 64; o++) acc[o] += xv * wk[o];
-      }
-    }
-    if (relu)
-      for (long o = 0; o < 64; o++) acc[o] = acc[o] > 0.f ? acc[o] : 0.f;
-    for (long o = 0; o < oc; o++) yr[o] = acc[o];
-  }
-}
-
-/** First-layer filter gradient: dw[k, o] += x·dy[o] and db[o] += dy[o] over pixels [r0, r1), into partials. */
-DN_CLONES void conv_c1_filter_rows(const float* x, const float* dy, float* dw, float* db, const Geo& g, long r0, long r1) {
-  const long ohw = g.oh * g.ow, oc = g.oc;
-  long bi = r0 / ohw, oy = (r0 % ohw) / g.ow, ox = r0 % g.ow;
-  for (long r = r0; r < r1; r++, (++ox == g.ow ? (ox = 0, (++oy == g.oh ? (oy = 0, ++bi) : 0)) : 0)) {
-    const float* xb = x + bi * g.h * g.w;
-    alignas(64) float d[64];
-    for (long o = 0; o < 64; o++) d[o] = o < oc ? dy[r * oc + o] : 0.f;
-    for (long o = 0; o < 64; o++) db[o] += d[o];
-    for (long ky = 0; ky < g.kh; ky++) {
-      const long iy = oy * g.sh - g.pt + ky;
-      if (iy < 0 || iy >= g.h) continue;
-      for (long kx = 0; kx < g.kw; kx++) {
-        const long ix = ox * g.sw - g.pl + kx;
-        if (ix < 0 || ix >= g.w) continue;
-        const float xv = xb[iy * g.w + ix];
-        float* __restrict dk = dw + (ky * g.kw + kx) * 64;
-        for (long o = 0; o < 64; o++) dk[o] += xv * d[o];
-      }
+      // Columns kx0..kx1 map to contiguous pixels ix0+kx0..: one contiguous run of (kx1-kx0)·c floats.
+      float* __restrict dd = dxi + (iy * g.w + ix0 + kx0) * g.c;
+      const float* __restrict ss = row + (ky * g.kw + kx0) * g.c;
+      const long len = (kx1 - kx0) * g.c;
+      for (long i = 0; i < len; i++) dd[i] += ss[i];
     }
   }
 }
 
-// The direct first-layer kernels win while the im2col row is short (k·k values) and the filter bank small.
-bool use_c1_direct(const Geo& g) { return g.c == 1 && g.kh * g.kw <= 49 && g.oc >= 8 && g.oc <= 64; }
+/** The depth runs of block [pc, pc + kc): pieces of the kh window rows (kw·c consecutive floats each, one
+ * input row of `rowstride` floats apart). Returns how many; at most kh. */
+int window_runs(const Geo& g, long rowstride, long pc, long kc, long* off, int* len) {
+  const long L = g.kw * g.c;
+  int n = 0;
+  for (long ky = pc / L; ky < g.kh && ky * L < pc + kc; ky++) {
+    const long s = std::max(pc, ky * L), e = std::min(pc + kc, (ky + 1) * L);
+    off[n] = ky * rowstride + (s - ky * L);
+    len[n++] = static_cast<int>(e - s);
+  }
+  return n;
+}
 
-bool is_pointwise(const Geo& g) { return g.kh == 1 && g.kw == 1 && g.sh == 1 && g.sw == 1 && g.pt == 0 && g.pl == 0; }
+/** Output rows [r0, r1) = act(windows · W + b), reading the windows from src (images from b0 on, padded). */
+void forward_rows(const float* src, long b0, const Geo& g, const PaddedInput& pi, const float* Wp, int Npad, const float* bias,
+                  float* y, long r0, long r1, bool relu) {
+  const UKernel& uk = ukernel();
+  const int MR = uk.mr, NR = uk.nr;
+  const long K = g.kh * g.kw * g.c, N = g.oc, ohw = g.oh * g.ow;
+  const long rowstride = (pi.copy ? pi.wp : g.w) * g.c, img = (pi.copy ? pi.hp : g.h) * rowstride;
+  const int kcmax = depth_block(static_cast<int>(K));
+  // Runs of every depth block, laid out once: block i's runs are [first[i], first[i + 1]).
+  const int nblocks = static_cast<int>(ceil_div(K, kcmax));
+  thread_local std::vector<long> off;
+  thread_local std::vector<int> len, first;
+  off.assign(static_cast<size_t>(nblocks) * g.kh, 0);
+  len.assign(off.size(), 0);
+  first.assign(nblocks + 1, 0);
+  for (int blk = 0; blk < nblocks; blk++) {
+    const long pc = static_cast<long>(blk) * kcmax;
+    first[blk + 1] = first[blk] + window_runs(g, rowstride, pc, std::min<long>(kcmax, K - pc), &off[first[blk]], &len[first[blk]]);
+  }
+  const float* rows[16];
+  // The pixel of row r0, then stepped along: no divisions per row.
+  long b = r0 / ohw, oy = (r0 % ohw) / g.ow, ox = r0 % g.ow;
+  for (long i0 = r0; i0 < r1; i0 += MR) {
+    const int mr = static_cast<int>(std::min<long>(MR, r1 - i0));
+    for (int r = 0; r < MR; r++) {
+      if (r < mr) {
+        rows[r] = src + (b - b0) * img + oy * g.sh * rowstride + ox * g.sw * g.c;
+        if (++ox == g.ow) {
+          ox = 0;
+          if (++oy == g.oh) {
+            oy = 0;
+            ++b;
+          }
+        }
+      } else {
+        rows[r] = rows[mr - 1];
+      }
+    }
+    for (int blk = 0; blk < nblocks; blk++) {
+      const long pc = static_cast<long>(blk) * kcmax, kc = std::min<long>(kcmax, K - pc);
+      const bool last = blk == nblocks - 1;
+      KernelArgs k{static_cast<int>(kc), nullptr, 0, 0, nullptr, NR, nullptr, N, mr, 0, blk > 0, nullptr, last && relu, nullptr, 0, 0};
+      k.rows = rows;
+      k.run_off = &off[first[blk]];
+      k.run_len = &len[first[blk]];
+      k.nruns = first[blk + 1] - first[blk];
+      for (long j = 0; j < N; j += NR) {
+        k.b = Wp + pc * Npad + j * kc;
+        k.c = y + i0 * N + j;
+        k.nr = static_cast<int>(std::min<long>(NR, N - j));
+        k.bias = last && bias ? bias + j : nullptr;
+        uk.fn(k);
+      }
+    }
+  }
+}
 
-/** Rows per im2col chunk: about `target_floats` of im2col data, a multiple of MR, ≥ 4 chunks per thread when possible. */
-long chunk_rows(long rows, long K, long target_floats, int MR) {
-  const int T = pool_threads();
-  long P = round_up(std::max<long>(1, target_floats / std::max<long>(K, 1)), MR);
-  P = std::min<long>(P, 4096);
-  if (T > 1) P = std::min(P, round_up(ceil_div(rows, 4L * T), MR));
-  return std::max<long>(P, MR);
+/** y = act(conv(x) · Wp + b) with Wp the packed (kh·kw·c) x oc kernel; b may be null. */
+void forward_pass(const float* x, const float* Wp, int Npad, const float* b, float* y, const Geo& g, bool relu) {
+  const long rows = g.n * g.oh * g.ow, K = g.kh * g.kw * g.c, N = g.oc;
+  const PaddedInput pi(g);
+  const long ohw = g.oh * g.ow;
+  // Chunks of output pixels; with padding, whole images, so that each task pads the images it reads.
+  long P = chunk_rows(rows, K, chunk_floats(), ukernel().mr, 4);
+  if (pi.copy) P = ohw * std::max<long>(1, std::min(P / ohw, ceil_div(g.n, 4L * pool_threads())));
+  const int tasks = static_cast<int>(ceil_div(rows, P));
+  auto task = [&](int t, int tid) {
+    const long r0 = t * P, r1 = std::min(rows, r0 + P);
+    if (!pi.copy) return forward_rows(x, 0, g, pi, Wp, Npad, b, y, r0, r1, relu);
+    const long b0 = r0 / ohw, b1 = ceil_div(r1, ohw);
+    float* padded = scratch(tid, kCol).get((b1 - b0) * pi.image() * g.c);
+    pad_images(x, g, pi, b0, b1, padded);
+    forward_rows(padded, b0, g, pi, Wp, Npad, b, y, r0, r1, relu);
+  };
+  if (rows * K * N < 65536) {
+    for (int t = 0; t < tasks; t++) task(t, 0);
+  } else {
+    parallel_for(tasks, task);
+  }
+}
+
+/**
+ * With stride 1 the input gradient is itself a convolution: of dy, padded by kernel − 1 − padding, with the
+ * kernel turned 180° and its channel axes swapped. When the output is about as large as the input ('same'
+ * padding) that costs the same FLOPs as dy · wᵀ and needs no col2im, so it is used there; with 'valid'
+ * padding it would multiply the border's zeros too.
+ */
+bool input_gradient_as_convolution(const Geo& g) {
+  return g.sh == 1 && g.sw == 1 && 100 * g.h * g.w <= 115 * g.oh * g.ow && g.pt < g.kh && g.pl < g.kw;
+}
+
+void backward_input_as_convolution(const float* dy, const float* w, float* dx, const Geo& g) {
+  const long K = g.kh * g.kw * g.oc, N = g.c;
+  // wt (kh, kw, oc, c): wt[ky, kx, o, ci] = w[kh-1-ky, kw-1-kx, ci, o]; packed straight from w.
+  const UKernel& uk = ukernel();
+  const int Npad = static_cast<int>(round_up(N, uk.nr));
+  float* wt = shared_scratch(kPackA).get(K * N);
+  for (long ky = 0; ky < g.kh; ky++)
+    for (long kx = 0; kx < g.kw; kx++)
+      for (long o = 0; o < g.oc; o++)
+        for (long ci = 0; ci < g.c; ci++)
+          wt[((ky * g.kw + kx) * g.oc + o) * N + ci] = w[(((g.kh - 1 - ky) * g.kw + (g.kw - 1 - kx)) * g.c + ci) * g.oc + o];
+  float* Wp = shared_scratch(kCol).get(packed_b_size(static_cast<int>(K), static_cast<int>(N)));
+  pack_b(MatView{wt, N, 1}, static_cast<int>(K), static_cast<int>(N), Wp);
+  const Geo t{g.n, g.oh, g.ow, g.oc, g.kh, g.kw, 1, 1, g.kh - 1 - g.pt, g.kw - 1 - g.pl, g.h, g.w, g.c};
+  forward_pass(dy, Wp, Npad, nullptr, dx, t, false);
 }
 
 }  // namespace
 
 void conv2d_forward(const float* x, const float* w, const float* b, float* y, const Geo& g, bool relu) {
-  const long rows = g.n * g.oh * g.ow, K = g.kh * g.kw * g.c, N = g.oc;
-  if (rows == 0 || N == 0) return;
-  const UKernel& uk = ukernel();
-  const int Npad = static_cast<int>(round_up(N, uk.nr));
+  const long K = g.kh * g.kw * g.c, N = g.oc;
+  if (g.n * g.oh * g.ow == 0 || N == 0) return;
+  const int Npad = static_cast<int>(round_up(N, ukernel().nr));
   float* Wp = shared_scratch(kCol).get(packed_b_size(static_cast<int>(K), static_cast<int>(N)));
   pack_b(MatView{w, N, 1}, static_cast<int>(K), static_cast<int>(N), Wp);
-  if (use_c1_direct(g)) {
-    const long P = chunk_rows(rows, 64, 64 * 1024, 16);
-    float* wpad = shared_scratch(kPackA).get(g.kh * g.kw * 64);
-    for (long k = 0; k < g.kh * g.kw; k++)
-      for (long o = 0; o < 64; o++) wpad[k * 64 + o] = o < N ? w[k * N + o] : 0.f;
-    parallel_for(static_cast<int>(ceil_div(rows, P)), [&](int t, int) {
-      conv_c1_forward_rows(x, wpad, b, y, g, t * P, std::min(rows, (t + 1) * P), relu);
-    });
-    return;
-  }
-  const bool pw = is_pointwise(g);
-  const long P = chunk_rows(rows, K, 64 * 1024, uk.mr);
-  const int tasks = static_cast<int>(ceil_div(rows, P));
-  parallel_for(tasks, [&](int t, int tid) {
-    const long r0 = t * P, r1 = std::min(rows, r0 + P);
-    const float* a;
-    if (pw) {
-      a = x + r0 * K;
-    } else {
-      float* col = scratch(tid, kCol).get(P * K);
-      im2col_rows(x, g, r0, r1, col);
-      a = col;
-    }
-    gemm_serial(static_cast<int>(r1 - r0), 0, static_cast<int>(N), static_cast<int>(K), MatView{a, K, 1}, Wp, Npad,
-                y + r0 * N, N, false, b, relu, tid);
-  });
-}
-
-void conv2d_backward_filter(const float* x, const float* dy, float* dw, float* db, const Geo& g) {
-  const long rows = g.n * g.oh * g.ow, K = g.kh * g.kw * g.c, N = g.oc;
-  const int T = pool_threads();
-  const bool c1d = use_c1_direct(g);
-  for (int t = 0; t < T; t++) {
-    std::memset(scratch(t, kPartial).get(K * N), 0, K * N * sizeof(float));
-    std::memset(scratch(t, kPartialBias).get(64 + N), 0, (64 + N) * sizeof(float));
-    if (c1d) std::memset(scratch(t, kCol).get(K * 64), 0, K * 64 * sizeof(float));
-  }
-  const UKernel& uk = ukernel();
-  const int Npad = static_cast<int>(round_up(N, uk.nr));
-  const bool pw = is_pointwise(g);
-  const bool c1 = use_c1_direct(g);
-  const long P = chunk_rows(rows, c1 ? 64 : K, 128 * 1024, 16);
-  const int tasks = rows == 0 ? 0 : static_cast<int>(ceil_div(rows, P));
-  parallel_for(tasks, [&](int t, int tid) {
-    if (c1) {
-      conv_c1_filter_rows(x, dy, scratch(tid, kCol).p, scratch(tid, kPartialBias).p, g, t * P, std::min(rows, (t + 1) * P));
-      return;
-    }
-    const long r0 = t * P, r1 = std::min(rows, r0 + P), pr = r1 - r0;
-    const float* a;
-    if (pw) {
-      a = x + r0 * K;
-    } else {
-      float* col = scratch(tid, kCol).get(P * K);
-      im2col_rows(x, g, r0, r1, col);
-      a = col;
-    }
-    float* Bp = scratch(tid, kPackB).get(packed_b_size(static_cast<int>(P), static_cast<int>(N)));
-    const float* dyc = dy + r0 * N;
-    pack_b(MatView{dyc, N, 1}, static_cast<int>(pr), static_cast<int>(N), Bp);
-    // dW (K x N) += colᵀ (K x pr) · dy (pr x N)
-    gemm_serial(static_cast<int>(K), 0, static_cast<int>(N), static_cast<int>(pr), MatView{a, 1, K}, Bp, Npad,
-                scratch(tid, kPartial).p, N, true, nullptr, false, tid);
-    float* dbt = scratch(tid, kPartialBias).p;
-    for (long r = 0; r < pr; r++)
-      for (long j = 0; j < N; j++) dbt[j] += dyc[r * N + j];
-  });
-  if (c1d)
-    for (int t = 0; t < T; t++) {
-      float* part = scratch(t, kPartial).p;
-      const float* padded = scratch(t, kCol).p;
-      for (long k = 0; k < K; k++)
-        for (long o = 0; o < N; o++) part[k * N + o] = padded[k * 64 + o];
-    }
-  const float* p0 = scratch(0, kPartial).p;
-  const float* q0 = scratch(0, kPartialBias).p;
-  std::memcpy(dw, p0, K * N * sizeof(float));
-  std::memcpy(db, q0, N * sizeof(float));
-  for (int t = 1; t < T; t++) {
-    const float* p = scratch(t, kPartial).p;
-    const float* q = scratch(t, kPartialBias).p;
-    for (long i = 0; i < K * N; i++) dw[i] += p[i];
-    for (long j = 0; j < N; j++) db[j] += q[j];
-  }
+  forward_pass(x, Wp, Npad, b, y, g, relu);
 }
 
 void conv2d_backward_input(const float* dy, const float* w, float* dx, const Geo& g) {
   const long ohw = g.oh * g.ow, K = g.kh * g.kw * g.c, N = g.oc, img = g.h * g.w * g.c;
   if (g.n == 0) return;
+  if (input_gradient_as_convolution(g)) return backward_input_as_convolution(dy, w, dx, g);
   const UKernel& uk = ukernel();
-  // dcol (ohw x K) = dy (ohw x oc) · wᵀ (oc x K); B(p=o, j=k) = w[k·oc + o].
+  // dcol (rows x K) = dy (rows x oc) · wᵀ (oc x K); B(p=o, j=k) = w[k·oc + o].
   const int Npad = static_cast<int>(round_up(K, uk.nr));
   float* Wp = shared_scratch(kCol).get(packed_b_size(static_cast<int>(N), static_cast<int>(K)));
   pack_b(MatView{w, 1, N}, static_cast<int>(N), static_cast<int>(K), Wp);
-  parallel_for(static_cast<int>(g.n), [&](int b, int tid) {
-    float* dcol = scratch(tid, kCol).get(ohw * K);
-    gemm_serial(static_cast<int>(ohw), 0, static_cast<int>(K), static_cast<int>(N), MatView{dy + b * ohw * N, N, 1}, Wp,
-                Npad, dcol, K, false, nullptr, false, tid);
-    col2im_image(dcol, g, dx + b * img);
-  });
+  // A task owns whole images (col2im adds overlapping windows, so an image is never shared). Small images
+  // go through the GEMM several at once (fewer edge tiles); a large one in sub-chunks of rows. Either
+  // way dcol stays within a quarter of L2.
+  const long budget = std::max<long>(uk.mr, chunk_floats() / std::max<long>(K, 1));
+  const long group = std::max<long>(1, std::min(budget / ohw, ceil_div(g.n, 3L * pool_threads())));
+  const long sub = group > 1 ? group * ohw : std::min(ohw, round_up(budget, uk.mr));
+  const int tasks = static_cast<int>(ceil_div(g.n, group));
+  auto task = [&](int t, int tid) {
+    float* dcol = scratch(tid, kCol).get(sub * K);
+    const long b0 = t * group, b1 = std::min(g.n, b0 + group);
+    std::memset(dx + b0 * img, 0, (b1 - b0) * img * sizeof(float));
+    if (group > 1) {
+      gemm_serial(static_cast<int>((b1 - b0) * ohw), 0, static_cast<int>(K), static_cast<int>(N), MatView{dy + b0 * ohw * N, N, 1},
+                  Wp, Npad, dcol, K, false, nullptr, false, tid);
+      for (long b = b0; b < b1; b++) col2im_rows(dcol + (b - b0) * ohw * K, g, 0, ohw, dx + b * img);
+      return;
+    }
+    for (long r0 = 0; r0 < ohw; r0 += sub) {
+      const long r1 = std::min(ohw, r0 + sub);
+      gemm_serial(static_cast<int>(r1 - r0), 0, static_cast<int>(K), static_cast<int>(N), MatView{dy + (b0 * ohw + r0) * N, N, 1},
+                  Wp, Npad, dcol, K, false, nullptr, false, tid);
+      col2im_rows(dcol, g, r0, r1, dx + b0 * img);
+    }
+  };
+  if (g.n * ohw * K * N < 65536) {
+    for (int t = 0; t < tasks; t++) task(t, 0);
+  } else {
+    parallel_for(tasks, task);
+  }
 }
 
 }  // namespace dn

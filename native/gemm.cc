@@ -1,8 +1,12 @@
-// GEMM driver: packing, blocking, threading and the portable micro-kernel.
+// GEMM driver: cache blocking, packing, threading and the portable micro-kernel.
+// Loop order inside a task (BLIS's, with the roles of A and B swapped because C is row-major and the
+// vectors run along N): for each depth block, for each MR-row micro-panel of A (kept in L1), for each
+// NR-column panel of packed B (streamed from L2): one micro-kernel call.
 #include "gemm.h"
 
 #include <algorithm>
 #include <cstring>
+#include <unistd.h>
 
 #include "common.h"
 #include "threadpool.h"
@@ -33,6 +37,24 @@ const UKernel* pick_auto() {
 
 const UKernel* active = nullptr;
 
+/** Data cache sizes in bytes (glibc reads them from cpuid); common values when the system does not say. */
+struct Caches {
+  long l1, l2;
+};
+const Caches& caches() {
+  static const Caches c = [] {
+    long l1 = 0, l2 = 0;
+#if defined(_SC_LEVEL1_DCACHE_SIZE) && defined(_SC_LEVEL2_CACHE_SIZE)
+    l1 = sysconf(_SC_LEVEL1_DCACHE_SIZE);
+    l2 = sysconf(_SC_LEVEL2_CACHE_SIZE);
+#endif
+    if (l1 < 16 * 1024 || l1 > 256 * 1024) l1 = 32 * 1024;
+    if (l2 < 128 * 1024 || l2 > 16 * 1024 * 1024) l2 = 512 * 1024;
+    return Caches{l1, l2};
+  }();
+  return c;
+}
+
 inline void epilogue_fill(float* C, long ldc, int M, int n0, int n1, bool accumulate, const float* bias, bool relu) {
   for (int i = 0; i < M; i++) {
     float* c = C + i * ldc;
@@ -45,30 +67,84 @@ inline void epilogue_fill(float* C, long ldc, int M, int n0, int n1, bool accumu
   }
 }
 
-/** Packs rows [0, mc) x depth [0, kc) of A into MR-row panels: dst[panel][p*MR + r], zero padded. */
-void pack_a(const MatView& A, int mc, int kc, int MR, float* dst) {
-  for (int i0 = 0; i0 < mc; i0 += MR) {
-    const int mr = std::min(MR, mc - i0);
-    float* d = dst + static_cast<long>(i0) * kc;
-    if (A.cs == 1) {
-      // Row-major A: read each row along p, write with stride MR.
-      for (int r = 0; r < mr; r++) {
-        const float* s = A.at(i0 + r, 0);
-        for (int p = 0; p < kc; p++) d[p * MR + r] = s[p];
+/** Packs rows [i0, i0+mr) x depth [p0, p0+kc) of A as one MR-row panel: dst[p*MR + r], zero padded. */
+void pack_a_panel(const MatView& A, int i0, int p0, int mr, int kc, int MR, float* dst) {
+  if (A.rs == 1) {
+    for (int p = 0; p < kc; p++) {
+      const float* s = A.at(i0, p0 + p);
+      float* d = dst + p * MR;
+      for (int r = 0; r < mr; r++) d[r] = s[r];
+      for (int r = mr; r < MR; r++) d[r] = 0.f;
+    }
+    return;
+  }
+  for (int r = 0; r < mr; r++) {
+    const float* s = A.at(i0 + r, p0);
+    for (int p = 0; p < kc; p++) dst[p * MR + r] = s[p * A.cs];
+  }
+  for (int r = mr; r < MR; r++)
+    for (int p = 0; p < kc; p++) dst[p * MR + r] = 0.f;
+}
+
+/** Where the micro-kernel finds a B panel: packed blocks, or row-major rows read in place. */
+struct BSource {
+  const float* p;
+  long ld;    // in place: the row stride; packed: 0
+  int Npad;   // packed: the padded width of the packing
+  const float* panel(int pc, int kc, int j) const { return ld ? p + static_cast<long>(pc) * ld + j : p + static_cast<long>(pc) * Npad + static_cast<long>(j) * kc; }
+  long ldb(int NR) const { return ld ? ld : NR; }
+};
+
+/**
+ * Rows [0, M) x columns [n0, n1) of C (+)= A · B. A is read in place when its rows or columns are
+ * contiguous; edge panels (fewer than MR rows) and other strides are packed into this thread's scratch.
+ */
+void macro_kernel(int M, int n0, int n1, int K, const MatView& A, const BSource& B, float* C, long ldc, bool accumulate,
+                  const float* bias, bool relu, int tid, bool a_padded = false) {
+  if (M <= 0 || n1 <= n0) return;
+  if (K <= 0) {
+    epilogue_fill(C, ldc, M, n0, n1, accumulate, bias, relu);
+    return;
+  }
+  const UKernel& uk = ukernel();
+  const int MR = uk.mr, NR = uk.nr;
+  const int kcmax = depth_block(K);
+  const bool colA = A.rs == 1, rowA = A.cs == 1 && !colA;
+  // Rows a multiple of 4 KB apart fall into the same L1 sets, more of them than it has ways: such panels are
+  // packed when they are reused across several B panels. Other row-major A is read in place.
+  const bool packRows = rowA && (A.rs * static_cast<long>(sizeof(float))) % 4096 == 0 && ceil_div(n1 - n0, NR) >= 4;
+  float* Ap = scratch(tid, kPackA).get(static_cast<size_t>(MR) * kcmax);
+  const long ldb = B.ldb(NR);
+  for (int pc = 0; pc < K; pc += kcmax) {
+    const int kc = std::min(kcmax, K - pc);
+    const bool last = pc + kc >= K;
+    const bool acc = accumulate || pc > 0;
+    for (int ir = 0; ir < M; ir += MR) {
+      const int mr = std::min(MR, M - ir);
+      const float* a = A.at(ir, pc);
+      long ars = A.rs, acs = A.cs;
+      if ((mr < MR && !(a_padded && colA)) || !(colA || rowA) || packRows) {
+        pack_a_panel(A, ir, pc, mr, kc, MR, Ap);
+        a = Ap;
+        ars = 1;
+        acs = MR;
       }
-      for (int r = mr; r < MR; r++)
-        for (int p = 0; p < kc; p++) d[p * MR + r] = 0.f;
-    } else if (A.rs == 1) {
-      // Column-major A (transposed): MR contiguous floats per depth step.
-      for (int p = 0; p < kc; p++) {
-        const float* s = A.at(i0, p);
-        float* dd = d + p * MR;
-        for (int r = 0; r < mr; r++) dd[r] = s[r];
-        for (int r = mr; r < MR; r++) dd[r] = 0.f;
+      KernelArgs k{kc, a, ars, acs, nullptr, ldb, nullptr, ldc, mr, 0, acc, nullptr, last && relu, nullptr, 0, 0};
+      // Row-major A read in place: the first call of this panel brings the next panel's rows into L1.
+      if (rowA && !packRows && ir + MR < M) {
+        k.pf = A.at(ir + MR, pc);
+        k.pf_ld = A.rs;
+        k.pf_rows = std::min(MR, M - ir - MR);
       }
-    } else {
-      for (int p = 0; p < kc; p++)
-        for (int r = 0; r < MR; r++) d[p * MR + r] = r < mr ? *A.at(i0 + r, p) : 0.f;
+      float* crow = C + static_cast<long>(ir) * ldc;
+      for (int j = n0; j < n1; j += NR) {
+        k.b = B.panel(pc, kc, j);
+        k.c = crow + j;
+        k.nr = std::min(NR, n1 - j);
+        k.bias = last && bias ? bias + j : nullptr;
+        uk.fn(k);
+        k.pf = nullptr;
+      }
     }
   }
 }
@@ -96,39 +172,69 @@ bool set_isa(const char* name) {
 
 const char* isa_name() { return ukernel().name; }
 
-void ukernel_generic(int kc, const float* a, long ars, long acs, const float* b, float* c, long ldc, int mr, int nr,
-                     bool accumulate, const float* bias, bool relu) {
+void ukernel_generic(const KernelArgs& k) {
+  int kc = k.kc;
+  const float* a = k.a;
+  const float* b = k.b;
+  const long ars = k.ars, acs = k.acs, ldb = k.ldb, ldc = k.ldc;
+  float* c = k.c;
   float acc[4][16] = {};
+  if (k.rows) {
+    for (int s = 0; s < k.nruns; s++)
+      for (int q = 0; q < k.run_len[s]; q++, b += ldb)
+        for (int r = 0; r < 4; r++) {
+          const float av = k.rows[r][k.run_off[s] + q * k.run_step];
+          for (int j = 0; j < 16; j++) acc[r][j] += av * b[j];
+        }
+    kc = 0;
+  }
   for (int p = 0; p < kc; p++) {
     for (int r = 0; r < 4; r++) {
       const float av = a[r * ars];
       for (int j = 0; j < 16; j++) acc[r][j] += av * b[j];
     }
     a += acs;
-    b += 16;
+    b += ldb;
   }
-  for (int r = 0; r < mr; r++) {
+  for (int r = 0; r < k.mr; r++) {
     float* cr = c + r * ldc;
-    for (int j = 0; j < nr; j++) {
+    for (int j = 0; j < k.nr; j++) {
       float v = acc[r][j];
-      if (accumulate) v += cr[j];
-      if (bias) v += bias[j];
-      if (relu && v < 0.f) v = 0.f;
+      if (k.accumulate) v += cr[j];
+      if (k.bias) v += k.bias[j];
+      if (k.relu && v < 0.f) v = 0.f;
       cr[j] = v;
     }
   }
 }
 
+int depth_block(int K) {
+  const UKernel& uk = ukernel();
+  // An A micro-panel (MR x kc) in half of L1, the other half for the B panel's stream.
+  long cap = caches().l1 / 2 / (uk.mr * static_cast<long>(sizeof(float)));
+  cap = std::max(128L, std::min(512L, cap / 8 * 8));
+  if (K <= cap) return std::max(K, 1);
+  const long blocks = ceil_div(K, cap);
+  return static_cast<int>(round_up(ceil_div(K, blocks), 8));
+}
+
+int column_block(int kc) {
+  const int NR = ukernel().nr;
+  const long nc = caches().l2 / 2 / (static_cast<long>(kc) * sizeof(float));
+  return static_cast<int>(std::max<long>(4L * NR, nc / NR * NR));
+}
+
 size_t packed_b_size(int K, int N) {
   const int NR = ukernel().nr;
-  return static_cast<size_t>(K) * round_up(N, NR);
+  return static_cast<size_t>(std::max(K, 1)) * round_up(std::max(N, 1), NR);
 }
 
 void pack_b(const MatView& B, int K, int N, float* dst) {
   const int NR = ukernel().nr;
   const long Npad = round_up(N, NR);
-  for (int pc = 0; pc < K; pc += kKC) {
-    const int kc = std::min(kKC, K - pc);
+  const int kcmax = depth_block(K);
+  for (int pc = 0; pc < K; pc += kcmax) {
+    const int kc = std::min(kcmax, K - pc);
     float* blk = dst + static_cast<long>(pc) * Npad;
     for (int j0 = 0; j0 < N; j0 += NR) {
       const int nr = std::min(NR, N - j0);
@@ -156,44 +262,12 @@ void pack_b(const MatView& B, int K, int N, float* dst) {
 
 void gemm_serial(int M, int n0, int n1, int K, const MatView& A, const float* Bp, int Npad, float* C, long ldc,
                  bool accumulate, const float* bias, bool relu, int tid) {
-  if (M <= 0 || n1 <= n0) return;
-  if (K <= 0) {
-    epilogue_fill(C, ldc, M, n0, n1, accumulate, bias, relu);
-    return;
-  }
-  const UKernel& uk = ukernel();
-  const int MR = uk.mr, NR = uk.nr;
-  // A is read in place when its rows or columns are contiguous (im2col chunks, weights, activations);
-  // only edge tiles (fewer than MR rows) and general strides are packed.
-  const bool direct = A.rs == 1 || A.cs == 1;
-  float* Ap = scratch(tid, kPackA).get(static_cast<size_t>(kMC) * kKC);
-  for (int pc = 0; pc < K; pc += kKC) {
-    const int kc = std::min(kKC, K - pc);
-    const bool last = pc + kc >= K;
-    const bool acc = accumulate || pc > 0;
-    const float* blk = Bp + static_cast<long>(pc) * Npad;
-    for (int ic = 0; ic < M; ic += kMC) {
-      const int mc = std::min(kMC, M - ic);
-      const int full = direct ? mc / MR * MR : 0;  // rows read in place
-      if (full < mc) {
-        MatView Ab{A.at(ic + full, pc), A.rs, A.cs};
-        pack_a(Ab, mc - full, kc, MR, Ap);
-      }
-      for (int j = n0; j < n1; j += NR) {
-        const int nr = std::min(NR, n1 - j);
-        const float* bpanel = blk + static_cast<long>(j) * kc;
-        for (int ir = 0; ir < mc; ir += MR) {
-          const int mr = std::min(MR, mc - ir);
-          const float* bias_j = last && bias ? bias + j : nullptr;
-          float* cij = C + (ic + ir) * ldc + j;
-          if (ir < full)
-            uk.fn(kc, A.at(ic + ir, pc), A.rs, A.cs, bpanel, cij, ldc, mr, nr, acc, bias_j, last && relu);
-          else
-            uk.fn(kc, Ap + static_cast<long>(ir - full) * kc, 1, MR, bpanel, cij, ldc, mr, nr, acc, bias_j, last && relu);
-        }
-      }
-    }
-  }
+  macro_kernel(M, n0, n1, K, A, BSource{Bp, 0, Npad}, C, ldc, accumulate, bias, relu, tid);
+}
+
+void gemm_serial_unpacked_b(int M, int N, int K, const MatView& A, const float* B, long ldb, float* C, long ldc,
+                            bool accumulate, int tid, bool a_padded) {
+  macro_kernel(M, 0, N, K, A, BSource{B, ldb, 0}, C, ldc, accumulate, nullptr, false, tid, a_padded);
 }
 
 void sgemm_naive(int M, int N, int K, const MatView& A, const MatView& B, float* C, long ldc, const float* bias, bool relu) {
@@ -229,61 +303,85 @@ DN_CLONES void small_m_rows(int M, int j0, int j1, int K, const MatView& A, cons
   }
 }
 
+void small_m(int M, int N, int K, const MatView& A, const MatView& B, float* C, long ldc, const float* bias, bool relu) {
+  const int T = pool_threads();
+  const int chunk = static_cast<int>(std::max<long>(64, round_up(ceil_div(N, T), 16)));
+  const int tasks = static_cast<int>(ceil_div(N, chunk));
+  auto f = [&](int t, int) { small_m_rows(M, t * chunk, std::min(N, (t + 1) * chunk), K, A, B, C, ldc, bias, relu); };
+  if (static_cast<long>(M) * N * K < 32768) {
+    for (int t = 0; t < tasks; t++) f(t, 0);
+  } else {
+    parallel_for(tasks, f);
+  }
+}
+
+/** Packs columns [0, N) of B into Bp, split across the pool by depth blocks and panel groups when big. */
+void pack_b_threaded(const MatView& B, int K, int N, float* Bp) {
+  const int NR = ukernel().nr;
+  const long Npad = round_up(N, NR);
+  if (static_cast<long>(K) * N < (1 << 15) || pool_threads() == 1) {
+    pack_b(B, K, N, Bp);
+    return;
+  }
+  // Every column group is packed with the depth blocking of the whole K, so each task packs whole panels.
+  const int kcmax = depth_block(K);
+  const int kblocks = static_cast<int>(ceil_div(K, kcmax));
+  const int panels = static_cast<int>(Npad / NR);
+  const int groups = std::min(panels, std::max(1, 4 * pool_threads() / kblocks));
+  const int ppg = static_cast<int>(ceil_div(panels, groups));
+  parallel_for(kblocks * groups, [&](int t, int) {
+    const int kb = t / groups, gi = t % groups;
+    const int pc = kb * kcmax, kc = std::min(kcmax, K - pc);
+    const int j0 = gi * ppg * NR, j1 = std::min(N, j0 + ppg * NR);
+    if (j1 <= j0) return;
+    // One depth block of at most kcmax: the sub-packing lays its panels out as the whole packing does.
+    pack_b(MatView{B.at(pc, j0), B.rs, B.cs}, kc, j1 - j0, Bp + static_cast<long>(pc) * Npad + static_cast<long>(j0) * kc);
+  });
+}
+
 }  // namespace
 
 void sgemm(int M, int N, int K, const MatView& A, const MatView& B, float* C, long ldc, const float* bias, bool relu) {
   if (M <= 0 || N <= 0) return;
-  const int T = pool_threads();
   if (K <= 0) {
     epilogue_fill(C, ldc, M, 0, N, false, bias, relu);
     return;
   }
-  if (M < 4 && B.cs == 1) {
-    const int chunk = static_cast<int>(std::max<long>(64, round_up(ceil_div(N, T), 16)));
-    const int tasks = static_cast<int>(ceil_div(N, chunk));
-    const long work = static_cast<long>(M) * N * K;
-    auto f = [&](int t, int) { small_m_rows(M, t * chunk, std::min(N, (t + 1) * chunk), K, A, B, C, ldc, bias, relu); };
-    if (work < 32768) for (int t = 0; t < tasks; t++) f(t, 0);
-    else parallel_for(tasks, f);
-    return;
-  }
+  if (M < 4 && B.cs == 1) return small_m(M, N, K, A, B, C, ldc, bias, relu);
   const UKernel& uk = ukernel();
-  const int MR = uk.mr, NR = uk.nr;
-  const int Npanels = static_cast<int>(ceil_div(N, NR));
-  const int Npad = Npanels * NR;
-  float* Bp = shared_scratch(kPackB).get(packed_b_size(K, N));
+  const int MR = uk.mr, NR = uk.nr, T = pool_threads();
+  const int kc = depth_block(K);
+  const int nc = std::min(static_cast<int>(round_up(N, NR)), column_block(kc));
+  float* Bp = shared_scratch(kPackB).get(packed_b_size(K, nc));
   const long work = static_cast<long>(M) * N * K;
-  // Pack B: split over KC blocks when it is big.
-  const int kblocks = static_cast<int>(ceil_div(K, kKC));
-  if (static_cast<long>(K) * N > (1 << 16) && kblocks > 1) {
-    parallel_for(kblocks, [&](int t, int) {
-      const int pc = t * kKC, kc = std::min(kKC, K - pc);
-      pack_b(MatView{B.at(pc, 0), B.rs, B.cs}, kc, N, Bp + static_cast<long>(pc) * Npad);
+  for (int jc = 0; jc < N; jc += nc) {
+    const int nb = std::min(nc, N - jc);
+    const int Npad = static_cast<int>(round_up(nb, NR));
+    const MatView Bj{B.at(0, jc), B.rs, B.cs};
+    pack_b_threaded(Bj, K, nb, Bp);
+    const float* bj = bias ? bias + jc : nullptr;
+    if (T == 1 || work < 65536) {
+      gemm_serial(M, 0, nb, K, A, Bp, Npad, C + jc, ldc, false, bj, relu, 0);
+      continue;
+    }
+    // Tasks: row chunks (multiples of MR, at most 16 micro-panels) x column groups, about 3 per thread so
+    // that a thread slowed by others does not hold the rest back.
+    const long rowPanels = ceil_div(M, MR);
+    long mchunk = std::min<long>(16, std::max<long>(1, ceil_div(rowPanels, 3L * T)));
+    const long mtasks = ceil_div(rowPanels, mchunk);
+    const int panels = Npad / NR;
+    const int ngroups = static_cast<int>(std::min<long>(panels, std::max<long>(1, ceil_div(3L * T, mtasks))));
+    const int ppg = static_cast<int>(ceil_div(panels, ngroups));
+    mchunk *= MR;
+    parallel_for(static_cast<int>(mtasks * ngroups), [&](int t, int tid) {
+      const int mi = t / ngroups, ni = t % ngroups;
+      const int i0 = static_cast<int>(mi * mchunk), i1 = static_cast<int>(std::min<long>(M, i0 + mchunk));
+      const int n0 = ni * ppg * NR, n1 = std::min(nb, n0 + ppg * NR);
+      if (n1 <= n0) return;
+      gemm_serial(i1 - i0, n0, n1, K, MatView{A.at(i0, 0), A.rs, A.cs}, Bp, Npad, C + static_cast<long>(i0) * ldc + jc, ldc,
+                  false, bj, relu, tid);
     });
-  } else {
-    pack_b(B, K, N, Bp);
   }
-  if (T == 1 || work < 65536) {
-    gemm_serial(M, 0, N, K, A, Bp, Npad, C, ldc, false, bias, relu, 0);
-    return;
-  }
-  // Tiles: row chunks (multiples of MR) x column chunks (multiples of NR), at least ~2 per thread.
-  int mchunk = kMC;
-  long mtasks = ceil_div(M, mchunk);
-  if (mtasks < 2L * T) {
-    mchunk = static_cast<int>(round_up(ceil_div(M, 2L * T), MR));
-    mtasks = ceil_div(M, mchunk);
-  }
-  int ntasks_n = 1;
-  if (mtasks < 2L * T) ntasks_n = static_cast<int>(std::min<long>(Npanels, ceil_div(2L * T, mtasks)));
-  const int ppt = static_cast<int>(ceil_div(Npanels, ntasks_n));  // panels per column chunk
-  ntasks_n = static_cast<int>(ceil_div(Npanels, ppt));
-  parallel_for(static_cast<int>(mtasks * ntasks_n), [&](int t, int tid) {
-    const int mi = t / ntasks_n, ni = t % ntasks_n;
-    const int i0 = mi * mchunk, i1 = std::min(M, i0 + mchunk);
-    const int n0 = ni * ppt * NR, n1 = std::min(N, n0 + ppt * NR);
-    gemm_serial(i1 - i0, n0, n1, K, MatView{A.at(i0, 0), A.rs, A.cs}, Bp, Npad, C + i0 * ldc, ldc, false, bias, relu, tid);
-  });
 }
 
 }  // namespace dn

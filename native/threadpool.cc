@@ -1,5 +1,8 @@
 // Persistent pool. Workers spin briefly after each job (kernels come back to back during a training step),
-// then sleep on a condition variable so that an idle process costs nothing.
+// then sleep on a condition variable so that an idle process costs nothing. The caller, once its share is
+// done, spins only briefly for the workers' claimed tasks and then sleeps until the last one ends: on a
+// machine busy with other work, a worker descheduled mid-task would otherwise cost the caller its time
+// slice as well (two threads then trained at half the speed of one).
 #include "threadpool.h"
 
 #include <atomic>
@@ -38,11 +41,16 @@ struct Pool {
   std::atomic<void (*)(void*, int, int)> fn{nullptr};
   std::atomic<void*> ctx{nullptr};
   int nthreads = 1;
+  // The caller sleeps here when a claimed task outlasts its short spin (see parallel_for_raw).
+  std::mutex done_mu;
+  std::condition_variable done_cv;
+  std::atomic<bool> caller_waiting{false};
 };
 
 // Never destroyed: at process exit workers may still sleep on its condition variable.
 Pool& pool = *new Pool;
-constexpr auto kSpin = std::chrono::microseconds(500);
+constexpr auto kSpin = std::chrono::microseconds(200);
+constexpr auto kWaitSpin = std::chrono::microseconds(50);
 
 /** Claims and runs tasks of generation `gen` until none is left. */
 void run_tasks(uint32_t gen, int tid) {
@@ -56,7 +64,12 @@ void run_tasks(uint32_t gen, int tid) {
     if (i >= n) return;
     if (!pool.next.compare_exchange_weak(v, v + 1, std::memory_order_acq_rel, std::memory_order_relaxed)) continue;
     fn(ctx, i, tid);
-    pool.done.fetch_add(1, std::memory_order_release);
+    // The last task of the job wakes the caller if it went to sleep (both sides use sequentially consistent
+    // operations: either the caller sees this count or this thread sees that it waits).
+    if (pool.done.fetch_add(1) + 1 == n && pool.caller_waiting.load()) {
+      std::lock_guard<std::mutex> lk(pool.done_mu);
+      pool.done_cv.notify_one();
+    }
   }
 }
 
@@ -132,11 +145,19 @@ void parallel_for_raw(int ntasks, void (*fn)(void*, int, int), void* ctx) {
   }
   pool.cv.notify_all();
   run_tasks(gen, 0);
-  // Wait only for tasks that workers claimed and are still running.
-  int spins = 0;
-  while (pool.done.load(std::memory_order_acquire) < ntasks) {
-    if (++spins < 200000) DN_PAUSE();
-    else std::this_thread::yield();
+  // Wait only for tasks that workers claimed and are still running: spin briefly (they usually end within
+  // microseconds), then sleep until the last one ends. On a busy machine a worker may be descheduled in
+  // the middle of its task; spinning for it would cost this thread its own time slice too.
+  const auto start = std::chrono::steady_clock::now();
+  for (int spins = 1; pool.done.load(std::memory_order_acquire) < ntasks; spins++) {
+    DN_PAUSE();
+    if ((spins & 63) == 0 && std::chrono::steady_clock::now() - start > kWaitSpin) {
+      std::unique_lock<std::mutex> lk(pool.done_mu);
+      pool.caller_waiting.store(true);
+      pool.done_cv.wait(lk, [&] { return pool.done.load() >= ntasks; });
+      pool.caller_waiting.store(false);
+      break;
+    }
   }
 }
 

@@ -144,6 +144,18 @@ const convCases: ConvCase[] = [
   { x: [1, 12, 12, 16], k: [3, 3], oc: 33, s: [1, 1], pad: 'same' },
   { x: [4, 11, 11, 2], k: [3, 2], oc: 8, s: [2, 1], pad: 'same' },
   { x: [1, 5, 5, 129], k: [2, 2], oc: 7, s: [2, 2], pad: 'valid' },
+  // One input channel with padding and stride (im2col's per-tap path at the borders), and enough pixels for
+  // several fixed reduction chunks of the filter gradient (512 pixels each, the last one short).
+  { x: [3, 19, 20, 1], k: [3, 3], oc: 32, s: [1, 1], pad: 'same' },
+  { x: [2, 17, 15, 1], k: [5, 5], oc: 6, s: [2, 2], pad: 'same' },
+  // Filter counts that fill whole B panels (dy read in place) or not, 1x1 convolutions read x in place.
+  { x: [2, 5, 5, 8], k: [1, 1], oc: 32, s: [1, 1], pad: 'valid' },
+  { x: [2, 9, 9, 16], k: [3, 3], oc: 48, s: [1, 1], pad: 'same' },
+  // Stride-1 'same' input gradients go through the turned-kernel convolution (an even kernel pads
+  // unevenly); a 'valid' image larger than one GEMM chunk of the input gradient has its rows cut.
+  { x: [2, 16, 16, 64], k: [3, 3], oc: 8, s: [1, 1], pad: 'same' },
+  { x: [2, 7, 6, 3], k: [2, 2], oc: 5, s: [1, 1], pad: 'same' },
+  { x: [1, 18, 18, 64], k: [3, 3], oc: 8, s: [1, 1], pad: 'valid' },
 ];
 interface PoolCase { x: [number, number, number, number]; k: [number, number]; s: [number, number]; pad: Padding }
 const poolCases: PoolCase[] = [
@@ -153,7 +165,11 @@ const poolCases: PoolCase[] = [
   { x: [1, 9, 9, 129], k: [3, 3], s: [2, 2], pad: 'valid' },
   { x: [3, 1, 1, 7], k: [1, 1], s: [1, 1], pad: 'valid' },
 ];
-const matmulCases: [number, number, number][] = [[1, 1, 1], [7, 129, 13], [129, 7, 300], [1, 128, 1600], [128, 10, 128], [300, 64, 600], [13, 33, 0]];
+// Awkward on purpose: edges of every micro-tile (MR 12/6/4, NR 32/16), sums longer than one depth block,
+// more columns than one column block, fewer than 4 rows (the row-vector path), an empty sum.
+const matmulCases: [number, number, number][] = [
+  [1, 1, 1], [7, 129, 13], [129, 7, 300], [1, 128, 1600], [128, 10, 128], [300, 64, 600], [13, 33, 0], [13, 777, 700], [3, 1000, 50], [25, 48, 1030],
+];
 const denseCases: [number, number, number, Activation][] = [[1, 1600, 128, 'relu'], [128, 1600, 128, 'relu'], [7, 13, 129, 'linear'], [129, 3, 1, 'linear'], [2, 128, 10, 'linear']];
 const sizes = [1, 7, 129, 100003];
 
@@ -398,11 +414,13 @@ const native = loadNativeBackend();
 const nativeSkip = 'error' in native ? `native addon not loaded: ${native.error}` : false;
 const binding: NativeBinding | null = 'binding' in native ? native.binding : null;
 const initial = binding?.info();
+// Every micro-kernel the addon has, on 1, 2 and 3 threads (3 > the cores of a small machine: tasks are
+// claimed unevenly). An instruction set this CPU lacks gets a test saying so, which checks that the addon
+// refuses it rather than running it.
+const ALL_ISAS = ['avx512', 'avx2', 'generic'] as const;
 const variants: { label: string; isa: string; threads: number }[] = [];
 if (binding && initial) {
-  for (const isa of initial.supportedIsas) variants.push({ label: `${isa}, ${initial.threads} threads`, isa, threads: initial.threads });
-  if (initial.threads !== 1) variants.push({ label: `${initial.supportedIsas[0]}, 1 thread`, isa: initial.supportedIsas[0], threads: 1 });
-  if (initial.threads < 3) variants.push({ label: `${initial.supportedIsas[0]}, 3 threads`, isa: initial.supportedIsas[0], threads: 3 });
+  for (const isa of initial.supportedIsas) for (const threads of [1, 2, 3]) variants.push({ label: `${isa}, ${threads} thread${threads > 1 ? 's' : ''}`, isa, threads });
 } else {
   variants.push({ label: 'auto', isa: 'auto', threads: 0 });
 }
@@ -423,6 +441,15 @@ for (const v of variants) {
     });
     conformance(() => be!);
   });
+}
+
+if (binding && initial) {
+  for (const isa of ALL_ISAS.filter((i) => !initial.supportedIsas.includes(i))) {
+    test(`backend native (${isa}): not applicable on this CPU (the addon refuses to select it)`, () => {
+      assert.throws(() => binding.setIsa(isa), RangeError);
+      assert.equal(binding.info().isa, initial.isa, 'the micro-kernel in use is unchanged');
+    });
+  }
 }
 
 describe('native binding rejects bad buffers', { skip: nativeSkip }, () => {
