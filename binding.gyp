@@ -10,7 +10,8 @@
         "native/gemm_avx2.cc",
         "native/conv.cc",
         "native/pool.cc",
-        "native/elementwise.cc"
+        "native/elementwise.cc",
+        "native/augment.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_CPP_EXCEPTIONS", "NAPI_VERSION=8"],

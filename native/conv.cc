@@ -183,9 +183,11 @@ void conv2d_backward_filter(const float* x, const float* dy, float* dw, float* d
   const bool c1 = use_c1_direct(g);
   const long P = chunk_rows(rows, c1 ? 64 : K, 128 * 1024, 16);
   const int tasks = rows == 0 ? 0 : static_cast<int>(ceil_div(rows, P));
-  parallel_for(tasks, [&](int t, int tid) {
+  // Partial `part` sums the fixed run of chunks [part·tasks/T, (part+1)·tasks/T), whichever thread runs it,
+  // and the partials are added in order below: the result does not depend on the scheduling (same T).
+  auto chunk = [&](int t, int part, int tid) {
     if (c1) {
-      conv_c1_filter_rows(x, dy, scratch(tid, kCol).p, scratch(tid, kPartialBias).p, g, t * P, std::min(rows, (t + 1) * P));
+      conv_c1_filter_rows(x, dy, scratch(part, kCol).p, scratch(part, kPartialBias).p, g, t * P, std::min(rows, (t + 1) * P));
       return;
     }
     const long r0 = t * P, r1 = std::min(rows, r0 + P), pr = r1 - r0;
@@ -202,10 +204,13 @@ void conv2d_backward_filter(const float* x, const float* dy, float* dw, float* d
     pack_b(MatView{dyc, N, 1}, static_cast<int>(pr), static_cast<int>(N), Bp);
     // dW (K x N) += colᵀ (K x pr) · dy (pr x N)
     gemm_serial(static_cast<int>(K), 0, static_cast<int>(N), static_cast<int>(pr), MatView{a, 1, K}, Bp, Npad,
-                scratch(tid, kPartial).p, N, true, nullptr, false, tid);
-    float* dbt = scratch(tid, kPartialBias).p;
+                scratch(part, kPartial).p, N, true, nullptr, false, tid);
+    float* dbt = scratch(part, kPartialBias).p;
     for (long r = 0; r < pr; r++)
       for (long j = 0; j < N; j++) dbt[j] += dyc[r * N + j];
+  };
+  parallel_for(T, [&](int part, int tid) {
+    for (int t = static_cast<int>(long(part) * tasks / T); t < static_cast<int>(long(part + 1) * tasks / T); t++) chunk(t, part, tid);
   });
   if (c1d)
     for (int t = 0; t < T; t++) {

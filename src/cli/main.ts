@@ -1,9 +1,10 @@
 #!/usr/bin/env node
-// The `digitnet` command line: train, evaluate, predict, report, summary and data. Errors are printed as
+// The `digitnet` command line: train, ensemble, evaluate, predict, report, summary, serve and data. Errors are printed as
 // `digitnet: <message>` with exit code 1; DIGITNET_DEBUG=1 adds the stack trace.
 
 import { Command, CommanderError } from 'commander';
 import { dataCommand } from './commands/data.js';
+import { ensembleCommand } from './commands/ensemble.js';
 import { evaluateCommand } from './commands/evaluate.js';
 import { predictCommand } from './commands/predict.js';
 import { reportCommand } from './commands/report.js';
@@ -18,7 +19,7 @@ export function program(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
     .configureOutput({ outputError: (s, write) => write(s.replace(/^error: /, 'digitnet: ')) });
-  for (const c of [trainCommand(), evaluateCommand(), predictCommand(), dataCommand(), reportCommand(), summaryCommand(), serveCommand()]) {
+  for (const c of [trainCommand(), ensembleCommand(), evaluateCommand(), predictCommand(), dataCommand(), reportCommand(), summaryCommand(), serveCommand()]) {
     p.addCommand(c.exitOverride().configureOutput({ outputError: (s, write) => write(s.replace(/^error: /, 'digitnet: ')) }));
   }
   return p;

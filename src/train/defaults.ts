@@ -8,8 +8,10 @@ export const DEFAULTS = {
   batchSize: 64,
   /** Adam's learning rate. */
   learningRate: 1e-3,
-  /** The learning rate is multiplied by this after each epoch (1: constant), to settle into a minimum. */
-  lrDecay: 0.7,
+  /** The learning-rate policy (train/schedule-spec.ts): ×0.7 after each epoch, to settle into a minimum. */
+  schedule: 'exponential,rate=0.7',
+  /** Augmentation of the training batches (data/augment/spec.ts): none by default. */
+  augment: 'none',
   /** Fraction of the training data held out for validation (stratified by label). */
   validationSplit: 0.1,
   /** Seeds weight initialization, the validation split and the shuffles: a run is reproducible. */
