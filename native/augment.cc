@@ -97,7 +97,7 @@ std::vector<float> gaussian_taps(double sigma) {
   return out;
 }
 
-/** One field: h*w uniform values in [-1, 1], smoothed (rows then columns, edges clamped), times alpha. */
+/** One field: h*w uniform values in [-1, 1], smoothed (rows then columns, zero beyond the edges), times alpha. */
 DN_CLONES void elastic_field(Rng& rng, long h, long w, const float* taps, int r, float alpha, float* noise, float* pad,
                              float* rows, float* out) {
   for (long i = 0; i < h * w; i++) noise[i] = float(rng.uniform(-1, 1));
@@ -106,7 +106,7 @@ DN_CLONES void elastic_field(Rng& rng, long h, long w, const float* taps, int r,
     const float* nr = noise + y * w;
     for (long x = 0; x < pw; x++) {
       const long sx = x - r;
-      pad[x] = nr[sx < 0 ? 0 : sx >= w ? w - 1 : sx];
+      pad[x] = sx < 0 || sx >= w ? 0.f : nr[sx];
     }
     float* rr = rows + y * w;
     for (long x = 0; x < w; x++) rr[x] = 0.f;
@@ -120,8 +120,8 @@ DN_CLONES void elastic_field(Rng& rng, long h, long w, const float* taps, int r,
     float* o = out + y * w;
     for (long x = 0; x < w; x++) o[x] = 0.f;
     for (int j = 0; j <= 2 * r; j++) {
-      long sy = y + j - r;
-      sy = sy < 0 ? 0 : sy >= h ? h - 1 : sy;
+      const long sy = y + j - r;
+      if (sy < 0 || sy >= h) continue;
       const float t = taps[j];
       const float* p = rows + sy * w;
       for (long x = 0; x < w; x++) o[x] += t * p[x];

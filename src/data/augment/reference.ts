@@ -2,7 +2,8 @@
 // browser and the tests run. Each image draws, from its own generator seeded by deriveSeed(batchSeed, i):
 // rotation θ, zoom factors zx and zy, shear φ and shift tx, ty (in that order, uniform within ±strength),
 // then, when elastic is on, two fields of h·w uniform values in [−1, 1] (x first, then y, row-major),
-// which a Gaussian of σ smooths (separable, radius ⌈3σ⌉, edges clamped) and α scales (Simard et al. 2003).
+// which a Gaussian of σ smooths (separable, radius ⌈3σ⌉, zero beyond the edges, as the usual implementations
+// of Simard et al. 2003 do) and α scales.
 //
 // Output pixel p (pixel centres at integer coordinates, c the image centre) reads the source at
 //   s = M⁻¹ (p + d(p) − c − t) + c,   M = R(θ) · Shear(φ) · diag(zx, zy),
@@ -53,7 +54,7 @@ export function gaussianTaps(sigma: number): Float64Array {
   return taps;
 }
 
-/** One field: h·w uniform values in [−1, 1], smoothed by the taps (rows, then columns, edges clamped), times α. */
+/** One field: h·w uniform values in [−1, 1], smoothed by the taps (rows, then columns, zero beyond the edges), times α. */
 export function elasticField(rng: Random, h: number, w: number, taps: Float64Array, alpha: number, out: Float64Array): Float64Array {
   const r = (taps.length - 1) / 2;
   const noise = new Float64Array(h * w);
@@ -62,22 +63,18 @@ export function elasticField(rng: Random, h: number, w: number, taps: Float64Arr
   for (let y = 0; y < h; y++) {
     for (let x = 0; x < w; x++) {
       let acc = 0;
-      for (let j = -r; j <= r; j++) acc += taps[j + r] * noise[y * w + clamp(x + j, w)];
+      for (let j = Math.max(-r, -x); j <= Math.min(r, w - 1 - x); j++) acc += taps[j + r] * noise[y * w + x + j];
       rows[y * w + x] = acc;
     }
   }
   for (let y = 0; y < h; y++) {
     for (let x = 0; x < w; x++) {
       let acc = 0;
-      for (let j = -r; j <= r; j++) acc += taps[j + r] * rows[clamp(y + j, h) * w + x];
+      for (let j = Math.max(-r, -y); j <= Math.min(r, h - 1 - y); j++) acc += taps[j + r] * rows[(y + j) * w + x];
       out[y * w + x] = alpha * acc;
     }
   }
   return out;
-}
-
-function clamp(i: number, n: number): number {
-  return i < 0 ? 0 : i >= n ? n - 1 : i;
 }
 
 /** Bilinear sample of img (h, w) at (sx, sy), zero outside. */
