@@ -146,9 +146,10 @@ export async function fitModel(model: FitTarget, x: Tensor, y: Tensor, o: FitOpt
     }
     // The rate of the epoch's last step (a callback such as ReduceLROnPlateau may change it for the next).
     if (model.optimizer) logs.learning_rate = model.optimizer.learningRate;
+    for (const c of callbacks) await c.onEpochEnd?.(epoch, logs);
+    // Recorded after the callbacks, as Keras's History (last in its list): what they add to the logs is kept.
     history.epoch.push(epoch);
     for (const [k, v] of Object.entries(logs)) (history.history[k] ??= []).push(v);
-    for (const c of callbacks) await c.onEpochEnd?.(epoch, logs);
   }
   for (const c of callbacks) await c.onTrainEnd?.({});
   return history;

@@ -96,7 +96,7 @@ export async function trainEnsembleRun(opts: TrainOptions, k: number, onProgress
   let dir: string;
   let memberOpts: TrainOptions;
   if (opts.resume) {
-    const claimed = await claimResumable(runDir);
+    const claimed = await claimResumable(opts.out!);
     if (claimed.finished) return { runDir, model: await loadModel(join(runDir, MODEL_DIR)), files: readRunFiles(runDir), alreadyFinished: true };
     dir = claimed.dir;
     const file = join(dir, ENSEMBLE_FILE);

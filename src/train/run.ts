@@ -71,7 +71,7 @@ function refuseInterrupted(runDir: string, out: string): void {
 async function resumeRun(opts: TrainOptions, onProgress: ProgressListener): Promise<RunResult> {
   if (!opts.out) throw new Error('--resume needs the run folder (the path that was given as --out)');
   const runDir = resolve(opts.out);
-  const claimed = await claimResumable(runDir);
+  const claimed = await claimResumable(opts.out);
   if (claimed.finished) {
     const files = readRunFiles(runDir);
     return { runDir, model: await loadModel(join(runDir, MODEL_DIR)), files, alreadyFinished: true };
