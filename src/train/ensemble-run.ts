@@ -38,7 +38,7 @@ export async function ensembleRun(sources: string[], o: EnsembleOptions, onProgr
   const runDir = resolve(o.out ?? newRunDir(DEFAULTS.runsDir));
   const { dir } = await beginRun(runDir, { overwrite: o.overwrite });
   try {
-    const files = await writeEnsemble(model, sources, dir, runDir, o, onProgress);
+    const files = await writeEnsemble(model, sources, members.map((m) => m.model), dir, runDir, o, onProgress);
     await commitRun(runDir);
     await onProgress({ type: 'done', runDir, testAccuracy: files.metrics.test.accuracy, testLoss: files.metrics.test.loss });
     return { runDir, model, files };
@@ -49,14 +49,15 @@ export async function ensembleRun(sources: string[], o: EnsembleOptions, onProgr
 }
 
 /** What a member run says of itself, for run.json's member list. */
-function memberInfo(source: string, from: string): NonNullable<RunFiles['run']['members']>[number] {
-  const { runDir } = resolveModelDir(source);
-  if (!runDir) return { run: source, arch: '?', seed: null, testAccuracy: null };
+function memberInfo(source: string, model: Model, from: string): NonNullable<RunFiles['run']['members']>[number] {
+  const { runDir, modelDir } = resolveModelDir(source);
+  const bare = { run: relative(from, runDir ?? modelDir) || '.', arch: model.name, seed: null, testAccuracy: null };
+  if (!runDir || !existsSync(join(runDir, 'run.json'))) return bare;
   const f = readRunFiles(runDir);
-  return { run: relative(from, runDir) || '.', arch: f.run.hyperparameters.arch ?? f.run.model.name, seed: f.run.hyperparameters.seed ?? null, testAccuracy: f.metrics.test.accuracy };
+  return { ...bare, arch: f.run.hyperparameters.arch ?? f.run.model.name, seed: f.run.hyperparameters.seed ?? null, testAccuracy: f.metrics.test.accuracy };
 }
 
-async function writeEnsemble(model: Model, sources: string[], dir: string, runDir: string, o: EnsembleOptions, onProgress: ProgressListener): Promise<RunFiles> {
+async function writeEnsemble(model: Model, sources: string[], memberModels: Model[], dir: string, runDir: string, o: EnsembleOptions, onProgress: ProgressListener): Promise<RunFiles> {
   const started = performance.now();
   const { test, source } = await loadTestData(o.data ?? 'mnist', o.testLimit);
   model.compile({ optimizer: 'adam', loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
@@ -64,7 +65,7 @@ async function writeEnsemble(model: Model, sources: string[], dir: string, runDi
   const ev = evaluateModel(model, test);
   const text: string[] = [];
   const summary = model.summary((l) => text.push(l));
-  const members = sources.map((s) => memberInfo(s, dir));
+  const members = sources.map((s, k) => memberInfo(s, memberModels[k], dir));
   for (const m of members) if (m.testAccuracy !== null) await onProgress({ type: 'note', text: `Member ${m.run} (${m.arch}, seed ${m.seed}): test accuracy ${(m.testAccuracy * 100).toFixed(2)}%` });
   const files: RunFiles = {
     history: { epoch: [], loss: [], accuracy: [], val_loss: [], val_accuracy: [], seconds: [], learning_rate: [] },
@@ -120,8 +121,9 @@ export async function trainEnsembleRun(opts: TrainOptions, k: number, onProgress
     await onProgress({ type: 'note', text: `Member ${i + 1} of ${k} (seed ${seed + i})` });
     await trainRun({ ...memberOpts, seed: seed + i, out, resume: hasInterruptedRun(out) }, onProgress);
   }
-  const model = buildEnsemble(await Promise.all(sources.map(async (s) => ({ source: s, model: await loadModel(join(s, MODEL_DIR)) }))));
-  const files = await writeEnsemble(model, sources, dir, runDir, { data: memberOpts.test ?? memberOpts.data ?? 'mnist', testLimit: memberOpts.testLimit ?? memberOpts.limit }, onProgress);
+  const loaded = await Promise.all(sources.map(async (s) => ({ source: s, model: await loadModel(join(s, MODEL_DIR)) })));
+  const model = buildEnsemble(loaded);
+  const files = await writeEnsemble(model, sources, loaded.map((m) => m.model), dir, runDir, { data: memberOpts.test ?? memberOpts.data ?? 'mnist', testLimit: memberOpts.testLimit ?? memberOpts.limit }, onProgress);
   await commitRun(runDir);
   await onProgress({ type: 'done', runDir, testAccuracy: files.metrics.test.accuracy, testLoss: files.metrics.test.loss });
   return { runDir, model, files };
