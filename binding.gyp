@@ -15,7 +15,8 @@
         "native/binding_ops.cc",
         "native/activation.cc",
         "native/norm.cc",
-        "native/avgpool.cc"
+        "native/avgpool.cc",
+        "native/augment.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_CPP_EXCEPTIONS", "NAPI_VERSION=8"],

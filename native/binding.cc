@@ -12,6 +12,10 @@
 #include "kernels.h"
 #include "threadpool.h"
 
+namespace dn {
+void register_augment(Napi::Env env, Napi::Object exports);  // augment.cc
+}
+
 namespace {
 
 using dn::Geo;
@@ -282,6 +286,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("setThreads", Napi::Function::New(env, SetThreads));
   exports.Set("setIsa", Napi::Function::New(env, SetIsa));
   exports.Set("releaseScratch", Napi::Function::New(env, ReleaseScratch));
+  dn::register_augment(env, exports);
   return exports;
 }
 

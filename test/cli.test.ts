@@ -52,13 +52,13 @@ before(() => {
 
 test('train prints an epoch line and writes the model, history, metrics, figures and report', () => {
   assert.match(trainOut, /^Data: 1,800 training, 200 validation, 500 test images/m);
-  assert.match(trainOut, /^Epoch 1\/1 - [\d.]+ s - loss: \d\.\d{4} - accuracy: \d\.\d{4} - val_loss: \d\.\d{4} - val_accuracy: \d\.\d{4}$/m);
+  assert.match(trainOut, /^Epoch 1\/1 - [\d.]+ s - loss: \d\.\d{4} - accuracy: \d\.\d{4} - val_loss: \d\.\d{4} - val_accuracy: \d\.\d{4} - lr: \d\.\d\de[-+]\d$/m);
   assert.match(trainOut, /^Test accuracy: \d+\.\d\d%, test loss: \d\.\d{4}$/m);
   assert.match(trainOut, /^Run written to run\/$/m);
   for (const f of ['model/model.json', 'model/weights.bin', 'history.json', 'history.csv', 'metrics.json', 'run.json', 'report.html']) {
     assert.ok(existsSync(join(RUN, f)), `${f} is missing`);
   }
-  for (const name of ['loss', 'accuracy', 'confusion', 'per-class', 'samples', 'misclassified']) {
+  for (const name of ['loss', 'accuracy', 'learning-rate', 'confusion', 'per-class', 'samples', 'misclassified']) {
     assert.match(readFileSync(join(RUN, 'figures', `${name}.svg`), 'utf8'), /<svg/);
     const png = PNG.sync.read(readFileSync(join(RUN, 'figures', `${name}.png`)));
     assert.ok(png.width > 300 && png.height > 200, `${name}.png is ${png.width}x${png.height}`);
@@ -67,7 +67,10 @@ test('train prints an epoch line and writes the model, history, metrics, figures
   assert.deepEqual(h.epoch, [0]);
   assert.equal(h.val_accuracy.length, 1);
   const csv = readFileSync(join(RUN, 'history.csv'), 'utf8').trim().split('\n');
-  assert.equal(csv[0], 'epoch,loss,accuracy,val_loss,val_accuracy,seconds');
+  assert.equal(csv[0], 'epoch,loss,accuracy,val_loss,val_accuracy,seconds,learning_rate');
+  // The default schedule is a cosine from 2e-3 to 0: the rate at the epoch's last step is near 0.
+  const lr = Number(csv[1].split(',')[6]);
+  assert.ok(lr > 0 && lr < 1e-4, `learning rate ${lr}`);
   assert.equal(Number(csv[1].split(',')[1]), h.loss[0]);
   const model = readJson<{ format: string; weightsManifest: unknown[] }>(join(RUN, 'model', 'model.json'));
   assert.equal(model.format, 'layers-model');

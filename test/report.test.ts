@@ -33,10 +33,10 @@ function embedded(): Map<string, string> {
   return out;
 }
 
-test('report.html is self-contained and embeds every figure', () => {
+test('report.html is self-contained and embeds every figure (the run is augmented, as by default)', () => {
   assert.doesNotMatch(html, /<script|<link|src="(?!data:)|url\((?!data:)/, 'no external resources or scripts');
   const figs = embedded();
-  assert.deepEqual([...figs.keys()].sort(), [...FIGURE_NAMES].sort());
+  assert.deepEqual([...figs.keys()].sort(), [...FIGURE_NAMES, 'augmented'].sort());
   for (const [name, svg] of figs) {
     assert.match(svg, /^<svg/, name);
     assert.equal(svg, readFileSync(join(RUN, 'figures', `${name}.svg`), 'utf8'), `${name}: the page shows the file's figure`);
@@ -63,13 +63,23 @@ test('the figures show the run: curves per epoch, confusion counts, per-class sc
   assert.equal((figs.get('misclassified')!.match(/<image /g) ?? []).length, wrong.length);
   assert.ok(wrong.every((w) => w.label !== w.predicted));
   assert.ok(figs.get('misclassified')!.includes(`true ${wrong[0].label} → pred ${wrong[0].predicted}`));
+  // The learning rate of each epoch (the default cosine: its last step's rate, at each epoch's end).
+  const lr = figs.get('learning-rate')!;
+  assert.match(lr, />learning rate</);
+  assert.equal(run.files.history.learning_rate!.length, 2);
+  assert.ok(run.files.history.learning_rate![0] > run.files.history.learning_rate![1], 'the cosine decays');
+  // The augmented grid: one row per digit, the original then 7 augmented versions.
+  const aug = run.files.samples.augmented!;
+  assert.deepEqual(aug.map((r) => r.label), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  assert.equal((figs.get('augmented')!.match(/<image /g) ?? []).length, 10 * 8);
+  assert.ok(aug.every((r) => r.variants.every((v) => v !== r.original)), 'every version differs from its original');
 });
 
 test('report.html names the most confused pairs and holds the summary, settings, data, time, backend and metrics', () => {
   const t = run.files.metrics.test;
   assert.equal(t.mostConfused.length, 3);
   for (const p of t.mostConfused) assert.ok(html.includes(`<b>${p.actual}</b> taken for <b>${p.predicted}</b>: ${p.count} time`), `pair ${p.actual}→${p.predicted}`);
-  for (const s of ['conv2d (Conv2D)', 'dense_1 (Dense)', '225,034', '(None, 26, 26, 32)', 'batch size', '<td>32</td>', 'learning rate 0.001',
+  for (const s of ['conv2d (Conv2D)', 'dense_1 (Dense)', '225,034', '(None, 26, 26, 32)', 'batch size', '<td>32</td>', 'learning rate 0.002, schedule cosine', 'rotate=10,zoom=0.1,shift=2,shear=10',
     'training images', '<td>360</td>', 'validation images', '<td>40</td>', 'test images', '<td>300</td>', 'images/s', 'backend',
     run.files.run.backend, `${(t.accuracy * 100).toFixed(2)}%`, 'precision    recall  f1-score   support', 'weighted avg']) {
     assert.ok(html.includes(s), `report.html lacks ${JSON.stringify(s)}`);
@@ -103,7 +113,7 @@ test('the report opens in headless Chromium with every figure loaded', async () 
       const r = img.getBoundingClientRect();
       return { alt: img.alt, ok: img.complete && img.naturalWidth > 0, width: r.width, height: r.height };
     }));
-    assert.equal(images.length, FIGURE_NAMES.length);
+    assert.equal(images.length, FIGURE_NAMES.length + 1);
     for (const i of images) {
       assert.ok(i.ok, `${i.alt} did not load`);
       assert.ok(i.width > 300 && i.height > 150, `${i.alt} is shown at ${i.width}x${i.height}`);

@@ -1,12 +1,13 @@
 #!/usr/bin/env node
-// The `digitnet` command line: train, evaluate, predict, read, data, report, summary, serve, tune, export and
-// explain. Errors are printed as `digitnet: <message>` with exit code 1; DIGITNET_DEBUG=1 adds the stack trace.
+// The `digitnet` command line: train, ensemble, evaluate, predict, read, data, report, summary, serve, tune,
+// export and explain. Errors are printed as `digitnet: <message>` with exit code 1; DIGITNET_DEBUG=1 adds the stack trace.
 
 import { Command, CommanderError } from 'commander';
 // Node's entry point: installs the fastest backend that loads here (the native addon, else the reference
 // backend with the reason) and names it once on stderr, before any command runs.
 import '../index.js';
 import { dataCommand } from './commands/data.js';
+import { ensembleCommand } from './commands/ensemble.js';
 import { evaluateCommand } from './commands/evaluate.js';
 import { explainCommand } from './commands/explain.js';
 import { exportCommand } from './commands/export.js';
@@ -25,7 +26,7 @@ export function program(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
     .configureOutput({ outputError: (s, write) => write(s.replace(/^error: /, 'digitnet: ')) });
-  for (const c of [trainCommand(), evaluateCommand(), predictCommand(), readCommand(), dataCommand(), reportCommand(), summaryCommand(), serveCommand(), tuneCommand(), exportCommand(), explainCommand()]) {
+  for (const c of [trainCommand(), ensembleCommand(), evaluateCommand(), predictCommand(), readCommand(), dataCommand(), reportCommand(), summaryCommand(), serveCommand(), tuneCommand(), exportCommand(), explainCommand()]) {
     p.addCommand(c.exitOverride().configureOutput({ outputError: (s, write) => write(s.replace(/^error: /, 'digitnet: ')) }));
   }
   return p;

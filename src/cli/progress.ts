@@ -3,7 +3,7 @@
 // training and validation loss and accuracy.
 
 import cliProgress from 'cli-progress';
-import type { Progress } from '../train/run.js';
+import type { Progress } from '../train/progress.js';
 import { duration, pct } from '../report/html.js';
 
 export function progressPrinter(out: (line: string) => void = (l) => process.stdout.write(l + '\n')): (p: Progress) => void {
@@ -37,7 +37,8 @@ export function progressPrinter(out: (line: string) => void = (l) => process.std
         bar?.stop();
         bar = null;
         out(`Epoch ${p.epoch + 1}/${p.epochs} - ${duration(p.seconds)} - loss: ${p.loss.toFixed(4)} - accuracy: ${p.accuracy.toFixed(4)}` +
-          (p.valLoss === null ? '' : ` - val_loss: ${p.valLoss.toFixed(4)} - val_accuracy: ${p.valAccuracy!.toFixed(4)}`));
+          (p.valLoss === null ? '' : ` - val_loss: ${p.valLoss.toFixed(4)} - val_accuracy: ${p.valAccuracy!.toFixed(4)}`) +
+          (p.learningRate === null ? '' : ` - lr: ${p.learningRate.toExponential(2)}`));
         break;
       case 'note':
         out(p.text);

@@ -9,6 +9,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { readMnistCsv, type CsvImages, type PixelRange } from './csv.js';
 import type { ImageSet } from './idx.js';
 import { embeddedMnistDir, loadMnist } from './mnist.js';
+import { foreignDigits, FOREIGN_STYLES } from './foreign.js';
 import { validationSplit } from './split.js';
 
 export interface LoadedData {
@@ -40,6 +41,9 @@ export const CSV_TEST = 'mnist_test.csv';
 export const KAGGLE_TRAIN = 'train.csv';
 export const KAGGLE_TEST = 'test.csv';
 export const DEFAULT_TEST_SPLIT = 0.1;
+/** `--data foreign`: MNIST's first 1,000 test digits re-rendered in other styles (data/foreign.ts), as a test set. */
+export const FOREIGN = 'foreign';
+const FOREIGN_SOURCE = `foreign digits: MNIST test digits re-rendered ${FOREIGN_STYLES.map((s) => s.name).join(', ')} as dark ink on paper, through the user-image preprocessing`;
 
 /** A kind of data folder: how to tell it, and how to read it. */
 export interface FolderLayout {
@@ -173,6 +177,7 @@ export function subset(set: ImageSet, idx: Int32Array): ImageSet {
 
 /** Only the test set (for `digitnet evaluate`): a labelled CSV file is taken as the test set itself. */
 export async function loadTestData(spec: string, limit?: number, pixelRange?: PixelRange): Promise<{ test: ImageSet; source: string }> {
+  if (spec === FOREIGN) return { test: foreignDigits(loadMnist().test, { count: limit ? Math.ceil(limit / FOREIGN_STYLES.length) : undefined }), source: FOREIGN_SOURCE };
   const path = resolve(spec);
   if (spec !== 'mnist' && spec !== '' && existsSync(path) && statSync(path).isDirectory()) return { test: await folderTestSet(path, limit, pixelRange), source: path };
   if (/\.csv$/i.test(spec)) return { test: await readMnistCsv(spec, { kind: 'labeled', limit: limit || undefined, pixelRange }), source: path };

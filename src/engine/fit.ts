@@ -1,9 +1,15 @@
 // The training loop: epochs of shuffled batches, running loss and accuracy, validation, callbacks and
-// the NaN guard. Batches are gathered into one reused buffer; nothing is allocated per batch.
+// the NaN guard. Batches are gathered into reused buffers (fit-batches.ts); nothing is allocated per batch.
+// Every random draw of training (the epoch's shuffle, each batch's dropout masks and augmentation) comes
+// from state derived from (seed, epoch, batch), so a run resumed at an epoch draws what an uninterrupted
+// one would have.
 
+import { BatchFeeder, STREAM, type BatchAugmenter } from './fit-batches.js';
 import type { CrossEntropy } from './losses.js';
-import type { Random } from './random.js';
+import { deriveSeed, Random } from './random.js';
 import { Tensor } from './tensor.js';
+
+export type { BatchAugmenter };
 
 /** What the loop needs of a model: its public face (Model implements it). */
 export interface FitTarget {
@@ -11,7 +17,12 @@ export interface FitTarget {
   readonly inputShape: readonly number[];
   readonly outputShape: readonly number[];
   readonly loss: CrossEntropy | null;
-  readonly rng: Random;
+  /** The seed all of training's random state derives from. */
+  readonly seed: number;
+  /** The stream layers draw from (dropout masks): fit replaces it for each batch. */
+  rng: Random;
+  /** Its learning rate is recorded in the logs of each epoch. */
+  readonly optimizer?: { readonly learningRate: number } | null;
   stopTraining: boolean;
   checkInput(op: string, x: Tensor): void;
   /** One optimizer step; returns the summed loss and the number of correct predictions. */
@@ -29,6 +40,17 @@ export interface Callback {
   onBatchEnd?(batch: number, logs: Logs): void | Promise<void>;
   onEpochEnd?(epoch: number, logs: Logs): void | Promise<void>;
   onTrainEnd?(logs: Logs): void | Promise<void>;
+  /**
+   * Called once after onTrainBegin: a callback that holds the state of an interrupted run (BackupAndRestore)
+   * restores the model and returns where to continue; fit then starts at that epoch with that history.
+   */
+  restore?(): ResumePoint | null | Promise<ResumePoint | null>;
+}
+
+/** Where a resumed fit continues: the next epoch to run and the history of the epochs already done. */
+export interface ResumePoint {
+  epoch: number;
+  history: Record<string, number[]>;
 }
 
 export interface FitOptions {
@@ -41,6 +63,12 @@ export interface FitOptions {
   callbacks?: Callback | Callback[];
   /** Also call onBatchEnd only every this many batches (default 1). */
   batchLogEvery?: number;
+  /** The epoch to start at (the epochs before it count as done), as Keras's initial_epoch. */
+  initialEpoch?: number;
+  /** Transforms each training batch (augmentation); validation data is never transformed. */
+  augment?: BatchAugmenter;
+  /** Prepare the next batch while the current one trains, when the augmenter can work off the main thread (default true). */
+  overlapAugment?: boolean;
 }
 
 export interface History {
@@ -70,22 +98,33 @@ export async function fitModel(model: FitTarget, x: Tensor, y: Tensor, o: FitOpt
   };
   const batches = Math.ceil(n / batchSize);
   const per = x.size / x.shape[0];
-  // One batch buffer and one target buffer for the whole fit: nothing is allocated per batch.
-  const xBuf = new Float32Array(Math.min(batchSize, n) * per);
+  const feed = new BatchFeeder(x.data, per, batchSize, n, model.seed, o.augment ?? null, o.overlapAugment ?? true);
   const tBuf = new Float32Array(Math.min(batchSize, n) * classes);
   model.stopTraining = false;
   for (const c of callbacks) await c.onTrainBegin?.({});
-  for (let epoch = 0; epoch < epochs && !model.stopTraining; epoch++) {
+  let first = o.initialEpoch ?? 0;
+  if (!Number.isInteger(first) || first < 0) throw new Error(`fit: initialEpoch must be a whole number ≥ 0, got ${first}`);
+  for (const c of callbacks) {
+    const at = await c.restore?.();
+    if (!at) continue;
+    first = at.epoch;
+    history.epoch = Array.from({ length: at.epoch }, (_, i) => i);
+    history.history = Object.fromEntries(Object.entries(at.history).map(([k, v]) => [k, [...v]]));
+  }
+  for (let epoch = first; epoch < epochs && !model.stopTraining; epoch++) {
     for (const c of callbacks) await c.onEpochBegin?.(epoch, {});
-    if (o.shuffle ?? true) model.rng.shuffle(train.idx);
+    const idx = Int32Array.from(train.idx);
+    if (o.shuffle ?? true) new Random(deriveSeed(model.seed, epoch, STREAM.shuffle)).shuffle(idx);
+    feed.begin(epoch, idx);
     let sum = 0;
     let correct = 0;
     for (let b = 0; b < batches; b++) {
       const s = b * batchSize;
       const e = Math.min(n, s + batchSize);
-      const xb = gather(xBuf.subarray(0, (e - s) * per), x.data, train.idx, s, e, per);
+      const xb = await feed.take(b);
       const t = tBuf.subarray(0, (e - s) * classes);
-      loss.fillTargets(y, train.idx, s, e, classes, t);
+      loss.fillTargets(y, idx, s, e, classes, t);
+      model.rng = new Random(deriveSeed(model.seed, epoch, b, STREAM.dropout));
       const r = model.trainBatch(new Tensor(xb, [e - s, ...model.inputShape]), t);
       if (!Number.isFinite(r.loss)) {
         throw new Error(`fit: the loss became ${r.loss} at epoch ${epoch + 1}, batch ${b + 1} of ${batches}; training stopped. ` +
@@ -105,9 +144,12 @@ export async function fitModel(model: FitTarget, x: Tensor, y: Tensor, o: FitOpt
       logs.val_loss = v.loss;
       logs.val_accuracy = v.accuracy;
     }
+    // The rate of the epoch's last step (a callback such as ReduceLROnPlateau may change it for the next).
+    if (model.optimizer) logs.learning_rate = model.optimizer.learningRate;
+    for (const c of callbacks) await c.onEpochEnd?.(epoch, logs);
+    // Recorded after the callbacks, as Keras's History (last in its list): what they add to the logs is kept.
     history.epoch.push(epoch);
     for (const [k, v] of Object.entries(logs)) (history.history[k] ??= []).push(v);
-    for (const c of callbacks) await c.onEpochEnd?.(epoch, logs);
   }
   for (const c of callbacks) await c.onTrainEnd?.({});
   return history;
@@ -130,11 +172,6 @@ function splitValidation(x: Tensor, y: Tensor, o: FitOptions): { train: { idx: I
   const nTrain = n - nVal;
   const ySplit = (s: number, e: number): Tensor => y.slice0(s, e);
   return { train: { idx: identity(nTrain) }, val: [x.slice0(nTrain, n), ySplit(nTrain, n)] };
-}
-
-function gather(out: Float32Array, src: Float32Array, idx: Int32Array, s: number, e: number, per: number): Float32Array {
-  for (let r = s; r < e; r++) out.set(src.subarray(idx[r] * per, (idx[r] + 1) * per), (r - s) * per);
-  return out;
 }
 
 function identity(n: number): Int32Array {

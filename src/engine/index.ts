@@ -4,7 +4,7 @@
 import './backends/reference/index.js';
 
 export { Tensor, sizeOf, fmtShape } from './tensor.js';
-export { Random } from './random.js';
+export { Random, deriveSeed } from './random.js';
 export { getBackend, setBackend, type Backend, type Activation, type FusedActivation } from './backend.js';
 export { referenceBackend } from './backends/reference/index.js';
 export * as layers from './layers/index.js';
@@ -14,8 +14,12 @@ export { l2, type Regularizer } from './layers/config.js';
 export { SymbolicTensor } from './graph/symbolic.js';
 export { Model, model, type CompileOptions, type ModelOptions, type SummaryRow, type WeightSpec } from './graph/model.js';
 export { Sequential, sequential } from './graph/sequential.js';
-export type { Callback, FitOptions, History, Logs } from './fit.js';
-export { earlyStopping } from './callbacks.js';
+export type { BatchAugmenter, Callback, FitOptions, History, Logs, ResumePoint } from './fit.js';
+export { earlyStopping, reduceLROnPlateau, type CallbackState, type EarlyStoppingOptions, type ReduceLrOptions, type StatefulCallback } from './callbacks.js';
+export {
+  cosineDecay, exponentialDecay, oneCycle, piecewiseConstantDecay, scheduleFromConfig,
+  type CosineDecayOptions, type ExponentialDecayOptions, type OneCycleOptions, type PiecewiseConstantOptions,
+} from './schedules.js';
 export {
   Adam, AdamW, Optimizer, RMSprop, SGD, adam, adamw, rmsprop, sgd,
   type LearningRateSchedule, type OptimizerName, type OptimizerOptions,

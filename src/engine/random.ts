@@ -85,6 +85,25 @@ export class Random {
   }
 }
 
+/** One round of splitmix32's finalizer: a 32-bit word whose bits all depend on every bit of x. */
+export function mix32(x: number): number {
+  let z = (x + 0x9e3779b9) >>> 0;
+  z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
+  z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
+  return (z ^ (z >>> 16)) >>> 0;
+}
+
+/**
+ * A seed that depends only on the given whole numbers (each taken as 32 bits): training derives the random
+ * state of each shuffle, batch and image from (seed, epoch, batch, ...), so that a resumed run draws exactly
+ * what an uninterrupted one would have. native/augment.cc computes the same function.
+ */
+export function deriveSeed(...words: number[]): number {
+  let h = 0x6a09e667;
+  for (const w of words) h = mix32((h ^ (w >>> 0)) >>> 0);
+  return h;
+}
+
 function rotl(x: number, k: number): number {
   return ((x << k) | (x >>> (32 - k))) >>> 0;
 }

@@ -47,6 +47,31 @@ export function curveSpec(h: HistoryJson, metric: 'loss' | 'accuracy'): TopLevel
   } as TopLevelSpec;
 }
 
+/**
+ * The learning rate of each epoch (at its last step), on a log scale when it spans more than a factor of 10.
+ * Runs of digitnet 0.1 did not record it: their rate is derived from their settings (lr × decay^epoch).
+ */
+export function learningRateSpec(h: HistoryJson, hp: { learningRate: number; lrDecay?: number }): TopLevelSpec {
+  const rates = h.learning_rate?.length ? h.learning_rate : h.epoch.map((e) => hp.learningRate * (hp.lrDecay ?? 1) ** e);
+  const values = h.epoch.map((e, i) => ({ epoch: e + 1, rate: rates[i] }));
+  const positive = rates.filter((r) => r > 0);
+  const log = positive.length === rates.length && Math.max(...positive) / Math.min(...positive) > 10;
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title: 'Learning rate (at the end of each epoch)',
+    width: 420,
+    height: 260,
+    data: { values },
+    mark: { type: 'line', point: { size: 60, filled: true }, strokeWidth: 2.5, color: '#54a24b' },
+    encoding: {
+      x: { field: 'epoch', type: 'quantitative', title: 'epoch', axis: { tickMinStep: 1, format: 'd' }, scale: { domain: [1, Math.max(2, h.epoch.length)] } },
+      y: { field: 'rate', type: 'quantitative', title: 'learning rate', scale: log ? { type: 'log' } : { zero: true }, axis: { format: '.1e' } },
+      tooltip: [{ field: 'epoch' }, { field: 'rate', format: '.3e' }],
+    },
+    config: CONFIG,
+  } as TopLevelSpec;
+}
+
 /** 10x10 heatmap, rows actual, columns predicted; the counts printed in the cells. */
 export function confusionSpec(cm: number[][]): TopLevelSpec {
   const values = cm.flatMap((row, a) => {

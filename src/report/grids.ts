@@ -59,3 +59,26 @@ function digitPng(base64: string): string {
 export function escapeXml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 }
+
+/** A row per training image: the original, then its augmented versions (what the network was shown). */
+export function augmentedGridSvg(rows: { label: number; original: string; variants: string[] }[], spec: string): string {
+  const cols = 1 + Math.max(0, ...rows.map((r) => r.variants.length));
+  const size = SIDE * ZOOM;
+  const cellW = size + 12;
+  const width = cols * cellW + 24;
+  const height = rows.length * (size + 12) + 70;
+  const cells = rows.flatMap((r, i) => [r.original, ...r.variants].map((px, j) => {
+    const x = 12 + j * cellW;
+    const y = 60 + i * (size + 12);
+    return `<image x="${x}" y="${y}" width="${size}" height="${size}" xlink:href="data:image/png;base64,${digitPng(px)}"/>` +
+      (j === 0 ? `<rect x="${x - 0.5}" y="${y - 0.5}" width="${size + 1}" height="${size + 1}" fill="none" stroke="#1f77b4" stroke-width="2"/>` : '');
+  }));
+  return [
+    `<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="${FONT}">`,
+    `<rect width="100%" height="100%" fill="white"/>`,
+    `<text x="12" y="26" font-size="15" font-weight="bold" fill="#000">${escapeXml('Augmented training images')}</text>`,
+    `<text x="12" y="46" font-size="12" fill="#555">${escapeXml(`first column: the image (outlined); then ${cols - 1} random versions (${spec})`)}</text>`,
+    ...cells,
+    '</svg>',
+  ].join('\n');
+}

@@ -22,7 +22,8 @@ export interface ExplainedMistakes {
 export function reportHtml(runName: string, f: RunFiles, figures: Map<string, Figure>, why: ExplainedMistakes | null = null, whyMissing: string | null = null): string {
   const t = f.metrics.test;
   const fig = (name: string): string => {
-    const g = figures.get(name)!;
+    const g = figures.get(name);
+    if (!g) return '';
     return `<figure id="fig-${name}"><img alt="${esc(g.title)}" src="data:image/svg+xml;base64,${Buffer.from(g.svg).toString('base64')}"></figure>`;
   };
   const confused = t.mostConfused.length
@@ -42,7 +43,9 @@ export function reportHtml(runName: string, f: RunFiles, figures: Map<string, Fi
 <p class="sub">Run <code>${esc(runName)}</code>, ${esc(f.run.createdAt.replace('T', ' ').replace(/\.\d+Z$/, ' UTC'))}</p>
 ${headline(f)}
 </header>
-<section><h2>Training curves</h2><div class="row">${fig('loss')}${fig('accuracy')}</div></section>
+${f.history.epoch.length ? `<section><h2>Training curves</h2><div class="row">${fig('loss')}${fig('accuracy')}${fig('learning-rate')}</div></section>` : ''}
+${figures.has('augmented') ? `<section><h2>Augmentation</h2>${fig('augmented')}</section>` : ''}
+${f.run.members ? `<section><h2>Members</h2>${membersTable(f)}</section>` : ''}
 <section><h2>Confusion matrix</h2><div class="row">${fig('confusion')}<div class="aside"><h3>Most confused pairs</h3>${confused}
 <h3>As text</h3><pre>${esc(formatConfusionMatrix(t.confusionMatrix))}</pre></div></div></section>
 <section><h2>Per-class scores</h2><div class="row">${fig('per-class')}<div class="aside"><h3>Classification report</h3><pre>${esc(formatClassificationReport({ ...t, count: t.count }, 4))}</pre></div></div></section>
@@ -94,10 +97,19 @@ function modelTable(f: RunFiles): string {
 
 function hyperTable(f: RunFiles): string {
   const h = f.run.hyperparameters;
+  if (f.run.members) return table(null, [['model', `the average of ${f.run.members.length} trained models' probabilities`], ['members', f.run.members.map((m) => m.arch).join(', ')]]);
+  const rate = h.schedule ? `, schedule ${h.schedule}` : h.lrDecay !== undefined && h.lrDecay !== 1 ? `, × ${h.lrDecay} per epoch` : '';
+  const resumed = f.run.resumed?.length ? [['resumed', f.run.resumed.map((r) => `after epoch ${r.epochsDone}`).join(', ')]] : [];
   return table(null, [
-    ['epochs', h.epochs], ['batch size', h.batchSize], ['optimizer', `${h.optimizer} (learning rate ${h.learningRate}${h.lrDecay !== undefined && h.lrDecay !== 1 ? `, × ${h.lrDecay} per epoch` : ''})`],
-    ['loss', h.loss], ['validation split', `${h.validationSplit} (stratified)`], ['seed', h.seed],
+    ...(h.arch ? [['architecture', shownSource(h.arch)]] : []),
+    ['epochs', h.epochs], ['batch size', h.batchSize], ['optimizer', `${h.optimizer} (learning rate ${h.learningRate}${rate})`],
+    ['augmentation', h.augment ?? 'none'], ['loss', h.loss], ['validation split', `${h.validationSplit} (stratified)`], ['seed', h.seed], ...resumed,
   ]);
+}
+
+function membersTable(f: RunFiles): string {
+  const rows = f.run.members!.map((m, i) => [i + 1, shownSource(m.run), m.arch, m.seed ?? '', m.testAccuracy === null ? '' : pct(m.testAccuracy)]);
+  return `<p>The model averages the class probabilities of these ${rows.length} models (an Average layer on their outputs).</p>${table(['#', 'run', 'architecture', 'seed', 'test accuracy'], rows, [0, 3, 4])}`;
 }
 
 /**

@@ -4,14 +4,15 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { readRunFiles } from '../train/run-files.js';
-import { confusionSpec, curveSpec, perClassSpec } from './charts.js';
+import { confusionSpec, curveSpec, learningRateSpec, perClassSpec } from './charts.js';
 import { explainMistakes } from './explanations.js';
-import { imageGridSvg } from './grids.js';
+import { augmentedGridSvg, imageGridSvg } from './grids.js';
 import { reportHtml, type Figure } from './html.js';
 import { specToSvg, svgToPng } from './render.js';
 
 export const FIGURES_DIR = 'figures';
-export const FIGURE_NAMES = ['loss', 'accuracy', 'confusion', 'per-class', 'samples', 'misclassified', 'explanations'] as const;
+/** The figures of a trained run; an augmented run adds 'augmented', and an ensemble (no training) has no curves. */
+export const FIGURE_NAMES = ['loss', 'accuracy', 'learning-rate', 'confusion', 'per-class', 'samples', 'misclassified', 'explanations'] as const;
 
 export interface ReportResult {
   html: string;
@@ -25,11 +26,15 @@ export async function buildReport(runDir: string, o: { name?: string } = {}): Pr
   const t = f.metrics.test;
   const figures = new Map<string, Figure>();
   const add = (name: string, title: string, svg: string): void => void figures.set(name, { name, title, svg });
-  add('loss', 'Loss per epoch', await specToSvg(curveSpec(f.history, 'loss')));
-  add('accuracy', 'Accuracy per epoch', await specToSvg(curveSpec(f.history, 'accuracy')));
+  if (f.history.epoch.length > 0) {
+    add('loss', 'Loss per epoch', await specToSvg(curveSpec(f.history, 'loss')));
+    add('accuracy', 'Accuracy per epoch', await specToSvg(curveSpec(f.history, 'accuracy')));
+    add('learning-rate', 'Learning rate per epoch', await specToSvg(learningRateSpec(f.history, f.run.hyperparameters)));
+  }
   add('confusion', 'Confusion matrix', await specToSvg(confusionSpec(t.confusionMatrix)));
   add('per-class', 'Per-class precision, recall and F1', await specToSvg(perClassSpec(t.perClass)));
   add('samples', 'Sample test predictions', imageGridSvg(`Sample test predictions (first ${f.samples.samples.length} test images)`, f.samples.samples, 'samples'));
+  if (f.samples.augmented?.length) add('augmented', 'Augmented training images', augmentedGridSvg(f.samples.augmented, f.run.hyperparameters.augment ?? ''));
   add('misclassified', 'Misclassified test images', imageGridSvg(`Misclassified test images (${f.samples.misclassified.length} most confident of ${f.samples.misclassifiedTotal})`, f.samples.misclassified, 'misclassified'));
   const why = await explainMistakes(dir, f.samples.misclassified);
   if ('svg' in why) add('explanations', 'Why the model got these wrong: saliency and Grad-CAM', why.svg);

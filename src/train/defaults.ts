@@ -1,15 +1,18 @@
-// The training defaults, in one place: the seed CNN with these settings reaches at least 99.0% test
-// accuracy on MNIST (measured 99.08% with seed 42 and 99.21% with seed 1; with a constant learning rate it
-// stayed near 98.8%). The CLI, `npm start` and the web server's first run all read them from here.
+// The training defaults, in one place: the seed CNN, 8 epochs of augmented batches, Adam with a cosine decay
+// from 2e-3, chosen by measurement among the recipes the README lists ("Choosing the default run"): 99.55%
+// test accuracy with seed 42, where digitnet 0.1's recipe (no augmentation, 1e-3 × 0.7 per epoch) reached
+// 99.09% in the same time. The CLI, `npm start` and the web server's first run all read them from here.
 
 export const DEFAULTS = {
   /** Full passes over the training data. */
   epochs: 8,
   batchSize: 64,
-  /** Adam's learning rate. */
-  learningRate: 1e-3,
-  /** The learning rate is multiplied by this after each epoch (1: constant), to settle into a minimum. */
-  lrDecay: 0.7,
+  /** Adam's learning rate: the peak of the schedule. */
+  learningRate: 2e-3,
+  /** The learning-rate policy (train/schedule-spec.ts): half a cosine from the peak down to 0 at the last step. */
+  schedule: 'cosine',
+  /** Augmentation of the training batches (data/augment/spec.ts): the same as `--augment` alone. */
+  augment: 'default',
   /** Fraction of the training data held out for validation (stratified by label). */
   validationSplit: 0.1,
   /** Seeds weight initialization, the validation split and the shuffles: a run is reproducible. */

@@ -13,7 +13,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import { abandonPartial, beginPartial, commitPartial, partialPathOf, settleDir } from '../engine/io/atomic-dir.js';
+import { abandonPartial, adoptPartial, beginPartial, commitPartial, partialOrphaned, partialPathOf, settleDir } from '../engine/io/atomic-dir.js';
 import type { SummaryRow } from '../engine/graph/summary.js';
 import type { ShownImage, TestMetricsJson } from '../eval/evaluate.js';
 
@@ -27,6 +27,8 @@ export interface HistoryJson {
   val_accuracy: number[];
   /** Seconds each epoch took (training and validation). */
   seconds: number[];
+  /** The learning rate at each epoch's last step (absent in runs of digitnet 0.1). */
+  learning_rate?: number[];
 }
 
 export interface MetricsJson {
@@ -43,14 +45,18 @@ export interface RunJson {
     epochs: number;
     batchSize: number;
     learningRate: number;
-    /** Per-epoch learning-rate factor. */
-    lrDecay: number;
+    /** Per-epoch learning-rate factor (digitnet 0.1's runs; later runs say `schedule`). */
+    lrDecay?: number;
+    /** The learning-rate policy, as --schedule writes it. */
+    schedule?: string;
+    /** The augmentation of the training batches, as --augment writes it ('none' when off). */
+    augment?: string;
+    /** The architecture: a zoo name or a model.json's path (absent in runs of digitnet 0.1: the seed CNN). */
+    arch?: string;
     validationSplit: number;
     seed: number;
     optimizer: string;
     loss: string;
-    /** The architecture: a zoo name or the model.json it came from (absent in runs of digitnet 0.1: the seed CNN). */
-    arch?: string;
   };
   data: {
     trainSource: string;
@@ -75,6 +81,10 @@ export interface RunJson {
     testImagesPerSecond: number;
   };
   model: { name: string; rows: SummaryRow[]; totalParams: number; text: string[] };
+  /** Each time the run was resumed from its backup: when, and how many epochs were done then. */
+  resumed?: { at: string; epochsDone: number }[];
+  /** An ensemble's members: their run folders and test accuracies. */
+  members?: { run: string; arch: string; seed: number | null; testAccuracy: number | null }[];
 }
 
 export interface SamplesJson {
@@ -82,6 +92,8 @@ export interface SamplesJson {
   misclassified: ShownImage[];
   /** How many test images were misclassified in all. */
   misclassifiedTotal: number;
+  /** Training images and augmented versions of them, as the run's augmentation made them (base64 bytes, 28x28). */
+  augmented?: { label: number; original: string; variants: string[] }[];
 }
 
 export interface RunFiles {
@@ -101,8 +113,9 @@ export async function writeRunFiles(dir: string, f: RunFiles): Promise<void> {
 }
 
 export function historyCsv(h: HistoryJson): string {
-  const rows = h.epoch.map((e, i) => [e + 1, h.loss[i], h.accuracy[i], h.val_loss[i] ?? '', h.val_accuracy[i] ?? '', h.seconds[i]].join(','));
-  return ['epoch,loss,accuracy,val_loss,val_accuracy,seconds', ...rows].join('\n') + '\n';
+  const lr = h.learning_rate ?? [];
+  const rows = h.epoch.map((e, i) => [e + 1, h.loss[i], h.accuracy[i], h.val_loss[i] ?? '', h.val_accuracy[i] ?? '', h.seconds[i], lr[i] ?? ''].join(','));
+  return ['epoch,loss,accuracy,val_loss,val_accuracy,seconds,learning_rate', ...rows].join('\n') + '\n';
 }
 
 /** Reads the JSON files of a run, naming the run and the file when one is missing or broken. */
@@ -203,4 +216,26 @@ export function commitRun(out: string): Promise<string> {
 /** Removes this process's partial folder for `out` after a failure. */
 export function abandonRun(out: string): Promise<void> {
   return abandonPartial(out);
+}
+
+/**
+ * For --resume: the run for `out` has finished (a whole run folder and no unfinished one), or its unfinished
+ * folder, left by a process that is gone, is taken over by this process. Anything else is an error that says
+ * what is there.
+ */
+export async function claimResumable(out: string): Promise<{ finished: true } | { finished: false; dir: string }> {
+  const target = resolve(out);
+  settleDir(target);
+  const adopted = await adoptPartial(target).catch((e: Error) => {
+    throw new Error(`--resume ${out}: ${e.message}`);
+  });
+  if (adopted) return { finished: false, dir: adopted.dir };
+  if (existsSync(join(target, 'run.json')) && existsSync(join(target, MODEL_DIR))) return { finished: true };
+  if (existsSync(target)) throw new Error(`--resume ${out}: not a digitnet run folder, and no unfinished run for it is kept in ${basename(partialPathOf(target))}`);
+  throw new Error(`--resume ${out}: there is no run there (no ${out}, and no unfinished run in ${basename(partialPathOf(target))}); give the folder that was given as --out`);
+}
+
+/** Whether `out` has an unfinished run that a process now gone left (what --resume continues). */
+export function hasInterruptedRun(out: string): boolean {
+  return partialOrphaned(resolve(out));
 }

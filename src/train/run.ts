@@ -1,72 +1,44 @@
-// A training run from start to finish: load the data, hold out a stratified validation split, train the
-// seed CNN with Adam, evaluate it on the test set, and write the run directory (model, history, metrics,
-// figures, report.html). The CLI's `train` command and the web server's first start both call this.
-// Node-only.
+// A training run from start to finish: load the data, hold out a stratified validation split, train (the seed
+// CNN by default) with the run's schedule, augmentation and callbacks, evaluate on the test set, and write
+// the run directory (model, history, metrics, figures, report.html). The run is built in its partial folder
+// (run-files.ts), with a training backup after each epoch, so that `--resume` continues a run that was killed.
+// The CLI's `train` command and the web server's first start both call this. Node-only.
 
 import { writeFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
-import type { PixelRange } from '../data/csv.js';
 import { validationSplit } from '../data/split.js';
 import type { ImageSet } from '../data/idx.js';
 import { loadData, type LoadedData } from '../data/sources.js';
 import { oneHot } from '../data/tensors.js';
-import type { Logs } from '../engine/fit.js';
-import { adam, Tensor, type Model } from '../engine/index.js';
-import { saveModel } from '../engine/io/files.js';
+import { deriveSeed, Random } from '../engine/random.js';
+import { Tensor, type Model } from '../engine/index.js';
+import { loadModel, saveModel } from '../engine/io/files.js';
 import { buildArch } from './arch.js';
+import { augmentedSamples } from './augment-samples.js';
+import { BACKUP_DIR, readBackup, removeBackup } from './callbacks/backup.js';
 import { recalibrateBatchNorm } from './precise-bn.js';
 import { evaluateModel, predictLabels, shownImages, testMetricsJson } from '../eval/evaluate.js';
 import { buildReport } from '../report/index.js';
 import { CLASSES, DEFAULTS } from './defaults.js';
-import { abandonRun, beginRun, commitRun, MODEL_DIR, newRunDir, writeRunFiles, type HistoryJson, type RunFiles } from './run-files.js';
+import { checkBackup, fitRun, type FitRunResult } from './fit-run.js';
+import type { ProgressListener } from './progress.js';
+import { checkResumeOptions, settle, type Settled, type TrainOptions } from './run-config.js';
+import {
+  abandonRun, beginRun, claimResumable, commitRun, hasInterruptedRun, MODEL_DIR, newRunDir, readRunFiles, writeRunFiles, type RunFiles,
+} from './run-files.js';
 
-export interface TrainOptions {
-  /** 'mnist' (default) or a path: see data.ts. */
-  data?: string;
-  /** A zoo architecture (seed, lenet5, vgg, resnet20) or the path of a model.json topology (see arch.ts). */
-  arch?: string;
-  /** Where the test set comes from, when `data` is one CSV file. */
-  test?: string;
-  epochs?: number;
-  batchSize?: number;
-  validationSplit?: number;
-  learningRate?: number;
-  /** Factor applied to the learning rate after each epoch. */
-  lrDecay?: number;
-  seed?: number;
-  /** Use at most this many training images (and as many test images, unless testLimit says otherwise). */
-  limit?: number;
-  testLimit?: number;
-  /** The run directory (default runs/<date-time>). */
-  out?: string;
-  /** Replace an existing run directory (refused otherwise). */
-  overwrite?: boolean;
-  /** The fraction held out as the test set when the data has none (a labelled CSV alone); default 0.1. */
-  testSplit?: number;
-  /** How CSV pixels are written (default '0-255'). */
-  pixelRange?: PixelRange;
-  /** Whether to write the figures and report.html (default true; `digitnet report` can write them later). */
-  report?: boolean;
-}
+export type { Progress, ProgressListener } from './progress.js';
+export type { TrainOptions } from './run-config.js';
 
 /** Kaggle's submission file, written in the run folder when the data came with unlabelled test rows. */
 export const SUBMISSION_FILE = 'submission.csv';
-
-export type Progress =
-  | { type: 'data'; train: number; validation: number; test: number; trainSource: string; testSource: string; seconds: number }
-  | { type: 'epochBegin'; epoch: number; epochs: number; batches: number }
-  | { type: 'batch'; epoch: number; epochs: number; batch: number; batches: number; loss: number; accuracy: number; imagesPerSecond: number; epochEtaSeconds: number; etaSeconds: number }
-  | { type: 'epochEnd'; epoch: number; epochs: number; loss: number; accuracy: number; valLoss: number | null; valAccuracy: number | null; seconds: number }
-  | { type: 'evaluate'; images: number }
-  | { type: 'note'; text: string }
-  | { type: 'done'; runDir: string; testAccuracy: number; testLoss: number };
-
-export type ProgressListener = (p: Progress) => void | Promise<void>;
 
 export interface RunResult {
   runDir: string;
   model: Model;
   files: RunFiles;
+  /** Set when --resume found the run already finished (nothing was trained). */
+  alreadyFinished?: boolean;
 }
 
 /** Trains with the defaults on the embedded MNIST and writes the run: what the web server calls when it has no model. */
@@ -75,46 +47,88 @@ export function trainDefaultRun(o: { out?: string; onProgress?: ProgressListener
 }
 
 export async function trainRun(opts: TrainOptions, onProgress: ProgressListener = () => {}): Promise<RunResult> {
+  if (opts.resume) return resumeRun(opts, onProgress);
   const cfg = settle(opts);
   // Built first, so that a wrong --arch is said before any data is read.
   const model = buildArch(cfg.arch, { seed: cfg.seed });
   const started = performance.now();
   // The output folder is claimed before any work, so that an unwritable or taken --out costs nothing.
-  const runDir = resolve(cfg.out ?? newRunDir(DEFAULTS.runsDir));
-  const { dir: partial, discarded } = await beginRun(runDir, { overwrite: opts.overwrite, out: cfg.out });
+  const runDir = resolve(opts.out ?? newRunDir(DEFAULTS.runsDir));
+  if (!opts.overwrite && hasInterruptedRun(runDir)) refuseInterrupted(runDir, opts.out!);
+  const { dir: partial, discarded } = await beginRun(runDir, { overwrite: opts.overwrite, out: opts.out });
   if (discarded !== null) await onProgress({ type: 'note', text: `Removed the unfinished run that process ${discarded || '(unknown)'} left in ${basename(partial)}` });
+  return finish(model, partial, runDir, cfg, started, onProgress, []);
+}
+
+/** A fresh run does not silently throw away an interrupted one that can be resumed. */
+function refuseInterrupted(runDir: string, out: string): void {
+  const b = readBackup(join(runDir, '..', `.${basename(runDir)}.partial`, BACKUP_DIR));
+  if (!b) return;
+  const epochs = (b.header.meta.options as Settled | undefined)?.epochs;
+  throw new Error(`--out ${out}: an interrupted run is kept for it (${b.header.epoch} of ${epochs ?? '?'} epochs done); continue it with --resume ${out}, or pass --overwrite to start afresh`);
+}
+
+/** --resume: continues the interrupted run for `out` from its backup, or says that it has finished. */
+async function resumeRun(opts: TrainOptions, onProgress: ProgressListener): Promise<RunResult> {
+  if (!opts.out) throw new Error('--resume needs the run folder (the path that was given as --out)');
+  const runDir = resolve(opts.out);
+  const claimed = await claimResumable(opts.out);
+  if (claimed.finished) {
+    const files = readRunFiles(runDir);
+    return { runDir, model: await loadModel(join(runDir, MODEL_DIR)), files, alreadyFinished: true };
+  }
+  const backup = readBackup(join(claimed.dir, BACKUP_DIR));
+  if (!backup) {
+    throw new Error(`--resume ${opts.out}: the unfinished run holds no backup (it stopped before its first epoch ended); start it afresh with --overwrite`);
+  }
+  const cfg = backup.header.meta.options as Settled | undefined;
+  if (!cfg || typeof cfg !== 'object' || typeof cfg.arch !== 'string') throw new Error(`--resume ${opts.out}: the backup does not say how the run was started; start afresh with --overwrite`);
+  checkResumeOptions(cfg, { ...opts, out: undefined, resume: undefined, overwrite: undefined }, opts.out);
+  const model = buildArch(cfg.arch, { seed: cfg.seed });
+  checkBackup(backup, model, opts.out);
+  const earlier = (backup.header.meta.resumed as RunFiles['run']['resumed']) ?? [];
+  await onProgress({ type: 'note', text: `Resuming ${opts.out}: ${backup.header.epoch} of ${cfg.epochs} epochs were done` });
+  return finish(model, claimed.dir, runDir, cfg, performance.now(), onProgress, [...earlier, { at: new Date().toISOString(), epochsDone: backup.header.epoch }]);
+}
+
+async function finish(model: Model, partial: string, runDir: string, cfg: Settled, started: number, onProgress: ProgressListener, resumed: NonNullable<RunFiles['run']['resumed']>): Promise<RunResult> {
   try {
-    const result = await trainInto(model, partial, runDir, cfg, opts, started, onProgress);
+    const result = await trainInto(model, partial, runDir, cfg, started, onProgress, resumed);
+    removeBackup(join(partial, BACKUP_DIR));
     await commitRun(runDir);
     await onProgress({ type: 'done', runDir, testAccuracy: result.files.metrics.test.accuracy, testLoss: result.files.metrics.test.loss });
     return { ...result, runDir };
   } catch (e) {
-    await abandonRun(runDir);
+    // A run that can be resumed keeps its state; one that failed before its first backup is removed.
+    if (!readBackup(join(partial, BACKUP_DIR))) await abandonRun(runDir);
     throw e;
   }
 }
 
 /** Loads, trains, evaluates and writes every file of the run into `dir` (the partial folder). */
-async function trainInto(model: Model, dir: string, runDir: string, cfg: Settled, opts: TrainOptions, started: number, onProgress: ProgressListener): Promise<RunResult> {
-  const data = await loadData(cfg.data, { test: opts.test, limit: cfg.limit, testLimit: cfg.testLimit, testSplit: opts.testSplit, seed: cfg.seed, pixelRange: opts.pixelRange });
+async function trainInto(model: Model, dir: string, runDir: string, cfg: Settled, started: number, onProgress: ProgressListener, resumed: NonNullable<RunFiles['run']['resumed']>): Promise<RunResult> {
+  const data = await loadData(cfg.data, { test: cfg.test ?? undefined, limit: cfg.limit, testLimit: cfg.testLimit, testSplit: cfg.testSplit ?? undefined, seed: cfg.seed, pixelRange: cfg.pixelRange });
   const { xTrain, yTrain, val } = splitTensors(data.train, cfg.validationSplit, cfg.seed);
   const loadSeconds = secondsSince(started);
   await onProgress({ type: 'data', train: xTrain.shape[0], validation: val ? val[0].shape[0] : 0, test: data.test.count, trainSource: data.trainSource, testSource: data.testSource, seconds: loadSeconds });
 
   checkArchFits(model, xTrain, cfg.arch);
-  model.compile({ optimizer: adam({ learningRate: cfg.learningRate }), loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
   const trainStart = performance.now();
-  const history = await fitWithProgress(model, xTrain, yTrain, val, cfg, onProgress);
+  const fitted = await fitRun(model, xTrain, yTrain, val, cfg, dir, runDir, onProgress);
+  // Precise BN runs the final weights in training mode: its dropout masks come from their own stream.
+  model.rng = new Random(deriveSeed(cfg.seed, 0x7fffffff, 1));
   recalibrateBatchNorm(model, xTrain);
   const trainSeconds = secondsSince(trainStart);
 
   await onProgress({ type: 'evaluate', images: data.test.count });
   const ev = evaluateModel(model, data.test);
-  const files = runFilesOf(model, cfg, data, history, ev, {
+  const epochsRun = fitted.history.epoch.length - fitted.resumedAt;
+  const files = runFilesOf(model, cfg, data, fitted, ev, {
     loadSeconds, trainSeconds, evaluateSeconds: ev.seconds, totalSeconds: secondsSince(started),
-    trainImagesPerSecond: (xTrain.shape[0] * history.epoch.length) / trainSeconds, testImagesPerSecond: ev.imagesPerSecond,
-  }, xTrain.shape[0], val ? val[0].shape[0] : 0);
-  files.run.data.pixelRange = opts.pixelRange ?? '0-255';
+    trainImagesPerSecond: (xTrain.shape[0] * epochsRun) / Math.max(1e-9, fitted.history.seconds.slice(fitted.resumedAt).reduce((s, v) => s + v, 0)),
+    testImagesPerSecond: ev.imagesPerSecond,
+  }, xTrain, yTrain, val ? val[0].shape[0] : 0);
+  if (resumed.length) files.run.resumed = resumed;
   if (data.unlabeled) {
     const rows = await writeSubmission(model, data.unlabeled.set, join(dir, SUBMISSION_FILE));
     files.run.data.submission = { file: SUBMISSION_FILE, rows, source: data.unlabeled.source };
@@ -122,7 +136,7 @@ async function trainInto(model: Model, dir: string, runDir: string, cfg: Settled
   }
   await saveModel(model, join(dir, MODEL_DIR), { digitnet: { testAccuracy: ev.metrics.accuracy, createdAt: files.run.createdAt } });
   await writeRunFiles(dir, files);
-  if (opts.report !== false) await buildReport(dir, { name: basename(runDir) });
+  if (cfg.report !== false) await buildReport(dir, { name: basename(runDir) });
   return { runDir, model, files };
 }
 
@@ -131,37 +145,6 @@ async function writeSubmission(model: Model, rows: ImageSet, path: string): Prom
   const labels = predictLabels(model, rows);
   await writeFile(path, ['ImageId,Label', ...Array.from(labels, (l, i) => `${i + 1},${l}`)].join('\n') + '\n');
   return labels.length;
-}
-
-type Settled = Required<Omit<TrainOptions, 'test' | 'out' | 'limit' | 'testLimit' | 'overwrite' | 'testSplit' | 'pixelRange' | 'report'>> & { out?: string; limit: number; testLimit: number };
-
-/** Fills in the defaults and checks every setting, naming the option when one is out of range. */
-function settle(o: TrainOptions): Settled {
-  const s = {
-    data: o.data ?? 'mnist',
-    arch: o.arch ?? 'seed',
-    epochs: o.epochs ?? DEFAULTS.epochs,
-    batchSize: o.batchSize ?? DEFAULTS.batchSize,
-    validationSplit: o.validationSplit ?? DEFAULTS.validationSplit,
-    learningRate: o.learningRate ?? DEFAULTS.learningRate,
-    lrDecay: o.lrDecay ?? DEFAULTS.lrDecay,
-    seed: o.seed ?? DEFAULTS.seed,
-    limit: o.limit ?? 0,
-    testLimit: o.testLimit ?? o.limit ?? 0,
-    out: o.out,
-  };
-  const int = (v: number, name: string, min: number): void => {
-    if (!Number.isInteger(v) || v < min) throw new Error(`${name} must be a whole number of at least ${min}, got ${v}`);
-  };
-  int(s.epochs, '--epochs', 1);
-  int(s.batchSize, '--batch-size', 1);
-  int(s.seed, '--seed', 0);
-  int(s.limit, '--limit', 0);
-  int(s.testLimit, '--test-limit', 0);
-  if (!(s.validationSplit >= 0 && s.validationSplit < 1)) throw new Error(`--validation-split must be at least 0 and below 1, got ${s.validationSplit}`);
-  if (!(s.learningRate > 0 && Number.isFinite(s.learningRate))) throw new Error(`--lr must be a positive number, got ${s.learningRate}`);
-  if (!(s.lrDecay > 0 && s.lrDecay <= 1)) throw new Error(`--lr-decay must be above 0 and at most 1, got ${s.lrDecay}`);
-  return s;
 }
 
 /** An architecture file's input and output must fit the data: said before training, naming both shapes. */
@@ -192,42 +175,8 @@ function splitTensors(train: ImageSet, fraction: number, seed: number): { xTrain
   return { xTrain, yTrain, val: split.validation.length ? gather(split.validation) : null };
 }
 
-async function fitWithProgress(model: Model, x: Tensor, y: Tensor, val: [Tensor, Tensor] | null, cfg: Settled, onProgress: ProgressListener): Promise<HistoryJson> {
-  const n = x.shape[0];
-  const batches = Math.ceil(n / cfg.batchSize);
-  const seconds: number[] = [];
-  let epochStart = 0;
-  let trainedBefore = 0;
-  const run = await model.fit(x, y, {
-    epochs: cfg.epochs,
-    batchSize: cfg.batchSize,
-    validationData: val ?? undefined,
-    shuffle: true,
-    callbacks: {
-      onEpochBegin: async (epoch: number) => {
-        model.optimizer!.learningRate = cfg.learningRate * cfg.lrDecay ** epoch;
-        epochStart = performance.now();
-        await onProgress({ type: 'epochBegin', epoch, epochs: cfg.epochs, batches });
-      },
-      onBatchEnd: async (batch: number, logs: Logs) => {
-        const done = Math.min(n, (batch + 1) * cfg.batchSize);
-        const elapsed = secondsSince(epochStart);
-        const rate = done / Math.max(elapsed, 1e-9);
-        const left = (n - done) + (cfg.epochs - 1 - trainedBefore) * n;
-        await onProgress({ type: 'batch', epoch: trainedBefore, epochs: cfg.epochs, batch, batches, loss: logs.loss, accuracy: logs.accuracy, imagesPerSecond: rate, epochEtaSeconds: (n - done) / rate, etaSeconds: left / rate });
-      },
-      onEpochEnd: async (epoch: number, logs: Logs) => {
-        seconds.push(secondsSince(epochStart));
-        trainedBefore = epoch + 1;
-        await onProgress({ type: 'epochEnd', epoch, epochs: cfg.epochs, loss: logs.loss, accuracy: logs.accuracy, valLoss: logs.val_loss ?? null, valAccuracy: logs.val_accuracy ?? null, seconds: seconds[epoch] });
-      },
-    },
-  });
-  const h = run.history;
-  return { epoch: run.epoch, loss: h.loss, accuracy: h.accuracy, val_loss: h.val_loss ?? [], val_accuracy: h.val_accuracy ?? [], seconds };
-}
-
-function runFilesOf(model: Model, cfg: Settled, data: LoadedData, history: HistoryJson, ev: ReturnType<typeof evaluateModel>, timing: RunFiles['run']['timing'], nTrain: number, nVal: number): RunFiles {
+function runFilesOf(model: Model, cfg: Settled, data: LoadedData, fitted: FitRunResult, ev: ReturnType<typeof evaluateModel>, timing: RunFiles['run']['timing'], xTrain: Tensor, yTrain: Tensor, nVal: number): RunFiles {
+  const history = fitted.history;
   const last = history.epoch.length - 1;
   const text: string[] = [];
   const summary = model.summary((l) => text.push(l));
@@ -243,17 +192,21 @@ function runFilesOf(model: Model, cfg: Settled, data: LoadedData, history: Histo
       createdAt: new Date().toISOString(),
       backend: model.backend.name,
       hyperparameters: {
-        epochs: cfg.epochs, batchSize: cfg.batchSize, learningRate: cfg.learningRate, lrDecay: cfg.lrDecay, validationSplit: cfg.validationSplit,
-        seed: cfg.seed, optimizer: 'adam', loss: 'categoricalCrossentropy', arch: cfg.arch,
+        epochs: cfg.epochs, batchSize: cfg.batchSize, learningRate: cfg.learningRate, schedule: cfg.schedule, augment: cfg.augment, arch: cfg.arch,
+        validationSplit: cfg.validationSplit, seed: cfg.seed, optimizer: 'adam', loss: 'categoricalCrossentropy',
       },
       data: {
-        trainSource: data.trainSource, testSource: data.testSource, trainImages: nTrain, validationImages: nVal,
-        testImages: data.test.count, limit: cfg.limit || null, heldOutTest: data.heldOut, submission: null,
+        trainSource: data.trainSource, testSource: data.testSource, trainImages: xTrain.shape[0], validationImages: nVal,
+        testImages: data.test.count, limit: cfg.limit || null, heldOutTest: data.heldOut, submission: null, pixelRange: cfg.pixelRange,
       },
       timing,
       model: { name: model.name, rows: summary.rows, totalParams: summary.totalParams, text },
     },
-    samples: { ...shown, misclassifiedTotal: ev.predicted.reduce((s, p, i) => s + (p === data.test.labels[i] ? 0 : 1), 0) },
+    samples: {
+      ...shown,
+      misclassifiedTotal: ev.predicted.reduce((s, p, i) => s + (p === data.test.labels[i] ? 0 : 1), 0),
+      ...(fitted.augmenter ? { augmented: augmentedSamples(xTrain, yTrain, fitted.augmenter, cfg.seed) } : {}),
+    },
   };
 }
 

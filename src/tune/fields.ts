@@ -2,7 +2,10 @@
 // a training run. One entry per option: a new option of TrainOptions (an architecture, dropout, filter
 // counts, augmentation strength) becomes tunable by adding its entry here, nothing else.
 
+import { parseAugment } from '../data/augment/spec.js';
+import { isZooName } from '../train/arch.js';
 import type { TrainOptions } from '../train/run.js';
+import { parseSchedule } from '../train/schedule-spec.js';
 import { describeParam, type Param, type Params, type Space, type Value } from './space.js';
 
 export interface Field {
@@ -19,12 +22,26 @@ export interface Field {
 }
 
 const num = (ok: (n: number) => boolean) => (v: Value): boolean => typeof v === 'number' && Number.isFinite(v) && ok(v);
+/** A string the option's own parser accepts (the parser's message is not needed: the space's error names the value). */
+const parses = (parse: (s: string) => unknown) => (v: Value): boolean => {
+  if (typeof v !== 'string') return false;
+  try {
+    parse(v);
+    return true;
+  } catch {
+    return false;
+  }
+};
 
 export const FIELDS: Field[] = [
   { option: 'learningRate', aliases: ['lr'], takes: 'a number above 0', integer: false, allows: num((n) => n > 0) },
   { option: 'batchSize', aliases: ['batch-size'], takes: 'a whole number of at least 1', integer: true, allows: num((n) => Number.isInteger(n) && n >= 1) },
   { option: 'epochs', aliases: [], takes: 'a whole number of at least 1', integer: true, allows: num((n) => Number.isInteger(n) && n >= 1) },
   { option: 'lrDecay', aliases: ['lr-decay'], takes: 'a number above 0 and at most 1', integer: false, allows: num((n) => n > 0 && n <= 1) },
+  { option: 'arch', aliases: [], takes: 'a zoo architecture (seed, lenet5, vgg, resnet20)', integer: false, allows: (v) => typeof v === 'string' && isZooName(v) },
+  { option: 'augment', aliases: [], takes: "an augmentation as --augment writes it ('none', 'default', 'rotate=10,zoom=0.1')", integer: false, allows: parses(parseAugment) },
+  { option: 'schedule', aliases: [], takes: "a learning-rate schedule as --schedule writes it ('cosine', 'onecycle', 'exponential,rate=0.9')", integer: false, allows: parses(parseSchedule) },
+  { option: 'validationSplit', aliases: ['validation-split'], takes: 'a number above 0 and below 1', integer: false, allows: num((n) => n > 0 && n < 1) },
 ];
 
 /** The field a parameter name sets, or null. */

@@ -12,7 +12,7 @@ export function evaluateCommand(): Command {
   return new Command('evaluate')
     .description('evaluate a trained model on a labelled test set')
     .requiredOption('--model <dir>', 'model folder (model.json) or run folder')
-    .option('--data <mnist|path>', 'test data: mnist (embedded test set), a labelled CSV file, or a folder of CSV or IDX files', 'mnist')
+    .option('--data <mnist|foreign|path>', 'test data: mnist (embedded test set), foreign (MNIST test digits re-rendered in other styles), a labelled CSV file, or a folder of CSV or IDX files', 'mnist')
     .option('--limit <n>', 'use only the first N test images', intOption(1))
     .option('--json', 'print metrics.json instead of the tables')
     .option('--pixel-range <range>', PIXEL_RANGE_HELP, pixelRangeOption)

@@ -1,14 +1,17 @@
 // `digitnet train`: trains a CNN (by default the seed CNN on the embedded MNIST with the defaults), evaluates it
-// on the test set and writes the run directory with its report.
+// on the test set and writes the run directory with its report. `--resume DIR` continues an interrupted run
+// from its backup; `--ensemble K` trains K members and averages them.
 
-import { Command } from 'commander';
+import { Command, InvalidArgumentError } from 'commander';
 import { relative } from 'node:path';
 import { DEFAULTS } from '../../train/defaults.js';
+import { trainEnsembleRun } from '../../train/ensemble-run.js';
 import { ZOO_NAMES } from '../../train/zoo/index.js';
-import { trainRun } from '../../train/run.js';
+import { trainRun, type RunResult, type TrainOptions } from '../../train/run.js';
 import { DEFAULT_TEST_SPLIT } from '../../data/sources.js';
 import { floatOption, intOption, PIXEL_RANGE_HELP, pixelRangeOption } from '../options.js';
 import { progressPrinter } from '../progress.js';
+import { pct } from '../../report/html.js';
 
 interface TrainFlags {
   data: string;
@@ -18,14 +21,33 @@ interface TrainFlags {
   batchSize: number;
   validationSplit: number;
   lr: number;
-  lrDecay: number;
+  lrDecay?: number;
+  schedule?: string;
+  augment?: string | true;
+  earlyStopping?: number;
+  checkpoint?: 'best' | 'every' | 'none';
+  backup: boolean;
   seed: number;
   limit?: number;
   testLimit?: number;
   testSplit?: number;
   out?: string;
   overwrite?: boolean;
+  resume?: string;
+  ensemble?: number;
   pixelRange?: '0-255' | '0-1';
+}
+
+/** Flag name → TrainOptions key, for the options a resumed run may repeat. */
+const FLAG_KEYS: Record<string, keyof TrainOptions> = {
+  data: 'data', arch: 'arch', test: 'test', epochs: 'epochs', batchSize: 'batchSize', validationSplit: 'validationSplit', lr: 'learningRate',
+  lrDecay: 'lrDecay', schedule: 'schedule', augment: 'augment', earlyStopping: 'earlyStopping', checkpoint: 'checkpoint', seed: 'seed',
+  limit: 'limit', testLimit: 'testLimit', testSplit: 'testSplit', pixelRange: 'pixelRange', backup: 'backup',
+};
+
+function checkpointOption(v: string): 'best' | 'every' | 'none' {
+  if (v === 'best' || v === 'every' || v === 'none') return v;
+  throw new InvalidArgumentError(`'${v}' is not best, every or none.`);
 }
 
 export function trainCommand(): Command {
@@ -38,21 +60,42 @@ export function trainCommand(): Command {
     .option('--epochs <n>', 'passes over the training data', intOption(1), DEFAULTS.epochs)
     .option('--batch-size <b>', 'images per optimizer step', intOption(1), DEFAULTS.batchSize)
     .option('--validation-split <f>', 'fraction of the training data held out for validation (stratified)', floatOption((n) => n >= 0 && n < 1, '0 <= f < 1'), DEFAULTS.validationSplit)
-    .option('--lr <x>', "Adam's learning rate", floatOption((n) => n > 0, 'x > 0'), DEFAULTS.learningRate)
-    .option('--lr-decay <f>', 'multiply the learning rate by this after each epoch (1: constant)', floatOption((n) => n > 0 && n <= 1, '0 < f <= 1'), DEFAULTS.lrDecay)
-    .option('--seed <s>', 'seed for initialization, split and shuffles', intOption(0), DEFAULTS.seed)
+    .option('--lr <x>', "Adam's learning rate (the peak, for schedules that move it)", floatOption((n) => n > 0, 'x > 0'), DEFAULTS.learningRate)
+    .option('--schedule <spec>', `learning-rate policy: constant, exponential[,rate=F], step[,every=N,factor=F], cosine[,warmup=E,alpha=A], onecycle[,pct=P,div=D,final=F], plateau[,factor=F,patience=N,min=X] (default ${DEFAULTS.schedule})`)
+    .option('--lr-decay <f>', 'multiply the learning rate by this after each epoch: --schedule exponential,rate=F', floatOption((n) => n > 0 && n <= 1, '0 < f <= 1'))
+    .option('--augment [spec]', 'augment the training batches: alone for the defaults, none, or rotate=DEG,zoom=F,shift=PX,shear=DEG,elastic=ALPHA,sigma=S')
+    .option('--early-stopping <patience>', 'stop when val_loss has not improved for this many epochs, keeping the best weights', intOption(1))
+    .option('--checkpoint <which>', 'save checkpoints in <run>/checkpoints/: best (by val_loss), every (each epoch) or none', checkpointOption)
+    .option('--no-backup', 'do not write the training backup after each epoch (--resume then has nothing to continue from)')
+    .option('--seed <s>', 'seed for initialization, split, shuffles, dropout and augmentation', intOption(0), DEFAULTS.seed)
     .option('--limit <n>', 'use only the first N training images (and N test images), for quick runs', intOption(1))
     .option('--test-limit <n>', 'use only the first N test images', intOption(1))
     .option('--out <dir>', 'run directory (default runs/<date-time>)')
-    .option('--overwrite', 'replace the run directory given with --out if it exists (the old run stays until the new one is whole)')
+    .option('--overwrite', 'replace the run directory given with --out, or the interrupted run kept for it')
+    .option('--resume <dir>', 'continue the interrupted run that was started with --out DIR, from its last backup')
+    .option('--ensemble <k>', 'train K members (seeds S, S+1, ...) one after another and average them into one model', intOption(2))
     .option('--pixel-range <range>', PIXEL_RANGE_HELP, pixelRangeOption)
-    .action(async (f: TrainFlags) => {
-      const result = await trainRun({
+    .action(async (f: TrainFlags, cmd: Command) => {
+      const given = (k: string): boolean => cmd.getOptionValueSource(k) === 'cli';
+      const all: TrainOptions = {
         data: f.data, arch: f.arch, test: f.test, epochs: f.epochs, batchSize: f.batchSize, validationSplit: f.validationSplit,
-        learningRate: f.lr, lrDecay: f.lrDecay, seed: f.seed, limit: f.limit, testLimit: f.testLimit, out: f.out,
-        overwrite: f.overwrite, testSplit: f.testSplit, pixelRange: f.pixelRange,
-      }, progressPrinter());
+        learningRate: f.lr, lrDecay: f.lrDecay, schedule: f.schedule, augment: f.augment === true ? '' : f.augment,
+        earlyStopping: f.earlyStopping, checkpoint: f.checkpoint, backup: f.backup, seed: f.seed, limit: f.limit, testLimit: f.testLimit,
+        out: f.out, overwrite: f.overwrite, testSplit: f.testSplit, pixelRange: f.pixelRange,
+      };
+      let opts = all;
+      if (f.resume !== undefined) {
+        if (f.out !== undefined && f.out !== f.resume) throw new Error(`--resume ${f.resume} and --out ${f.out} name different runs; --resume alone names the run`);
+        // Only what was typed is compared with the run's own settings; defaults are the run's business.
+        opts = { out: f.resume, resume: true, ...Object.fromEntries(Object.entries(FLAG_KEYS).filter(([flag]) => given(flag)).map(([flag, key]) => [key, all[key]])) };
+      }
+      const printer = progressPrinter();
+      const result: RunResult = f.ensemble !== undefined ? await trainEnsembleRun(opts, f.ensemble, printer) : await trainRun(opts, printer);
       const dir = relative(process.cwd(), result.runDir) || '.';
+      if (result.alreadyFinished) {
+        console.log(`${dir}: this run has already finished (test accuracy ${pct(result.files.metrics.test.accuracy)}); nothing to resume`);
+        return;
+      }
       const at = (name: string): string => `  ${dir}/${name}`;
       console.log(`Run written to ${dir}/`);
       const sub = result.files.run.data.submission ? [at(`${result.files.run.data.submission.file}      (Kaggle submission)`)] : [];

@@ -37,7 +37,10 @@ interface TuneFlags {
   batchSize: number;
   validationSplit: number;
   lr: number;
-  lrDecay: number;
+  lrDecay?: number;
+  arch?: string;
+  augment?: string;
+  schedule?: string;
   limit?: number;
   testLimit?: number;
 }
@@ -45,7 +48,7 @@ interface TuneFlags {
 /** Flags that set a training option every trial shares, and the option. */
 const TRAINING_FLAGS: [keyof TuneFlags, keyof TrainOptions][] = [
   ['data', 'data'], ['test', 'test'], ['epochs', 'epochs'], ['batchSize', 'batchSize'], ['validationSplit', 'validationSplit'],
-  ['lr', 'learningRate'], ['lrDecay', 'lrDecay'], ['limit', 'limit'], ['testLimit', 'testLimit'], ['seed', 'seed'],
+  ['lr', 'learningRate'], ['lrDecay', 'lrDecay'], ['arch', 'arch'], ['augment', 'augment'], ['schedule', 'schedule'], ['limit', 'limit'], ['testLimit', 'testLimit'], ['seed', 'seed'],
 ];
 
 export const DEFAULT_STORAGE = `sqlite:${DEFAULTS.runsDir}/studies.db`;
@@ -73,7 +76,10 @@ export function tuneCommand(): Command {
     .option('--batch-size <b>', 'images per step (unless the space tunes it)', intOption(1), DEFAULTS.batchSize)
     .option('--validation-split <f>', 'fraction held out for the objective (stratified)', floatOption((n) => n > 0 && n < 1, '0 < f < 1'), DEFAULTS.validationSplit)
     .option('--lr <x>', "Adam's learning rate (unless the space tunes it)", floatOption((n) => n > 0, 'x > 0'), DEFAULTS.learningRate)
-    .option('--lr-decay <f>', 'learning-rate factor per epoch (unless the space tunes it)', floatOption((n) => n > 0 && n <= 1, '0 < f <= 1'), DEFAULTS.lrDecay)
+    .option('--lr-decay <f>', 'learning-rate factor per epoch, instead of --schedule (unless the space tunes it)', floatOption((n) => n > 0 && n <= 1, '0 < f <= 1'))
+    .option('--schedule <spec>', `learning-rate schedule, as for digitnet train (default ${DEFAULTS.schedule})`)
+    .option('--augment <spec>', `augmentation of the training batches, as for digitnet train (default ${DEFAULTS.augment})`)
+    .option('--arch <name>', 'architecture, as for digitnet train (default seed; the space may tune it)')
     .option('--limit <n>', 'use only the first N training images (and N test images)', intOption(1))
     .option('--test-limit <n>', 'use only the first N test images', intOption(1))
     .action(async (f: TuneFlags, cmd: Command) => {

@@ -90,6 +90,32 @@ export async function beginPartial(target: string): Promise<{ dir: string; disca
 }
 
 /**
+ * Takes over the partial folder of `target` that a process now gone left (to resume its work in it): the
+ * owner file names this process from now on. Null when there is no such folder; an error when its process
+ * still runs.
+ */
+export async function adoptPartial(target: string): Promise<{ dir: string; previous: Owner | null } | null> {
+  const partial = partialPathOf(target);
+  if (!existsSync(partial)) return null;
+  const owner = readOwner(partial);
+  if (ownerAlive(owner) && owner!.pid !== process.pid) {
+    throw new Error(`${partial} is being written by process ${owner!.pid} on ${owner!.host} (started ${owner!.startedAt}); wait for it, or stop that process`);
+  }
+  try {
+    await writeOwner(partial, false);
+  } catch (e) {
+    throw fsError('write in', partial, e);
+  }
+  return { dir: partial, previous: owner };
+}
+
+/** Whether a partial folder for `target` exists and the process that owns it is gone. */
+export function partialOrphaned(target: string): boolean {
+  const partial = partialPathOf(target);
+  return existsSync(partial) && !ownerAlive(readOwner(partial));
+}
+
+/**
  * `mkdir -p`, one level at a time from the nearest folder that exists. (Node's recursive mkdir never returns
  * for some paths under /proc; this fails at the first level that cannot be made.)
  */

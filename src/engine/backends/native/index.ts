@@ -21,6 +21,20 @@ export interface NativeBinding extends Omit<Backend, 'name'> {
   setIsa(isa: string): string;
   /** Frees the grow-only scratch buffers. */
   releaseScratch(): void;
+  /** Augments n one-channel h×w images of src into dst (native/augment.cc; defined by src/data/augment/reference.ts), across the pool. */
+  augmentBatch(src: Float32Array, dst: Float32Array, n: number, h: number, w: number, spec: AugmentKernelSpec, seed: number): void;
+  /** The same on a libuv thread, leaving the pool to training; resolves when dst is written. */
+  augmentBatchAsync(src: Float32Array, dst: Float32Array, n: number, h: number, w: number, spec: AugmentKernelSpec, seed: number): Promise<void>;
+}
+
+/** Augmentation strengths as the kernel takes them (see src/data/augment/spec.ts). */
+export interface AugmentKernelSpec {
+  rotate: number;
+  zoom: number;
+  shift: number;
+  shear: number;
+  elastic: number;
+  sigma: number;
 }
 
 export interface NativeOptions {
