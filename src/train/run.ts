@@ -7,7 +7,7 @@ import { writeFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import type { PixelRange } from '../data/csv.js';
 import { validationSplit } from '../data/split.js';
-import type { ImageSet } from '../data/idx.js';
+import { pixelsPer, shapeOf, type ImageSet } from '../data/idx.js';
 import { loadData, type LoadedData } from '../data/sources.js';
 import { oneHot } from '../data/tensors.js';
 import type { Logs } from '../engine/fit.js';
@@ -17,10 +17,12 @@ import { buildArch } from './arch.js';
 import { recalibrateBatchNorm } from './precise-bn.js';
 import { evaluateModel, predictLabels, shownImages, testMetricsJson } from '../eval/evaluate.js';
 import { buildReport } from '../report/index.js';
-import { CLASSES, DEFAULTS } from './defaults.js';
+import { DEFAULTS } from './defaults.js';
+import { checkDatasetOptions, dataNotes, modelForData, modelMetadata, recordData, requestedShape, type DatasetOptions } from './model-for-data.js';
+import { checkTransferOptions, fineTunePhase, loadTransferSource, type TransferOptions } from './transfer.js';
 import { abandonRun, beginRun, commitRun, MODEL_DIR, newRunDir, writeRunFiles, type HistoryJson, type RunFiles } from './run-files.js';
 
-export interface TrainOptions {
+export interface TrainOptions extends DatasetOptions, TransferOptions {
   /** 'mnist' (default) or a path: see data.ts. */
   data?: string;
   /** A zoo architecture (seed, lenet5, vgg, resnet20) or the path of a model.json topology (see arch.ts). */
@@ -76,8 +78,10 @@ export function trainDefaultRun(o: { out?: string; onProgress?: ProgressListener
 
 export async function trainRun(opts: TrainOptions, onProgress: ProgressListener = () => {}): Promise<RunResult> {
   const cfg = settle(opts);
-  // Built first, so that a wrong --arch is said before any data is read.
-  const model = buildArch(cfg.arch, { seed: cfg.seed });
+  checkDatasetOptions(opts);
+  checkTransferOptions(opts);
+  // Built (or loaded) first, so that a wrong --arch or --from is said before any data is read.
+  const model = opts.from ? await loadTransferSource(opts.from) : buildArch(cfg.arch, { seed: cfg.seed });
   const started = performance.now();
   // The output folder is claimed before any work, so that an unwritable or taken --out costs nothing.
   const runDir = resolve(cfg.out ?? newRunDir(DEFAULTS.runsDir));
@@ -95,16 +99,19 @@ export async function trainRun(opts: TrainOptions, onProgress: ProgressListener 
 }
 
 /** Loads, trains, evaluates and writes every file of the run into `dir` (the partial folder). */
-async function trainInto(model: Model, dir: string, runDir: string, cfg: Settled, opts: TrainOptions, started: number, onProgress: ProgressListener): Promise<RunResult> {
-  const data = await loadData(cfg.data, { test: opts.test, limit: cfg.limit, testLimit: cfg.testLimit, testSplit: opts.testSplit, seed: cfg.seed, pixelRange: opts.pixelRange });
-  const { xTrain, yTrain, val } = splitTensors(data.train, cfg.validationSplit, cfg.seed);
+async function trainInto(built: Model, dir: string, runDir: string, cfg: Settled, opts: TrainOptions, started: number, onProgress: ProgressListener): Promise<RunResult> {
+  const data = await loadData(cfg.data, { test: opts.test, limit: cfg.limit, testLimit: cfg.testLimit, testSplit: opts.testSplit, seed: cfg.seed, pixelRange: opts.pixelRange, shape: requestedShape(opts), classNames: opts.classNames });
+  const { xTrain, yTrain, val } = splitTensors(data.train, data.classNames.length, cfg.validationSplit, cfg.seed);
   const loadSeconds = secondsSince(started);
   await onProgress({ type: 'data', train: xTrain.shape[0], validation: val ? val[0].shape[0] : 0, test: data.test.count, trainSource: data.trainSource, testSource: data.testSource, seconds: loadSeconds });
 
-  checkArchFits(model, xTrain, cfg.arch);
+  const fitted = modelForData(built, { ...opts, arch: cfg.arch, seed: cfg.seed }, data, xTrain.shape.slice(1));
+  const model = fitted.model;
+  for (const text of dataNotes(data, fitted)) await onProgress({ type: 'note', text });
   model.compile({ optimizer: adam({ learningRate: cfg.learningRate }), loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
   const trainStart = performance.now();
-  const history = await fitWithProgress(model, xTrain, yTrain, val, cfg, onProgress);
+  const fit = (epochs: number, learningRate: number): Promise<HistoryJson> => fitWithProgress(model, xTrain, yTrain, val, { ...cfg, epochs, learningRate }, onProgress);
+  const history = await fineTunePhase(fitted, await fit(cfg.epochs, cfg.learningRate), opts, cfg.learningRate, fit, (text) => onProgress({ type: 'note', text }));
   recalibrateBatchNorm(model, xTrain);
   const trainSeconds = secondsSince(trainStart);
 
@@ -115,12 +122,13 @@ async function trainInto(model: Model, dir: string, runDir: string, cfg: Settled
     trainImagesPerSecond: (xTrain.shape[0] * history.epoch.length) / trainSeconds, testImagesPerSecond: ev.imagesPerSecond,
   }, xTrain.shape[0], val ? val[0].shape[0] : 0);
   files.run.data.pixelRange = opts.pixelRange ?? '0-255';
+  recordData(files.run, data, fitted);
   if (data.unlabeled) {
     const rows = await writeSubmission(model, data.unlabeled.set, join(dir, SUBMISSION_FILE));
     files.run.data.submission = { file: SUBMISSION_FILE, rows, source: data.unlabeled.source };
     await onProgress({ type: 'note', text: `Predicted the ${rows.toLocaleString('en-US')} unlabelled rows of ${basename(data.unlabeled.source)}: Kaggle submission in ${join(basename(runDir), SUBMISSION_FILE)}` });
   }
-  await saveModel(model, join(dir, MODEL_DIR), { digitnet: { testAccuracy: ev.metrics.accuracy, createdAt: files.run.createdAt } });
+  await saveModel(model, join(dir, MODEL_DIR), { digitnet: { testAccuracy: ev.metrics.accuracy, createdAt: files.run.createdAt, ...modelMetadata(fitted.spec) } });
   await writeRunFiles(dir, files);
   if (opts.report !== false) await buildReport(dir, { name: basename(runDir) });
   return { runDir, model, files };
@@ -133,7 +141,7 @@ async function writeSubmission(model: Model, rows: ImageSet, path: string): Prom
   return labels.length;
 }
 
-type Settled = Required<Omit<TrainOptions, 'test' | 'out' | 'limit' | 'testLimit' | 'overwrite' | 'testSplit' | 'pixelRange' | 'report'>> & { out?: string; limit: number; testLimit: number };
+type Settled = Required<Omit<TrainOptions, keyof DatasetOptions | keyof TransferOptions | 'test' | 'out' | 'limit' | 'testLimit' | 'overwrite' | 'testSplit' | 'pixelRange' | 'report'>> & { out?: string; limit: number; testLimit: number };
 
 /** Fills in the defaults and checks every setting, naming the option when one is out of range. */
 function settle(o: TrainOptions): Settled {
@@ -164,29 +172,18 @@ function settle(o: TrainOptions): Settled {
   return s;
 }
 
-/** An architecture file's input and output must fit the data: said before training, naming both shapes. */
-function checkArchFits(model: Model, x: Tensor, arch: string): void {
-  const data = x.shape.slice(1);
-  if (model.inputShape.join() !== data.join()) {
-    throw new Error(`--arch ${arch}: the model takes input [null,${model.inputShape}], the data is [null,${data}]`);
-  }
-  if (model.outputShape.join() !== String(CLASSES)) {
-    throw new Error(`--arch ${arch}: the model outputs [null,${model.outputShape}], the data has ${CLASSES} classes`);
-  }
-}
-
 /** Training and validation tensors from the training set only (the test set is never touched here). */
-function splitTensors(train: ImageSet, fraction: number, seed: number): { xTrain: Tensor; yTrain: Tensor; val: [Tensor, Tensor] | null } {
+function splitTensors(train: ImageSet, classes: number, fraction: number, seed: number): { xTrain: Tensor; yTrain: Tensor; val: [Tensor, Tensor] | null } {
   const split = validationSplit(train.labels, fraction, { seed });
   const gather = (idx: Int32Array): [Tensor, Tensor] => {
-    const per = train.height * train.width;
+    const per = pixelsPer(train);
     const x = new Float32Array(idx.length * per);
     const labels = new Uint8Array(idx.length);
     idx.forEach((src, r) => {
       for (let i = 0; i < per; i++) x[r * per + i] = train.images[src * per + i] / 255;
       labels[r] = train.labels[src];
     });
-    return [new Tensor(x, [idx.length, train.height, train.width, 1]), oneHot(labels, CLASSES)];
+    return [new Tensor(x, [idx.length, ...shapeOf(train)]), oneHot(labels, classes)];
   };
   const [xTrain, yTrain] = gather(split.train);
   return { xTrain, yTrain, val: split.validation.length ? gather(split.validation) : null };
