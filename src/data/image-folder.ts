@@ -55,8 +55,8 @@ export function listClassFolders(dir: string, minClasses = 2): ClassFolders {
   const classNames = entries.filter((n) => isDir(join(dir, n))).sort();
   if (classNames.length < minClasses) {
     const images = entries.filter((n) => IMAGE_EXTENSIONS.has(extname(n).toLowerCase())).length;
-    const what = classNames.length === 0 ? (images ? `${images} images but no class folders` : 'no class folders') : `one class folder ('${classNames[0]}')`;
-    throw new Error(`${dir}: holds ${what}; an image folder needs one sub-folder per class, at least two (e.g. ${join(dir, 'A')}/, ${join(dir, 'B')}/)`);
+    const what = classNames.length === 0 ? (images ? `${images} image${images === 1 ? '' : 's'} but no class folders` : 'no class folders') : `one class folder ('${classNames[0]}')`;
+    throw new Error(`${dir}: holds ${what}; an image folder needs one sub-folder per class, at least two (such as A/ and B/, each holding that class's images)`);
   }
   const skipped = entries.filter((n) => !classNames.includes(n)).map((n) => join(dir, n));
   const files = classNames.map((c) => {

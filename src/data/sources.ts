@@ -54,6 +54,8 @@ export interface LoadOptions {
   shape?: InputShape;
   /** A class-names file for data that does not name its classes (default: classes.txt beside a CSV). */
   classNames?: string;
+  /** Train on only the first this many images of each class (a small labelled set). */
+  perClass?: number;
 }
 
 export const CSV_TRAIN = 'mnist_train.csv';
@@ -131,8 +133,10 @@ export async function loadData(spec: string, o: LoadOptions = {}): Promise<Loade
   const test = o.test ? await labeledCsvOrFolder(o.test, o, classNames) : data.test;
   checkLabels(test, classNames, o.test ?? data.testSource);
   const fit = <T extends ImageSet>(set: T): T => (o.shape ? conformSet(set, o.shape) : set);
+  const train = o.perClass ? firstPerClass(data.train, o.perClass) : data.train;
+  const notes = [...(data.notes ?? []), ...(o.perClass ? [`Training on the first ${o.perClass} images of each class: ${train.count.toLocaleString('en-US')} of ${data.train.count.toLocaleString('en-US')}`] : [])];
   return {
-    ...data, train: fit(data.train), test: fit(test), classNames, notes: data.notes ?? [],
+    ...data, train: fit(train), test: fit(test), classNames, notes,
     ...(o.test ? { testSource: resolve(o.test), heldOut: null } : {}),
   };
 }
@@ -293,6 +297,18 @@ async function labeledCsvOrFolder(path: string, o: LoadOptions, classNames?: str
   if (existsSync(path) && statSync(path).isDirectory()) return folderTestSet(resolve(path), o, classNames);
   if (/\.csv$/i.test(path)) return readMnistCsv(path, { kind: 'labeled', limit: o.testLimit || undefined, pixelRange: o.pixelRange });
   throw new Error(`${path}: the test set must be a labelled CSV file, a folder of MNIST files or an image folder`);
+}
+
+/** The first `n` images of each class, in the set's order. */
+export function firstPerClass<T extends ImageSet>(set: T, n: number): T {
+  const seen = new Map<number, number>();
+  const keep: number[] = [];
+  for (let i = 0; i < set.count; i++) {
+    const k = seen.get(set.labels[i]) ?? 0;
+    if (k < n) keep.push(i);
+    seen.set(set.labels[i], k + 1);
+  }
+  return subset(set, Int32Array.from(keep));
 }
 
 /** The first `limit` images of a set (all when limit is 0 or absent). */

@@ -18,6 +18,8 @@ export interface DatasetOptions {
   channels?: number;
   /** A class-names file, for data that does not name its classes (default: classes.txt beside a CSV). */
   classNames?: string;
+  /** Train on only the first this many images of each class. */
+  perClass?: number;
 }
 
 /** The sizes `--image-size` takes: the zoo's pooling needs at least 8 pixels, and memory grows with the square. */
@@ -29,6 +31,7 @@ export function checkDatasetOptions(o: DatasetOptions): void {
     throw new Error(`--image-size must be a whole number from ${IMAGE_SIZE_RANGE.min} to ${IMAGE_SIZE_RANGE.max}, got ${o.imageSize}`);
   }
   if (o.channels !== undefined && o.channels !== 1 && o.channels !== 3) throw new Error(`--channels must be 1 (gray) or 3 (RGB), got ${o.channels}`);
+  if (o.perClass !== undefined && !(Number.isInteger(o.perClass) && o.perClass >= 1)) throw new Error(`--per-class must be a whole number of at least 1, got ${o.perClass}`);
 }
 
 /** The shape asked for on the command line, or undefined to keep the data's own (28x28x1 for image folders). */

@@ -81,7 +81,7 @@ export async function trainRun(opts: TrainOptions, onProgress: ProgressListener 
   checkDatasetOptions(opts);
   checkTransferOptions(opts);
   // Built (or loaded) first, so that a wrong --arch or --from is said before any data is read.
-  const model = opts.from ? await loadTransferSource(opts.from) : buildArch(cfg.arch, { seed: cfg.seed });
+  const model = opts.from ? await loadTransferSource(opts) : buildArch(cfg.arch, { seed: cfg.seed });
   const started = performance.now();
   // The output folder is claimed before any work, so that an unwritable or taken --out costs nothing.
   const runDir = resolve(cfg.out ?? newRunDir(DEFAULTS.runsDir));
@@ -100,7 +100,7 @@ export async function trainRun(opts: TrainOptions, onProgress: ProgressListener 
 
 /** Loads, trains, evaluates and writes every file of the run into `dir` (the partial folder). */
 async function trainInto(built: Model, dir: string, runDir: string, cfg: Settled, opts: TrainOptions, started: number, onProgress: ProgressListener): Promise<RunResult> {
-  const data = await loadData(cfg.data, { test: opts.test, limit: cfg.limit, testLimit: cfg.testLimit, testSplit: opts.testSplit, seed: cfg.seed, pixelRange: opts.pixelRange, shape: requestedShape(opts), classNames: opts.classNames });
+  const data = await loadData(cfg.data, { test: opts.test, limit: cfg.limit, testLimit: cfg.testLimit, testSplit: opts.testSplit, seed: cfg.seed, pixelRange: opts.pixelRange, shape: requestedShape(opts), classNames: opts.classNames, perClass: opts.perClass });
   const { xTrain, yTrain, val } = splitTensors(data.train, data.classNames.length, cfg.validationSplit, cfg.seed);
   const loadSeconds = secondsSince(started);
   await onProgress({ type: 'data', train: xTrain.shape[0], validation: val ? val[0].shape[0] : 0, test: data.test.count, trainSource: data.trainSource, testSource: data.testSource, seconds: loadSeconds });

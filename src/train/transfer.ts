@@ -40,10 +40,14 @@ export function checkTransferOptions(o: TransferOptions): void {
   if (o.fineTuneLr !== undefined && !o.fineTuneEpochs) throw new Error('--fine-tune-lr needs --fine-tune-epochs N (how many epochs to fine-tune)');
 }
 
-/** The model of a run folder or model folder, for --from. */
-export async function loadTransferSource(from: string): Promise<Model> {
-  const { modelDir } = resolveModelDir(from);
-  return loadModel(modelDir);
+/** The model of a run folder or model folder, for --from, with --freeze's layer checked (before any data is read). */
+export async function loadTransferSource(o: TransferOptions): Promise<Model> {
+  const { modelDir } = resolveModelDir(o.from!);
+  const model = await loadModel(modelDir);
+  // A model saved after a transfer marks its frozen layers: here only --freeze freezes.
+  for (const l of model.layers) l.trainable = true;
+  if (o.freeze !== undefined) frozenBy(model, o.freeze);
+  return model;
 }
 
 /**
@@ -98,15 +102,20 @@ export function replaceHead(model: Model, classes: number, seed: number, from = 
 
 /** Freezes the layers up to and including `until`; returns their names. */
 export function freezeUntil(model: Model, until: string): string[] {
+  const layers = frozenBy(model, until);
+  for (const l of layers) l.trainable = false;
+  return layers.map((l) => l.name);
+}
+
+/** The layers up to and including `until`, checked: it must exist, and some layer with weights must be left to train. */
+function frozenBy(model: Model, until: string): Model['layers'] {
   const names = model.layers.map((l) => l.name);
   const at = names.indexOf(until);
   if (at < 0) throw new Error(`--freeze ${until}: the model has no layer '${until}'; its layers are ${names.join(', ')}`);
-  const rest = model.layers.slice(at + 1);
-  if (!rest.some((l) => l.paramSpecs().some((p) => p.trainable))) {
+  if (!model.layers.slice(at + 1).some((l) => l.paramSpecs().some((p) => p.trainable))) {
     throw new Error(`--freeze ${until}: that freezes every layer with weights, so nothing would train; name an earlier layer (the layers are ${names.join(', ')})`);
   }
-  for (const l of model.layers.slice(0, at + 1)) l.trainable = false;
-  return names.slice(0, at + 1);
+  return model.layers.slice(0, at + 1);
 }
 
 /**

@@ -30,6 +30,7 @@ interface TrainFlags {
   imageSize?: number;
   channels?: number;
   classNames?: string;
+  perClass?: number;
   from?: string;
   freeze?: string;
   fineTuneEpochs?: number;
@@ -57,6 +58,7 @@ export function trainCommand(): Command {
     .option('--image-size <n>', `make the images n x n (image folders: default 28, through MNIST's preprocessing at 28x28x1, a plain resize otherwise)`, intOption(IMAGE_SIZE_RANGE.min))
     .option('--channels <c>', 'make the images gray (1) or RGB (3) (default 1)', intOption(1))
     .option('--class-names <file>', 'names of the classes, one per line (label 0 first), for CSV or IDX data (default: classes.txt beside it)')
+    .option('--per-class <n>', 'train on only the first n images of each class (a small labelled set; the test set stays whole)', intOption(1))
     .option('--from <run>', 'start from this run\'s (or model folder\'s) trained model: transfer learning; its head is replaced when the class count differs')
     .option('--freeze <layer>', 'with --from: freeze the layers up to and including this one (see digitnet summary)')
     .option('--fine-tune-epochs <n>', 'with --from: then unfreeze (all but BatchNormalization) and train n more epochs', intOption(0))
@@ -66,7 +68,7 @@ export function trainCommand(): Command {
         data: f.data, arch: f.arch, test: f.test, epochs: f.epochs, batchSize: f.batchSize, validationSplit: f.validationSplit,
         learningRate: f.lr, lrDecay: f.lrDecay, seed: f.seed, limit: f.limit, testLimit: f.testLimit, out: f.out,
         overwrite: f.overwrite, testSplit: f.testSplit, pixelRange: f.pixelRange,
-        imageSize: f.imageSize, channels: f.channels, classNames: f.classNames,
+        imageSize: f.imageSize, channels: f.channels, classNames: f.classNames, perClass: f.perClass,
         from: f.from, freeze: f.freeze, fineTuneEpochs: f.fineTuneEpochs, fineTuneLr: f.fineTuneLr,
       }, progressPrinter());
       const dir = relative(process.cwd(), result.runDir) || '.';
