@@ -1,6 +1,7 @@
 // The page's saliency view: where the model looks, for the digit being drawn. Beside the prediction, the
 // saliency of the predicted class over the image the model sees (28x28 for a digit; |∂ logit / ∂ pixel|, as heat),
-// recomputed as the drawing changes. Self-contained: it builds its own element and style, and the page calls
+// recomputed as the drawing changes. Self-contained: it builds its own element (its style is in style.css: the
+// page's Content-Security-Policy allows no inline style), and the page calls
 // showSaliency(model, classification) after each prediction. The gradient pass costs two to three
 // predictions, so it runs after the frame that showed the prediction, for the latest drawing only, and leaves
 // the page at least three times its own cost (50 ms at least) between two runs: the pen stays smooth while
@@ -17,12 +18,6 @@ interface View {
   canvas: HTMLCanvasElement;
   caption: HTMLElement;
 }
-
-const STYLE = `
-.saliency-view { margin: 14px 0 0; display: flex; gap: 10px; align-items: center; }
-.saliency-view canvas { width: 112px; height: 112px; image-rendering: pixelated; border-radius: 6px; background: #000; flex: none; }
-.saliency-view figcaption { font-size: 0.78rem; color: var(--muted, #5b6470); }
-`;
 
 let view: View | null = null;
 let latest: { model: Model; r: Classification } | null = null;
@@ -41,9 +36,6 @@ export function showSaliency(model: Model, r: Classification): void {
 }
 
 function build(): View {
-  const style = document.createElement('style');
-  style.textContent = STYLE;
-  document.head.append(style);
   const figure = document.createElement('figure');
   figure.className = 'saliency-view';
   figure.id = 'saliency-view';
