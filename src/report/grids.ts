@@ -36,8 +36,10 @@ function cell(im: ShownImage, x: number, y: number, mode: 'samples' | 'misclassi
   const colour = ok ? '#1a7f37' : '#cf222e';
   const size = SIDE * ZOOM;
   const ix = x + (CELL_W - size) / 2;
-  const name = (i: number): string => shortName(classNames?.[i] ?? String(i));
-  const line1 = mode === 'samples' ? `true ${name(im.label)} · pred ${name(im.predicted)}` : `true ${name(im.label)} → ${name(im.predicted)}`;
+  // Digits say "true 3 · pred 5"; class names take the room of those words ("Coat → Shirt").
+  const name = (i: number): string => shortName(classNames![i] ?? String(i));
+  const line1 = classNames ? `${name(im.label)} → ${name(im.predicted)}`
+    : mode === 'samples' ? `true ${im.label} · pred ${im.predicted}` : `true ${im.label} → pred ${im.predicted}`;
   const line2 = `${(im.confidence * 100).toFixed(1)}% · #${im.index}`;
   const png = imagePng(im.pixels, im.shape ?? [SIDE, SIDE, 1]);
   return [

@@ -1,5 +1,5 @@
 // The page's saliency view: where the model looks, for the digit being drawn. Beside the prediction, the
-// saliency of the predicted class over the image the model sees (28x28 for a digit; |∂ logit / ∂ pixel|, as heat),
+// saliency of the predicted class over the 28x28 image the model sees (|∂ logit / ∂ pixel|, as heat),
 // recomputed as the drawing changes. Self-contained: it builds its own element (its style is in style.css: the
 // page's Content-Security-Policy allows no inline style), and the page calls
 // showSaliency(model, classification) after each prediction. The gradient pass costs two to three

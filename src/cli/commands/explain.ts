@@ -60,7 +60,7 @@ function readImages(inputs: string[], spec: InputSpec): ExplainedImage[] {
   const used = new Set<string>();
   return paths.map((path) => {
     const { pixels, empty } = prepareImage(readImageFile(path), spec);
-    if (empty) throw new Error(`${path}: nothing to explain (the image is blank: no ink stands out from its background)`);
+    if (empty) throw new Error(`${path}: no ${spec.preprocess === 'mnist' && namesAreIndices(spec.classNames) ? 'digit' : 'ink'} found (the image is blank: no ink stands out from its background)`);
     const stem = basename(path, extname(path)).replace(/[^A-Za-z0-9_.-]/g, '_') || 'image';
     let name = stem;
     for (let k = 2; used.has(name); k++) name = `${stem}-${k}`;

@@ -67,7 +67,7 @@ async function readInput(input: string, spec: InputSpec, pixelRange?: PixelRange
 
 function imageItem(path: string, spec: InputSpec): Item {
   const { pixels, empty } = prepareImage(readImageFile(path), spec);
-  if (empty) throw new Error(`${path}: nothing to recognize (the image is blank: no ink stands out from its background)`);
+  if (empty) throw new Error(`${path}: no ${spec.preprocess === 'mnist' && namesAreIndices(spec.classNames) ? 'digit' : 'ink'} found (the image is blank: no ink stands out from its background)`);
   return { input: path, pixels };
 }
 
