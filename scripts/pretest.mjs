@@ -21,6 +21,12 @@ export const PACKAGES = [
   'g++', //               the native backend's C++ kernels (node-gyp), which the conformance tests check
   'make', //              node-gyp's build
   'python3', //           node-gyp itself
+  'dataset-fashion-mnist', // --data fashion-mnist (its four IDX files) and the tests that load it
+  'fonts-bwht', //        `digitnet data letters`: the handwriting fonts the letters are rendered from
+  'fonts-dkg-handwriting',
+  'fonts-breip',
+  'fonts-klee',
+  'fonts-rufscript',
 ];
 
 /**

@@ -69,10 +69,10 @@ test('data that cannot be resolved is refused with what to give instead', async 
   await assert.rejects(loadData(lone), /digits\.csv: 3 rows are too few to hold out a test set of 0\.1 of them; give a test set with --test FILE$/);
   const withTest = await loadData(lone, { test: lone });
   assert.equal(withTest.test.count, 3);
-  await assert.rejects(loadData(join(dir, 'missing')), /no such file or folder \(give 'mnist', a CSV file, or a folder of CSV or IDX files\)/);
+  await assert.rejects(loadData(join(dir, 'missing')), /no such file or folder \(give 'mnist', 'fashion-mnist', a CSV file, or a folder of CSV files, IDX files or class folders of images\)/);
   const empty = join(dir, 'empty-folder');
   mkdirSync(empty);
-  await assert.rejects(loadData(empty), /empty-folder: holds none of the folder layouts digitnet reads: mnist_train\.csv and mnist_test\.csv .*; Kaggle's train\.csv .*; MNIST IDX files/);
+  await assert.rejects(loadData(empty), /empty-folder: holds none of the folder layouts digitnet reads: MNIST IDX files .*; mnist_train\.csv and mnist_test\.csv .*; Kaggle's train\.csv .*; one sub-folder of PNG or JPEG images per class/);
   const half = join(dir, 'half');
   mkdirSync(half);
   writeFileSync(join(half, 'mnist_train.csv'), '1\n');

@@ -102,9 +102,9 @@ test('a pixel outside 0..255 names the pixel and its place in the image', async 
   await rejects('pixel-neg.csv', `${neg.join(',')}\n`, 1, /^pixel 0 .* is -1, outside 0\.\.255$/);
 });
 
-test('a label outside 0..9 is refused', async () => {
-  await rejects('label.csv', `${row(0)}\n${row(1)}\n${row(10)}\n`, 3, /^label is 10, expected an integer digit 0\.\.9$/);
-  await rejects('label-frac.csv', `${row(0).replace(/^0/, '2.5')}\n`, 1, /^label is 2\.5, expected an integer digit 0\.\.9$/);
+test('a label that is not a class index 0..255 is refused (any number of classes is read)', async () => {
+  await rejects('label.csv', `${row(0)}\n${row(1)}\n${row(256)}\n`, 3, /^label is 256, expected a whole class index 0\.\.255$/);
+  await rejects('label-frac.csv', `${row(0).replace(/^0/, '2.5')}\n`, 1, /^label is 2\.5, expected a whole class index 0\.\.255$/);
 });
 
 test('an empty file is refused', async () => {

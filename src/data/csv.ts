@@ -2,7 +2,8 @@
 // Kaggle's `label,pixel0,...` header or none) or `p0..p783` (unlabeled rows for prediction, with Kaggle's
 // `pixel0,...` header or none). Rows are parsed as the file streams in and packed straight into one
 // growing byte buffer, so a 100 MB file costs about its pixel count in memory, not three copies of it.
-// Pixels are decimal numbers 0..255 (or 0..1 with pixelRange '0-1'); fields may be quoted. Every bad row
+// Labels are class indices 0..255 (any number of classes; class-names.ts names them). Pixels are decimal
+// numbers 0..255 (or 0..1 with pixelRange '0-1'); fields may be quoted. Every bad row
 // stops the read with an error naming the file, the line and what is wrong. Node-only.
 
 import { openRegularFile } from '../engine/io/read-file.js';
@@ -12,6 +13,8 @@ import { forEachLine, splitQuoted } from './text-lines.js';
 
 export const SIDE = 28;
 export const PIXELS = SIDE * SIDE;
+/** Labels are class indices stored in a byte: at most 256 classes. */
+export const MAX_LABEL = 255;
 
 /** Rows with or without a label; 'auto' decides from the column count (785: labelled, 784: not). */
 export type CsvKind = 'labeled' | 'unlabeled' | 'auto';
@@ -166,7 +169,7 @@ class RowReader {
       this.fail(this.lineNo, `column ${col + 1} is ${raw.trim() === '' ? 'empty' : `'${shown(raw)}'`}, ${why}`);
     }
     if (this.labeled && col === 0) {
-      if (!Number.isInteger(v) || v < 0 || v > 9) this.fail(this.lineNo, `label is ${v}, expected an integer digit 0..9`);
+      if (!Number.isInteger(v) || v < 0 || v > MAX_LABEL) this.fail(this.lineNo, `label is ${v}, expected a whole class index 0..${MAX_LABEL}`);
       this.labels[this.count] = v;
       return;
     }

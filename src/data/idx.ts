@@ -39,13 +39,27 @@ export function parseIdx(bytes: Uint8Array, source: string): IdxArray {
   return { dims, data: bytes.subarray(headerBytes) };
 }
 
-/** A labelled image set: pixels 0..255, one byte each, row-major per image. */
+/** A labelled image set: pixels 0..255, one byte each, row-major per image (channels interleaved). */
 export interface ImageSet {
   images: Uint8Array;
   labels: Uint8Array;
   count: number;
   height: number;
   width: number;
+  /** Values per pixel: 1 (gray, the default when absent) or 3 (RGB). */
+  channels?: number;
+  /** The name of each class, by label, when the data names its classes. */
+  classNames?: string[];
+}
+
+/** The bytes of one image of the set. */
+export function pixelsPer(set: { height: number; width: number; channels?: number }): number {
+  return set.height * set.width * (set.channels ?? 1);
+}
+
+/** The per-example shape [h, w, c] of the set's images. */
+export function shapeOf(set: { height: number; width: number; channels?: number }): [number, number, number] {
+  return [set.height, set.width, set.channels ?? 1];
 }
 
 /** Pairs an images IDX (n,h,w) with a labels IDX (n), checking that they agree. */

@@ -2,16 +2,16 @@
 
 import { oneHotData } from '../engine/losses.js';
 import { Tensor } from '../engine/tensor.js';
-import type { ImageSet } from './idx.js';
+import { pixelsPer, shapeOf, type ImageSet } from './idx.js';
 
-/** The first `limit` images (default all) as a (n,h,w,1) tensor scaled to [0, 1]. */
+/** The first `limit` images (default all) as a (n,h,w,c) tensor scaled to [0, 1]. */
 export function imagesTensor(set: ImageSet, limit = set.count, start = 0): Tensor {
   const n = Math.min(limit, set.count - start);
-  const per = set.height * set.width;
+  const per = pixelsPer(set);
   const out = new Float32Array(n * per);
   const src = set.images.subarray(start * per, (start + n) * per);
   for (let i = 0; i < out.length; i++) out[i] = src[i] / 255;
-  return new Tensor(out, [n, set.height, set.width, 1]);
+  return new Tensor(out, [n, ...shapeOf(set)]);
 }
 
 /** Integer labels (n) as a float tensor, for sparseCategoricalCrossentropy. */

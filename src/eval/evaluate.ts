@@ -4,7 +4,7 @@
 
 import type { Model } from '../engine/graph/model.js';
 import { Tensor } from '../engine/tensor.js';
-import type { ImageSet } from '../data/idx.js';
+import { pixelsPer, shapeOf, type ImageSet } from '../data/idx.js';
 import { classificationMetrics, mostConfused, type ClassificationMetrics, type ConfusedPair } from './metrics.js';
 
 export interface Evaluation {
@@ -26,23 +26,25 @@ export interface TestMetricsJson extends ClassificationMetrics {
 }
 
 /** The predicted class of every image of a set (labelled or not), in batches of `batchSize`. */
-export function predictLabels(model: Model, set: { images: Uint8Array; count: number; height: number; width: number }, batchSize = 256): Uint8Array {
-  const per = set.height * set.width;
+export function predictLabels(model: Model, set: { images: Uint8Array; count: number; height: number; width: number; channels?: number }, batchSize = 256): Uint8Array {
+  const per = pixelsPer(set);
   const out = new Uint8Array(set.count);
   for (let s = 0; s < set.count; s += batchSize) {
     const e = Math.min(set.count, s + batchSize);
     const x = new Float32Array((e - s) * per);
     for (let i = 0; i < x.length; i++) x[i] = set.images[s * per + i] / 255;
-    out.set(model.predict(new Tensor(x, [e - s, set.height, set.width, 1])).argMax(), s);
+    out.set(model.predict(new Tensor(x, [e - s, ...shapeOf(set)])).argMax(), s);
   }
   return out;
 }
 
 /** Runs the model over the set in batches (so memory stays bounded) and scores it. */
 export function evaluateModel(model: Model, set: ImageSet, o: { batchSize?: number; classes?: number } = {}): Evaluation {
-  const per = set.height * set.width;
+  const per = pixelsPer(set);
   const bs = o.batchSize ?? 256;
   const classes = o.classes ?? model.outputShape[0];
+  const bad = set.labels.findIndex((l) => l >= classes);
+  if (bad >= 0) throw new Error(`evaluate: test image ${bad} has label ${set.labels[bad]}, but the model has ${classes} classes (0..${classes - 1})`);
   const predicted = new Uint8Array(set.count);
   const confidence = new Float32Array(set.count);
   let loss = 0;
@@ -53,7 +55,7 @@ export function evaluateModel(model: Model, set: ImageSet, o: { batchSize?: numb
     for (let i = 0; i < x.length; i++) x[i] = set.images[s * per + i] / 255;
     const targets = new Float32Array((e - s) * classes);
     for (let r = 0; r < e - s; r++) targets[r * classes + set.labels[s + r]] = 1;
-    const out = model.predictWithLoss(new Tensor(x, [e - s, set.height, set.width, 1]), targets);
+    const out = model.predictWithLoss(new Tensor(x, [e - s, ...shapeOf(set)]), targets);
     loss += out.loss;
     const probs = out.probs.data;
     const labels = out.probs.argMax();
@@ -91,19 +93,24 @@ export interface ShownImage {
   label: number;
   predicted: number;
   confidence: number;
-  /** 28x28 bytes, base64. */
+  /** The image's bytes (h, w, c), base64: 28x28 gray unless `shape` says otherwise. */
   pixels: string;
+  /** [h, w, c], when the image is not 28x28x1. */
+  shape?: number[];
 }
 
 /** The first `n` test images, and up to `m` misclassified ones (the most confident mistakes first). */
 export function shownImages(set: ImageSet, ev: Evaluation, n: number, m: number): { samples: ShownImage[]; misclassified: ShownImage[] } {
-  const per = set.height * set.width;
+  const per = pixelsPer(set);
+  const shape = shapeOf(set);
+  const mnistShaped = shape.join() === '28,28,1';
   const show = (i: number): ShownImage => ({
     index: i,
     label: set.labels[i],
     predicted: ev.predicted[i],
     confidence: Number(ev.confidence[i].toFixed(4)),
     pixels: toBase64(set.images.subarray(i * per, (i + 1) * per)),
+    ...(mnistShaped ? {} : { shape }),
   });
   const wrong: number[] = [];
   for (let i = 0; i < set.count; i++) if (ev.predicted[i] !== set.labels[i]) wrong.push(i);

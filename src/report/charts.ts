@@ -72,21 +72,23 @@ export function learningRateSpec(h: HistoryJson, hp: { learningRate: number; lrD
   } as TopLevelSpec;
 }
 
-/** 10x10 heatmap, rows actual, columns predicted; the counts printed in the cells. */
-export function confusionSpec(cm: number[][]): TopLevelSpec {
+/** Heatmap, rows actual, columns predicted, labelled with the class names; the counts printed in the cells. */
+export function confusionSpec(cm: number[][], names: string[] = cm.map((_, i) => String(i))): TopLevelSpec {
   const values = cm.flatMap((row, a) => {
     const total = row.reduce((s, v) => s + v, 0);
-    return row.map((count, p) => ({ actual: String(a), predicted: String(p), count, share: total ? count / total : 0 }));
+    return row.map((count, p) => ({ actual: names[a], predicted: names[p], count, share: total ? count / total : 0 }));
   });
-  const labels = cm.map((_, i) => String(i));
+  const labels = names;
+  const side = Math.max(440, cm.length * 22);
+  const long = names.some((n) => n.length > 2);
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title: 'Confusion matrix (test set)',
-    width: 440,
-    height: 440,
+    width: side,
+    height: side,
     data: { values },
     encoding: {
-      x: { field: 'predicted', type: 'ordinal', sort: labels, title: 'predicted', axis: { orient: 'top', labelAngle: 0 } },
+      x: { field: 'predicted', type: 'ordinal', sort: labels, title: 'predicted', axis: { orient: 'top', labelAngle: long ? -45 : 0 } },
       y: { field: 'actual', type: 'ordinal', sort: labels, title: 'actual', axis: { labelAngle: 0 } },
     },
     layer: [
@@ -99,7 +101,7 @@ export function confusionSpec(cm: number[][]): TopLevelSpec {
         },
       },
       {
-        mark: { type: 'text', fontSize: 12 },
+        mark: { type: 'text', fontSize: cm.length > 20 ? 9 : 12 },
         encoding: {
           text: { field: 'count', type: 'quantitative' },
           color: { condition: { test: 'datum.share > 0.5', value: 'white' }, value: '#222222' },
@@ -110,13 +112,16 @@ export function confusionSpec(cm: number[][]): TopLevelSpec {
   } as TopLevelSpec;
 }
 
-/** Grouped bars: precision, recall and F1 for each digit. */
-export function perClassSpec(perClass: ClassMetrics[]): TopLevelSpec {
+/** Grouped bars: precision, recall and F1 for each class, named by `names` (default: the indices, as digits). */
+export function perClassSpec(perClass: ClassMetrics[], names?: string[]): TopLevelSpec {
+  const name = (c: ClassMetrics): string => names?.[c.label] ?? String(c.label);
   const values = perClass.flatMap((c) => [
-    { digit: String(c.label), metric: 'precision', value: c.precision },
-    { digit: String(c.label), metric: 'recall', value: c.recall },
-    { digit: String(c.label), metric: 'F1', value: c.f1 },
+    { digit: name(c), metric: 'precision', value: c.precision },
+    { digit: name(c), metric: 'recall', value: c.recall },
+    { digit: name(c), metric: 'F1', value: c.f1 },
   ]);
+  const title = names ? 'class' : 'digit';
+  const long = perClass.some((c) => name(c).length > 2);
   const lowest = Math.min(...values.map((v) => v.value));
   // Zoom in on the top of the scale when every score is high, or the differences would not show.
   const floor = lowest >= 0.9 ? Math.floor(lowest * 50) / 50 - 0.02 : 0;
@@ -128,7 +133,7 @@ export function perClassSpec(perClass: ClassMetrics[]): TopLevelSpec {
     data: { values },
     mark: { type: 'bar', clip: true },
     encoding: {
-      x: { field: 'digit', type: 'nominal', title: 'digit', sort: perClass.map((c) => String(c.label)), axis: { labelAngle: 0 } },
+      x: { field: 'digit', type: 'nominal', title, sort: perClass.map(name), axis: { labelAngle: long ? -45 : 0 } },
       xOffset: { field: 'metric', sort: ['precision', 'recall', 'F1'] },
       y: { field: 'value', type: 'quantitative', title: 'score', scale: { domain: [Math.max(0, floor), 1] }, axis: { format: '.0%' } },
       color: { field: 'metric', type: 'nominal', title: null, sort: ['precision', 'recall', 'F1'], scale: { range: ['#4c78a8', '#f58518', '#54a24b'] }, legend: { orient: 'bottom', direction: 'horizontal' } },

@@ -20,6 +20,8 @@ export interface ExplainRow {
   truth?: number;
   /** Grad-CAM's map is zero everywhere (every weighted sum negative): said on the tile, which would look blank. */
   gradCamEmpty?: boolean;
+  /** The classes' names, shown by the bars instead of their indices. */
+  classNames?: string[];
 }
 
 const TILE = 112;
@@ -30,10 +32,13 @@ const LEFT = 12;
 const TOP = 64;
 /** Where the bars start: after the three images. */
 const BARS_X = LEFT + 3 * (TILE + GAP) + 12;
+/** Room for a class's name before its bar: an index, or a name of up to LONGEST_NAME characters. */
+const LONGEST_NAME = 12;
+const NAME_W = 8;
 
 /** The figure; `gradCamLayer` names the layer in the column header. */
 export function explainGridSvg(title: string, rows: ExplainRow[], gradCamLayer: string | null): string {
-  const width = BARS_X + BAR_W + 80;
+  const width = BARS_X + labelWidth(rows) + BAR_W + 62;
   const height = TOP + Math.max(1, rows.length) * ROW_H + 8;
   const heads = ['image', 'saliency', 'Grad-CAM', 'top classes'];
   const header = heads.map((h, i) => `<text x="${i < 3 ? LEFT + i * (TILE + GAP) : BARS_X}" y="${TOP - 10}" font-size="12" fill="#555">${escapeXml(h)}</text>`);
@@ -44,23 +49,34 @@ export function explainGridSvg(title: string, rows: ExplainRow[], gradCamLayer: 
     `<rect width="100%" height="100%" fill="white"/>`,
     `<text x="${LEFT}" y="26" font-size="15" font-weight="bold" fill="#000">${escapeXml(title)}</text>`,
     ...header,
-    ...rows.map((r, i) => row(r, TOP + i * ROW_H)),
+    ...rows.map((r, i) => row(r, TOP + i * ROW_H, labelWidth(rows))),
     empty,
     '</svg>',
   ].join('\n');
 }
 
-function row(r: ExplainRow, y: number): string {
+/** The width before the bars: an index's, or the longest class name shown (up to LONGEST_NAME characters). */
+function labelWidth(rows: ExplainRow[]): number {
+  const longest = Math.max(1, ...rows.flatMap((r) => r.top.map((c) => nameOf(r, c.index).length)));
+  return Math.max(18, longest * NAME_W + 8);
+}
+
+function nameOf(r: ExplainRow, index: number): string {
+  const name = r.classNames?.[index] ?? String(index);
+  return name.length > LONGEST_NAME ? `${name.slice(0, LONGEST_NAME - 1)}…` : name;
+}
+
+function row(r: ExplainRow, y: number, labelW: number): string {
   const tiles = [r.input, r.saliency, r.gradCam].map((t, i) => (t ? image(t, LEFT + i * (TILE + GAP), y) : ''));
   const bx = BARS_X;
   const bars = r.top.map((c, i) => {
     const by = y + 8 + i * 30;
     const colour = c.index === r.truth ? '#1a7f37' : i === 0 ? '#cf222e' : '#4c78a8';
     return [
-      `<text x="${bx}" y="${by + 14}" font-size="13" font-weight="bold" fill="${colour}">${c.index}</text>`,
-      `<rect x="${bx + 18}" y="${by + 2}" width="${BAR_W}" height="16" fill="#eef0f3"/>`,
-      `<rect x="${bx + 18}" y="${by + 2}" width="${(BAR_W * c.p).toFixed(1)}" height="16" fill="${colour}"/>`,
-      `<text x="${bx + 24 + BAR_W}" y="${by + 14}" font-size="12" fill="#333">${(c.p * 100).toFixed(1)}%</text>`,
+      `<text x="${bx}" y="${by + 14}" font-size="13" font-weight="bold" fill="${colour}">${escapeXml(nameOf(r, c.index))}</text>`,
+      `<rect x="${bx + labelW}" y="${by + 2}" width="${BAR_W}" height="16" fill="#eef0f3"/>`,
+      `<rect x="${bx + labelW}" y="${by + 2}" width="${(BAR_W * c.p).toFixed(1)}" height="16" fill="${colour}"/>`,
+      `<text x="${bx + labelW + 6 + BAR_W}" y="${by + 14}" font-size="12" fill="#333">${(c.p * 100).toFixed(1)}%</text>`,
     ].join('\n');
   });
   const gx = LEFT + 2 * (TILE + GAP) + TILE / 2;

@@ -5,6 +5,7 @@
 
 import { formatClassificationReport, formatConfusionMatrix } from '../eval/format.js';
 import type { RunFiles } from '../train/run-files.js';
+import { namesAreIndices } from '../data/model-input.js';
 import { escapeXml as esc } from './grids.js';
 
 export interface Figure {
@@ -21,14 +22,17 @@ export interface ExplainedMistakes {
 
 export function reportHtml(runName: string, f: RunFiles, figures: Map<string, Figure>, why: ExplainedMistakes | null = null, whyMissing: string | null = null): string {
   const t = f.metrics.test;
+  const names = f.run.data.classNames;
+  const named = names !== undefined && !namesAreIndices(names);
+  const cls = (i: number): string => esc(names?.[i] ?? String(i));
   const fig = (name: string): string => {
     const g = figures.get(name);
     if (!g) return '';
     return `<figure id="fig-${name}"><img alt="${esc(g.title)}" src="data:image/svg+xml;base64,${Buffer.from(g.svg).toString('base64')}"></figure>`;
   };
   const confused = t.mostConfused.length
-    ? `<ol>${t.mostConfused.map((p) => `<li><b>${p.actual}</b> taken for <b>${p.predicted}</b>: ${p.count} time${p.count === 1 ? '' : 's'}</li>`).join('')}</ol>`
-    : '<p>No digit was ever taken for another.</p>';
+    ? `<ol>${t.mostConfused.map((p) => `<li><b>${cls(p.actual)}</b> taken for <b>${cls(p.predicted)}</b>: ${p.count} time${p.count === 1 ? '' : 's'}</li>`).join('')}</ol>`
+    : `<p>No ${named ? 'class' : 'digit'} was ever taken for another.</p>`;
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -39,7 +43,7 @@ export function reportHtml(runName: string, f: RunFiles, figures: Map<string, Fi
 </head>
 <body>
 <header>
-<h1>Digit recognition report</h1>
+<h1>${named ? 'Image classification report' : 'Digit recognition report'}</h1>
 <p class="sub">Run <code>${esc(runName)}</code>, ${esc(f.run.createdAt.replace('T', ' ').replace(/\.\d+Z$/, ' UTC'))}</p>
 ${headline(f)}
 </header>
@@ -47,8 +51,8 @@ ${f.history.epoch.length ? `<section><h2>Training curves</h2><div class="row">${
 ${figures.has('augmented') ? `<section><h2>Augmentation</h2>${fig('augmented')}</section>` : ''}
 ${f.run.members ? `<section><h2>Members</h2>${membersTable(f)}</section>` : ''}
 <section><h2>Confusion matrix</h2><div class="row">${fig('confusion')}<div class="aside"><h3>Most confused pairs</h3>${confused}
-<h3>As text</h3><pre>${esc(formatConfusionMatrix(t.confusionMatrix))}</pre></div></div></section>
-<section><h2>Per-class scores</h2><div class="row">${fig('per-class')}<div class="aside"><h3>Classification report</h3><pre>${esc(formatClassificationReport({ ...t, count: t.count }, 4))}</pre></div></div></section>
+<h3>As text</h3><pre>${esc(formatConfusionMatrix(t.confusionMatrix, names))}</pre></div></div></section>
+<section><h2>Per-class scores</h2><div class="row">${fig('per-class')}<div class="aside"><h3>Classification report</h3><pre>${esc(formatClassificationReport({ ...t, count: t.count }, 4, names))}</pre></div></div></section>
 <section><h2>Sample test predictions</h2>${fig('samples')}</section>
 <section><h2>Misclassified test images</h2><p>${f.samples.misclassifiedTotal} of ${t.count.toLocaleString('en-US')} test images were misclassified; the ${f.samples.misclassified.length} shown are the most confident mistakes.</p>${fig('misclassified')}</section>
 ${explanationsSection(why, whyMissing, fig)}
@@ -127,8 +131,29 @@ function dataTable(f: RunFiles): string {
     ['training data', shownSource(d.trainSource)], ['training images', d.trainImages.toLocaleString('en-US')],
     ['validation images', d.validationImages.toLocaleString('en-US')], ['test data', shownSource(d.testSource)], ...sub,
     ['test images', d.testImages.toLocaleString('en-US')], ['limit', d.limit ? `first ${d.limit.toLocaleString('en-US')}` : 'none'],
-    ['preprocessing', 'pixels / 255 → 28x28x1; labels one-hot'],
+    ...classRows(f),
+    ['preprocessing', `pixels / 255 → ${(d.inputShape ?? [28, 28, 1]).join('x')}${d.preprocess === 'resize' ? ' (images resized whole)' : ''}; labels one-hot`],
+    ...transferRows(f),
   ]);
+}
+
+function classRows(f: RunFiles): string[][] {
+  const d = f.run.data;
+  if (!d.classNames) return [];
+  const counts = d.classCounts;
+  const list = d.classNames.map((n, i) => (counts ? `${n} (${counts[i].toLocaleString('en-US')})` : n));
+  return [['classes', `${d.classNames.length}: ${list.join(', ')}`]];
+}
+
+function transferRows(f: RunFiles): string[][] {
+  const t = f.run.transfer;
+  if (!t) return [];
+  const head = t.headReplaced ? `new ${t.headReplaced.layer} (${t.headReplaced.fromClasses} → ${t.headReplaced.toClasses} classes)` : 'kept';
+  const ft = t.fineTune ? `${t.fineTune.epochs} epochs at learning rate ${t.fineTune.learningRate} (BatchNormalization frozen)` : 'none';
+  return [
+    ['started from', shownSource(t.from)], ['head', head],
+    ['frozen layers', t.frozen.length ? `${t.frozen.length}: ${t.frozen[0]} … ${t.frozen[t.frozen.length - 1]}` : 'none'], ['fine-tuning', ft],
+  ];
 }
 
 function timeTable(f: RunFiles): string {

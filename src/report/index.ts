@@ -3,7 +3,8 @@
 
 import { mkdir, writeFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
-import { readRunFiles } from '../train/run-files.js';
+import { namesAreIndices } from '../data/model-input.js';
+import { readRunFiles, type RunFiles } from '../train/run-files.js';
 import { confusionSpec, curveSpec, learningRateSpec, perClassSpec } from './charts.js';
 import { explainMistakes } from './explanations.js';
 import { augmentedGridSvg, imageGridSvg } from './grids.js';
@@ -24,6 +25,7 @@ export async function buildReport(runDir: string, o: { name?: string } = {}): Pr
   const dir = resolve(runDir);
   const f = readRunFiles(runDir);
   const t = f.metrics.test;
+  const names = namedClasses(f);
   const figures = new Map<string, Figure>();
   const add = (name: string, title: string, svg: string): void => void figures.set(name, { name, title, svg });
   if (f.history.epoch.length > 0) {
@@ -31,17 +33,23 @@ export async function buildReport(runDir: string, o: { name?: string } = {}): Pr
     add('accuracy', 'Accuracy per epoch', await specToSvg(curveSpec(f.history, 'accuracy')));
     add('learning-rate', 'Learning rate per epoch', await specToSvg(learningRateSpec(f.history, f.run.hyperparameters)));
   }
-  add('confusion', 'Confusion matrix', await specToSvg(confusionSpec(t.confusionMatrix)));
-  add('per-class', 'Per-class precision, recall and F1', await specToSvg(perClassSpec(t.perClass)));
-  add('samples', 'Sample test predictions', imageGridSvg(`Sample test predictions (first ${f.samples.samples.length} test images)`, f.samples.samples, 'samples'));
+  add('confusion', 'Confusion matrix', await specToSvg(confusionSpec(t.confusionMatrix, names)));
+  add('per-class', 'Per-class precision, recall and F1', await specToSvg(perClassSpec(t.perClass, names)));
+  add('samples', 'Sample test predictions', imageGridSvg(`Sample test predictions (first ${f.samples.samples.length} test images)`, f.samples.samples, 'samples', names));
   if (f.samples.augmented?.length) add('augmented', 'Augmented training images', augmentedGridSvg(f.samples.augmented, f.run.hyperparameters.augment ?? ''));
-  add('misclassified', 'Misclassified test images', imageGridSvg(`Misclassified test images (${f.samples.misclassified.length} most confident of ${f.samples.misclassifiedTotal})`, f.samples.misclassified, 'misclassified'));
-  const why = await explainMistakes(dir, f.samples.misclassified);
+  add('misclassified', 'Misclassified test images', imageGridSvg(`Misclassified test images (${f.samples.misclassified.length} most confident of ${f.samples.misclassifiedTotal})`, f.samples.misclassified, 'misclassified', names));
+  const why = await explainMistakes(dir, f.samples.misclassified, names);
   if ('svg' in why) add('explanations', 'Why the model got these wrong: saliency and Grad-CAM', why.svg);
   const written = await writeFigures(dir, figures);
   const html = join(dir, 'report.html');
   await writeFile(html, reportHtml(o.name ?? basename(dir), f, figures, 'svg' in why ? why : null, 'missing' in why ? why.missing : null));
   return { html, figures: written };
+}
+
+/** The run's class names when they are more than the indices (a digit run's figures show the digits). */
+export function namedClasses(f: RunFiles): string[] | undefined {
+  const names = f.run.data.classNames;
+  return names && !namesAreIndices(names) ? names : undefined;
 }
 
 /** Writes each figure as SVG and PNG into `dir`/figures/ (run reports and study reports alike). */

@@ -59,7 +59,7 @@ export async function createServer(o: ServerOptions): Promise<FastifyInstance> {
   const served = await ServedModel.load(o.modelDir, o.inference);
   const pool = new DecodePool({
     workers: o.decode?.workers, queue: o.decode?.queue, taskTimeoutMs: o.decode?.taskTimeoutMs,
-    limits: { pixels: o.decode?.maxImagePixels ?? DEFAULT_MAX_IMAGE_PIXELS, side: DATA_LIMITS.imageSide },
+    limits: { pixels: o.decode?.maxImagePixels ?? DEFAULT_MAX_IMAGE_PIXELS, side: DATA_LIMITS.imageSide }, input: served.spec,
   });
   const requestTimeout = o.requestTimeoutMs ?? 10_000;
   const app = Fastify({
@@ -129,9 +129,10 @@ function addLifecycle(app: FastifyInstance, graceMs: number, stopWorkers: () => 
 
 function registerApi(app: FastifyInstance, served: ServedModel, pool: DecodePool): void {
   app.get('/api/model', async () => served.info);
-  app.post('/api/predict', async (req) => served.predict(await requestPixels(req, pool)));
+  const shape = [served.spec.height, served.spec.width, served.spec.channels];
+  app.post('/api/predict', async (req) => served.predict(await requestPixels(req, pool, shape)));
   // Explanations need a backward pass: they run on the served model here (a few milliseconds for the zoo's models).
-  registerExplainRoute(app, { pixels: (req) => requestPixels(req, pool), explain: (pixels, c) => explainDigit(served.model, pixels, c) });
+  registerExplainRoute(app, { pixels: (req) => requestPixels(req, pool, shape), explain: (pixels, c) => explainDigit(served.model, pixels, c, served.spec.classNames) });
   const wrongMethod = (url: string, allow: string, use: string): void => {
     app.route({ method: ['GET', 'POST', 'PUT', 'DELETE', 'PATCH'].filter((m) => !allow.includes(m)), url, handler: async (req, reply) => {
       reply.header('allow', allow);
@@ -142,9 +143,9 @@ function registerApi(app: FastifyInstance, served: ServedModel, pool: DecodePool
   wrongMethod('/api/model', 'GET, HEAD, OPTIONS', 'use GET');
 }
 
-async function requestPixels(req: FastifyRequest, pool: DecodePool): Promise<Float32Array> {
+async function requestPixels(req: FastifyRequest, pool: DecodePool, shape: number[]): Promise<Float32Array> {
   const type = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
-  if (type === 'application/json') return pixelsFromJson(req.body);
+  if (type === 'application/json') return pixelsFromJson(req.body, shape);
   if (IMAGE_TYPES.includes(type) && Buffer.isBuffer(req.body)) {
     if (req.body.length === 0) throw new HttpError(400, `the body is empty; send the ${type} image's bytes`);
     checkImageHeader(req.body, type, pool.limits);

@@ -17,6 +17,8 @@ export interface DecodePoolOptions {
   /** A decode that takes longer is stopped and answered 413 (default 5 s). */
   taskTimeoutMs?: number;
   limits: ImageLimits;
+  /** The served model's input shape and preprocessing (default MNIST's). */
+  input?: DecodeTask['input'];
 }
 
 interface Job {
@@ -60,7 +62,7 @@ export class DecodePool {
     return this.waiting.length;
   }
 
-  /** The 784 MNIST-form pixels of an uploaded image; rejects with an HttpError saying why not. */
+  /** The model's input for an uploaded image (784 MNIST-form pixels for a digit model); rejects with an HttpError saying why not. */
   decode(bytes: Uint8Array, contentType: string): Promise<Float32Array> {
     if (this.closed) return Promise.reject(new HttpError(503, 'the server is shutting down', { 'retry-after': '5' }));
     const free = this.slots.find((s) => s.job === null);
@@ -70,7 +72,7 @@ export class DecodePool {
     // A copy of our own to transfer: the body may share its memory with other buffers.
     const copy = new Uint8Array(bytes);
     return new Promise((resolve, reject) => {
-      const job = { task: { id: this.nextId++, bytes: copy, contentType, limits: this.o.limits }, resolve, reject };
+      const job = { task: { id: this.nextId++, bytes: copy, contentType, limits: this.o.limits, input: this.o.input }, resolve, reject };
       if (free) this.run(free, job);
       else this.waiting.push(job);
     });

@@ -1,5 +1,6 @@
 // The server's one inference worker (inference.ts): it builds the served model from its files on the fastest
-// backend that loads here, then answers batches: n MNIST-form images in, n rows of ten probabilities out.
+// backend that loads here, then answers batches: n images of the model's input shape in, n rows of class
+// probabilities out.
 
 import { parentPort, workerData } from 'node:worker_threads';
 import { selectBackend } from '../engine/backends/select.js';
@@ -26,7 +27,7 @@ model.backend = backend;
 
 parentPort!.on('message', (t: BatchTask) => {
   try {
-    const probs = model.predict(new Tensor(t.x, [t.n, 28, 28, 1]), { batchSize: t.n }).data;
+    const probs = model.predict(new Tensor(t.x, [t.n, ...model.inputShape]), { batchSize: t.n }).data;
     const reply: BatchReply = { id: t.id, probs, backend: backend.name };
     parentPort!.postMessage(reply, [probs.buffer as ArrayBuffer]);
   } catch (e) {

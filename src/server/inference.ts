@@ -23,8 +23,6 @@ interface Pending {
   reject: (e: Error) => void;
 }
 
-const PIXELS = 784;
-const CLASSES = 10;
 
 function spawn(start: InferenceStart): Worker {
   // The worker gets its own copy of the weights (workerData is cloned), so the caller's stay usable.
@@ -44,8 +42,13 @@ export class BatchingInference {
   private readonly maxBatch: number;
   private readonly windowMs: number;
   private readonly maxPending: number;
+  /** Input values per image and classes per answer (784 and 10 for a digit model). */
+  private readonly pixels: number;
+  private readonly classes: number;
 
-  private constructor(private worker: Worker, private readonly start: InferenceStart, readonly backend: string, o: InferenceOptions) {
+  private constructor(private worker: Worker, private readonly start: InferenceStart, readonly backend: string, o: InferenceOptions, size: { pixels: number; classes: number }) {
+    this.pixels = size.pixels;
+    this.classes = size.classes;
     this.maxBatch = o.maxBatch ?? 64;
     this.windowMs = o.windowMs ?? 1;
     this.maxPending = o.maxPending ?? 1024;
@@ -53,11 +56,11 @@ export class BatchingInference {
   }
 
   /** Starts the worker with the model's files and waits until it has built the model. */
-  static start(modelJson: unknown, weights: ArrayBuffer, o: InferenceOptions = {}): Promise<BatchingInference> {
+  static start(modelJson: unknown, weights: ArrayBuffer, o: InferenceOptions = {}, size = { pixels: 784, classes: 10 }): Promise<BatchingInference> {
     const start: InferenceStart = { modelJson, weights };
     const worker = spawn(start);
     return new Promise((resolve, reject) => {
-      worker.once('message', (m: { ready?: boolean; backend?: string }) => resolve(new BatchingInference(worker, start, m.backend ?? 'unknown', o)));
+      worker.once('message', (m: { ready?: boolean; backend?: string }) => resolve(new BatchingInference(worker, start, m.backend ?? 'unknown', o, size)));
       worker.once('error', reject);
     });
   }
@@ -75,7 +78,7 @@ export class BatchingInference {
     });
   }
 
-  /** Ten class probabilities for one image of 784 values 0..1. */
+  /** The class probabilities for one image (784 values 0..1 for a digit model). */
   predict(pixels: Float32Array): Promise<Float32Array> {
     if (this.closed) return Promise.reject(new HttpError(503, 'the server is shutting down', { 'retry-after': '5' }));
     if (this.pending.length >= this.maxPending) {
@@ -98,8 +101,8 @@ export class BatchingInference {
     this.timer = null;
     if (this.inFlight || this.pending.length === 0 || this.closed) return;
     const batch = this.pending.splice(0, this.maxBatch);
-    const x = new Float32Array(batch.length * PIXELS);
-    batch.forEach((p, i) => x.set(p.pixels, i * PIXELS));
+    const x = new Float32Array(batch.length * this.pixels);
+    batch.forEach((p, i) => x.set(p.pixels, i * this.pixels));
     this.inFlight = batch;
     this.batchSizes.push(batch.length);
     if (this.batchSizes.length > 10_000) this.batchSizes.splice(0, 5_000);
@@ -111,7 +114,7 @@ export class BatchingInference {
     this.inFlight = null;
     if (batch) {
       if ('error' in r) batch.forEach((p) => p.reject(new HttpError(500, `prediction failed: ${r.error}`)));
-      else batch.forEach((p, i) => p.resolve(r.probs.slice(i * CLASSES, (i + 1) * CLASSES)));
+      else batch.forEach((p, i) => p.resolve(r.probs.slice(i * this.classes, (i + 1) * this.classes)));
     }
     // What arrived meanwhile goes now: a busy worker batches without waiting for the window.
     if (this.pending.length) this.flush();

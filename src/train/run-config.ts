@@ -4,12 +4,15 @@
 
 import { resolve } from 'node:path';
 import type { PixelRange } from '../data/csv.js';
+import { FASHION_MNIST } from '../data/fashion-mnist.js';
 import { augments, formatAugment, parseAugment, type AugmentSpec } from '../data/augment/spec.js';
 import { isZooName } from './arch.js';
+import type { DatasetOptions } from './model-for-data.js';
+import type { TransferOptions } from './transfer.js';
 import { DEFAULTS } from './defaults.js';
 import { formatSchedule, parseSchedule, type ScheduleSpec } from './schedule-spec.js';
 
-export interface TrainOptions {
+export interface TrainOptions extends DatasetOptions, TransferOptions {
   /** 'mnist' (default) or a path: see data/sources.ts. */
   data?: string;
   /** A zoo architecture (seed, lenet5, vgg, resnet20) or the path of a model.json topology (see arch.ts). */
@@ -72,6 +75,16 @@ export interface Settled {
   pixelRange: PixelRange;
   /** Write the figures and report.html at the end (tune's trials do not). */
   report: boolean;
+  /** The data's shape and classes (model-for-data.ts); null: the data's own. */
+  imageSize: number | null;
+  channels: number | null;
+  classNames: string | null;
+  perClass: number | null;
+  /** Transfer learning (transfer.ts); null: from scratch. */
+  from: string | null;
+  freeze: string | null;
+  fineTuneEpochs: number;
+  fineTuneLr: number | null;
 }
 
 /** The settings a resumed run may be given again, with the option that sets each (for the messages). */
@@ -79,6 +92,8 @@ export const RESUMABLE: Record<string, string> = {
   data: '--data', arch: '--arch', test: '--test', epochs: '--epochs', batchSize: '--batch-size', validationSplit: '--validation-split',
   learningRate: '--lr', lrDecay: '--lr-decay', schedule: '--schedule', augment: '--augment', earlyStopping: '--early-stopping', checkpoint: '--checkpoint',
   seed: '--seed', limit: '--limit', testLimit: '--test-limit', testSplit: '--test-split', pixelRange: '--pixel-range',
+  imageSize: '--image-size', channels: '--channels', classNames: '--class-names', perClass: '--per-class', from: '--from', freeze: '--freeze',
+  fineTuneEpochs: '--fine-tune-epochs', fineTuneLr: '--fine-tune-lr',
 };
 
 /** A path setting made absolute (so a resumed run finds it from any folder); names like 'mnist' stay. */
@@ -92,7 +107,7 @@ export function settle(o: TrainOptions): Settled {
   const schedule = o.schedule !== undefined ? parseSchedule(o.schedule) : o.lrDecay !== undefined ? decaySchedule(o.lrDecay) : parseSchedule(DEFAULTS.schedule);
   const augment = parseAugment(o.augment ?? DEFAULTS.augment);
   const s: Settled = {
-    data: pathOf(o.data ?? 'mnist', (v) => v === 'mnist'),
+    data: pathOf(o.data ?? 'mnist', (v) => v === 'mnist' || v === FASHION_MNIST),
     // A bare word that is not a zoo name stays as written, so its error names what the user typed.
     arch: pathOf(o.arch ?? 'seed', (v) => isZooName(v) || !/[\\/]|\.json$/i.test(v)),
     test: o.test === undefined ? null : resolve(o.test),
@@ -111,6 +126,14 @@ export function settle(o: TrainOptions): Settled {
     testSplit: o.testSplit ?? null,
     pixelRange: o.pixelRange ?? '0-255',
     report: o.report ?? true,
+    imageSize: o.imageSize ?? null,
+    channels: o.channels ?? null,
+    classNames: o.classNames === undefined ? null : resolve(o.classNames),
+    perClass: o.perClass ?? null,
+    from: o.from === undefined ? null : resolve(o.from),
+    freeze: o.freeze ?? null,
+    fineTuneEpochs: o.fineTuneEpochs ?? 0,
+    fineTuneLr: o.fineTuneLr ?? null,
   };
   const int = (v: number, name: string, min: number): void => {
     if (!Number.isInteger(v) || v < min) throw new Error(`${name} must be a whole number of at least ${min}, got ${v}`);
@@ -176,5 +199,7 @@ function settledAsOptions(s: Settled): TrainOptions {
     data: s.data, arch: s.arch, test: s.test ?? undefined, epochs: s.epochs, batchSize: s.batchSize, validationSplit: s.validationSplit,
     learningRate: s.learningRate, schedule: s.schedule, augment: s.augment, earlyStopping: s.earlyStopping, checkpoint: s.checkpoint,
     backup: s.backup, seed: s.seed, limit: s.limit, testLimit: s.testLimit, testSplit: s.testSplit ?? undefined, pixelRange: s.pixelRange,
+    imageSize: s.imageSize ?? undefined, channels: s.channels ?? undefined, classNames: s.classNames ?? undefined, perClass: s.perClass ?? undefined,
+    from: s.from ?? undefined, freeze: s.freeze ?? undefined, fineTuneEpochs: s.fineTuneEpochs || undefined, fineTuneLr: s.fineTuneLr ?? undefined,
   };
 }

@@ -38,6 +38,18 @@ export interface MetricsJson {
   validation: { loss: number; accuracy: number } | null;
 }
 
+/** run.json's record of a run started `--from` another (see transfer.ts). */
+export interface TransferJson {
+  from: string;
+  sourceInputShape: number[];
+  sourceClasses: number;
+  /** The output layer replaced by a new one, when the class count differed. */
+  headReplaced: { layer: string; fromClasses: number; toClasses: number } | null;
+  /** The layers frozen while training (in model.layers order). */
+  frozen: string[];
+  fineTune: { epochs: number; learningRate: number } | null;
+}
+
 export interface RunJson {
   createdAt: string;
   backend: string;
@@ -70,7 +82,16 @@ export interface RunJson {
     /** Kaggle's submission for the unlabelled test rows: the file in the run folder and where the rows came from. */
     submission?: { file: string; rows: number; source: string } | null;
     pixelRange?: string;
+    /** The name of each class, by label (absent before digitnet 0.2: the digits). */
+    classNames?: string[];
+    /** Training images per class (before the validation split). */
+    classCounts?: number[];
+    /** The model's input shape [h, w, c] and how images are made into it. */
+    inputShape?: number[];
+    preprocess?: string;
   };
+  /** What `--from` did: the model started from, its head, the frozen layers, the fine-tuning. */
+  transfer?: TransferJson;
   timing: {
     loadSeconds: number;
     trainSeconds: number;

@@ -7,7 +7,7 @@
 import { writeFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { validationSplit } from '../data/split.js';
-import type { ImageSet } from '../data/idx.js';
+import { pixelsPer, shapeOf, type ImageSet } from '../data/idx.js';
 import { loadData, type LoadedData } from '../data/sources.js';
 import { oneHot } from '../data/tensors.js';
 import { deriveSeed, Random } from '../engine/random.js';
@@ -19,10 +19,12 @@ import { BACKUP_DIR, readBackup, removeBackup } from './callbacks/backup.js';
 import { recalibrateBatchNorm } from './precise-bn.js';
 import { evaluateModel, predictLabels, shownImages, testMetricsJson } from '../eval/evaluate.js';
 import { buildReport } from '../report/index.js';
-import { CLASSES, DEFAULTS } from './defaults.js';
+import { DEFAULTS } from './defaults.js';
 import { checkBackup, fitRun, type FitRunResult } from './fit-run.js';
+import { checkDatasetOptions, dataNotes, modelForData, modelMetadata, recordData, requestedShape, type FittedModel } from './model-for-data.js';
 import type { ProgressListener } from './progress.js';
 import { checkResumeOptions, settle, type Settled, type TrainOptions } from './run-config.js';
+import { checkTransferOptions, fineTunePhase, loadTransferSource } from './transfer.js';
 import {
   abandonRun, beginRun, claimResumable, commitRun, hasInterruptedRun, MODEL_DIR, newRunDir, readRunFiles, writeRunFiles, type RunFiles,
 } from './run-files.js';
@@ -49,8 +51,10 @@ export function trainDefaultRun(o: { out?: string; onProgress?: ProgressListener
 export async function trainRun(opts: TrainOptions, onProgress: ProgressListener = () => {}): Promise<RunResult> {
   if (opts.resume) return resumeRun(opts, onProgress);
   const cfg = settle(opts);
-  // Built first, so that a wrong --arch is said before any data is read.
-  const model = buildArch(cfg.arch, { seed: cfg.seed });
+  checkDatasetOptions(opts);
+  checkTransferOptions(opts);
+  // Built (or loaded) first, so that a wrong --arch or --from is said before any data is read.
+  const model = await startingModel(cfg);
   const started = performance.now();
   // The output folder is claimed before any work, so that an unwritable or taken --out costs nothing.
   const runDir = resolve(opts.out ?? newRunDir(DEFAULTS.runsDir));
@@ -58,6 +62,11 @@ export async function trainRun(opts: TrainOptions, onProgress: ProgressListener 
   const { dir: partial, discarded } = await beginRun(runDir, { overwrite: opts.overwrite, out: opts.out });
   if (discarded !== null) await onProgress({ type: 'note', text: `Removed the unfinished run that process ${discarded || '(unknown)'} left in ${basename(partial)}` });
   return finish(model, partial, runDir, cfg, started, onProgress, []);
+}
+
+/** The architecture to train (its shape and head are fitted to the data later), or --from's trained model. */
+function startingModel(cfg: Settled): Promise<Model> | Model {
+  return cfg.from ? loadTransferSource({ from: cfg.from, freeze: cfg.freeze ?? undefined }) : buildArch(cfg.arch, { seed: cfg.seed });
 }
 
 /** A fresh run does not silently throw away an interrupted one that can be resumed. */
@@ -84,8 +93,9 @@ async function resumeRun(opts: TrainOptions, onProgress: ProgressListener): Prom
   const cfg = backup.header.meta.options as Settled | undefined;
   if (!cfg || typeof cfg !== 'object' || typeof cfg.arch !== 'string') throw new Error(`--resume ${opts.out}: the backup does not say how the run was started; start afresh with --overwrite`);
   checkResumeOptions(cfg, { ...opts, out: undefined, resume: undefined, overwrite: undefined }, opts.out);
-  const model = buildArch(cfg.arch, { seed: cfg.seed });
-  checkBackup(backup, model, opts.out);
+  const model = await startingModel(cfg);
+  // Said before the data is read when the model needs no fitting to it; fitRun checks the fitted model again.
+  if (!cfg.from && cfg.data === 'mnist' && cfg.imageSize === null && cfg.channels === null) checkBackup(backup, model, opts.out);
   const earlier = (backup.header.meta.resumed as RunFiles['run']['resumed']) ?? [];
   await onProgress({ type: 'note', text: `Resuming ${opts.out}: ${backup.header.epoch} of ${cfg.epochs} epochs were done` });
   return finish(model, claimed.dir, runDir, cfg, performance.now(), onProgress, [...earlier, { at: new Date().toISOString(), epochsDone: backup.header.epoch }]);
@@ -106,15 +116,20 @@ async function finish(model: Model, partial: string, runDir: string, cfg: Settle
 }
 
 /** Loads, trains, evaluates and writes every file of the run into `dir` (the partial folder). */
-async function trainInto(model: Model, dir: string, runDir: string, cfg: Settled, started: number, onProgress: ProgressListener, resumed: NonNullable<RunFiles['run']['resumed']>): Promise<RunResult> {
-  const data = await loadData(cfg.data, { test: cfg.test ?? undefined, limit: cfg.limit, testLimit: cfg.testLimit, testSplit: cfg.testSplit ?? undefined, seed: cfg.seed, pixelRange: cfg.pixelRange });
-  const { xTrain, yTrain, val } = splitTensors(data.train, cfg.validationSplit, cfg.seed);
+async function trainInto(built: Model, dir: string, runDir: string, cfg: Settled, started: number, onProgress: ProgressListener, resumed: NonNullable<RunFiles['run']['resumed']>): Promise<RunResult> {
+  const data = await loadData(cfg.data, {
+    test: cfg.test ?? undefined, limit: cfg.limit, testLimit: cfg.testLimit, testSplit: cfg.testSplit ?? undefined, seed: cfg.seed, pixelRange: cfg.pixelRange,
+    shape: requestedShape({ imageSize: cfg.imageSize ?? undefined, channels: cfg.channels ?? undefined }), classNames: cfg.classNames ?? undefined, perClass: cfg.perClass ?? undefined,
+  });
+  const { xTrain, yTrain, val } = splitTensors(data.train, data.classNames.length, cfg.validationSplit, cfg.seed);
   const loadSeconds = secondsSince(started);
   await onProgress({ type: 'data', train: xTrain.shape[0], validation: val ? val[0].shape[0] : 0, test: data.test.count, trainSource: data.trainSource, testSource: data.testSource, seconds: loadSeconds });
 
-  checkArchFits(model, xTrain, cfg.arch);
+  const shaped = modelForData(built, { arch: cfg.arch, seed: cfg.seed, from: cfg.from ?? undefined, freeze: cfg.freeze ?? undefined }, data, xTrain.shape.slice(1));
+  const model = shaped.model;
+  for (const text of dataNotes(data, shaped)) await onProgress({ type: 'note', text });
   const trainStart = performance.now();
-  const fitted = await fitRun(model, xTrain, yTrain, val, cfg, dir, runDir, onProgress);
+  const fitted = await fitPhases(model, shaped, xTrain, yTrain, val, cfg, dir, runDir, onProgress);
   // Precise BN runs the final weights in training mode: its dropout masks come from their own stream.
   model.rng = new Random(deriveSeed(cfg.seed, 0x7fffffff, 1));
   recalibrateBatchNorm(model, xTrain);
@@ -129,12 +144,13 @@ async function trainInto(model: Model, dir: string, runDir: string, cfg: Settled
     testImagesPerSecond: ev.imagesPerSecond,
   }, xTrain, yTrain, val ? val[0].shape[0] : 0);
   if (resumed.length) files.run.resumed = resumed;
+  recordData(files.run, data, shaped);
   if (data.unlabeled) {
     const rows = await writeSubmission(model, data.unlabeled.set, join(dir, SUBMISSION_FILE));
     files.run.data.submission = { file: SUBMISSION_FILE, rows, source: data.unlabeled.source };
     await onProgress({ type: 'note', text: `Predicted the ${rows.toLocaleString('en-US')} unlabelled rows of ${basename(data.unlabeled.source)}: Kaggle submission in ${join(basename(runDir), SUBMISSION_FILE)}` });
   }
-  await saveModel(model, join(dir, MODEL_DIR), { digitnet: { testAccuracy: ev.metrics.accuracy, createdAt: files.run.createdAt } });
+  await saveModel(model, join(dir, MODEL_DIR), { digitnet: { testAccuracy: ev.metrics.accuracy, createdAt: files.run.createdAt, ...modelMetadata(shaped.spec) } });
   await writeRunFiles(dir, files);
   if (cfg.report !== false) await buildReport(dir, { name: basename(runDir) });
   return { runDir, model, files };
@@ -147,29 +163,34 @@ async function writeSubmission(model: Model, rows: ImageSet, path: string): Prom
   return labels.length;
 }
 
-/** An architecture file's input and output must fit the data: said before training, naming both shapes. */
-function checkArchFits(model: Model, x: Tensor, arch: string): void {
-  const data = x.shape.slice(1);
-  if (model.inputShape.join() !== data.join()) {
-    throw new Error(`--arch ${arch}: the model takes input [null,${model.inputShape}], the data is [null,${data}]`);
-  }
-  if (model.outputShape.join() !== String(CLASSES)) {
-    throw new Error(`--arch ${arch}: the model outputs [null,${model.outputShape}], the data has ${CLASSES} classes`);
-  }
+/**
+ * The run's training: fitRun with the run's schedule, augmentation and callbacks; then, for --from with
+ * --fine-tune-epochs, the fine-tuning epochs (every layer but BatchNormalization unfrozen, a lower rate, no
+ * backup of their own: a run killed while fine-tuning resumes from the end of the first phase's backup).
+ */
+async function fitPhases(model: Model, shaped: FittedModel, x: Tensor, y: Tensor, val: [Tensor, Tensor] | null, cfg: Settled, dir: string, runDir: string, onProgress: ProgressListener): Promise<FitRunResult> {
+  const first = await fitRun(model, x, y, val, cfg, dir, runDir, onProgress);
+  let last = first;
+  const history = await fineTunePhase(shaped, first.history, { from: cfg.from ?? undefined, fineTuneEpochs: cfg.fineTuneEpochs, fineTuneLr: cfg.fineTuneLr ?? undefined }, cfg.learningRate, async (epochs, learningRate) => {
+    last = await fitRun(model, x, y, val, { ...cfg, epochs, learningRate, backup: false, checkpoint: 'none', earlyStopping: 0 }, dir, runDir, onProgress);
+    return last.history;
+  }, (text) => onProgress({ type: 'note', text }));
+  const lr = [...(first.history.learning_rate ?? []), ...(last === first ? [] : last.history.learning_rate ?? [])];
+  return { ...first, history: { ...history, learning_rate: lr } };
 }
 
 /** Training and validation tensors from the training set only (the test set is never touched here). */
-function splitTensors(train: ImageSet, fraction: number, seed: number): { xTrain: Tensor; yTrain: Tensor; val: [Tensor, Tensor] | null } {
+function splitTensors(train: ImageSet, classes: number, fraction: number, seed: number): { xTrain: Tensor; yTrain: Tensor; val: [Tensor, Tensor] | null } {
   const split = validationSplit(train.labels, fraction, { seed });
   const gather = (idx: Int32Array): [Tensor, Tensor] => {
-    const per = train.height * train.width;
+    const per = pixelsPer(train);
     const x = new Float32Array(idx.length * per);
     const labels = new Uint8Array(idx.length);
     idx.forEach((src, r) => {
       for (let i = 0; i < per; i++) x[r * per + i] = train.images[src * per + i] / 255;
       labels[r] = train.labels[src];
     });
-    return [new Tensor(x, [idx.length, train.height, train.width, 1]), oneHot(labels, CLASSES)];
+    return [new Tensor(x, [idx.length, ...shapeOf(train)]), oneHot(labels, classes)];
   };
   const [xTrain, yTrain] = gather(split.train);
   return { xTrain, yTrain, val: split.validation.length ? gather(split.validation) : null };

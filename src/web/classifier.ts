@@ -1,25 +1,28 @@
 // The model in the page: fetched once from the server's /model/ (the same files the API runs), run on
-// the backend the page chose (backend.ts), fed by the same preprocessing module as `digitnet predict`.
+// the backend the page chose (backend.ts), fed by the same preprocessing as `digitnet predict`: the one its
+// model.json records (MNIST's for a digit model, a plain resize for other input shapes), with its class names.
 
 import { Tensor } from '../engine/index.js';
 import type { Model } from '../engine/graph/model.js';
 import { modelFromArtifacts, type ModelJson } from '../engine/io/artifacts.js';
 import { resolveInside } from '../engine/io/paths.js';
-import { toMnist } from '../data/preprocess.js';
+import { inputSpecOf, prepareImage, type InputSpec } from '../data/model-input.js';
 
 export interface Classification {
-  /** The 28x28 image the model saw, 0..1, white ink on black. */
+  /** The image the model saw (h, w, c), 0..1: for a digit model 28x28, white ink on black. */
   pixels: Float32Array;
   /** True when there was no ink: no prediction is made. */
   empty: boolean;
   label: number | null;
+  /** The predicted class's name (the digit itself for a digit model). */
+  className: string | null;
   probabilities: Float32Array;
   /** Time spent preprocessing and predicting, in milliseconds. */
   ms: number;
 }
 
 export class Classifier {
-  private constructor(readonly model: Model) {}
+  private constructor(readonly model: Model, readonly spec: InputSpec) {}
 
   /** Fetches model.json and its weight files (relative to `base`) and builds the model. */
   static async load(base: string): Promise<Classifier> {
@@ -29,21 +32,22 @@ export class Classifier {
     const outside = paths.find((p) => resolveInside('/model', p) === null);
     if (outside !== undefined) throw new Error(`${base}model.json names a weights file outside its folder: ${outside}`);
     const parts = await Promise.all(paths.map((p) => fetchOk(`${base}${p}`).then((r) => r.arrayBuffer())));
-    return new Classifier(modelFromArtifacts(json, concat(parts), `${base}model.json`));
+    const model = modelFromArtifacts(json, concat(parts), `${base}model.json`);
+    return new Classifier(model, inputSpecOf(model, json.userDefinedMetadata, `${base}model.json`));
   }
 
   /** Preprocesses an RGBA image (canvas pixels or a decoded upload) and classifies it. */
   classify(img: ImageData): Classification {
     const t0 = performance.now();
-    const { pixels, empty } = toMnist({ data: img.data, width: img.width, height: img.height, channels: 4 }, { invert: 'auto' });
+    const { pixels, empty } = prepareImage({ data: img.data, width: img.width, height: img.height, channels: 4 }, this.spec);
     let label: number | null = null;
-    let probabilities: Float32Array = new Float32Array(10);
+    let probabilities: Float32Array = new Float32Array(this.spec.classNames.length);
     if (!empty) {
-      const out = this.model.predict(new Tensor(pixels, [1, 28, 28, 1]));
+      const out = this.model.predict(new Tensor(pixels, [1, this.spec.height, this.spec.width, this.spec.channels]));
       probabilities = out.data;
       label = out.argMax()[0];
     }
-    return { pixels, empty, label, probabilities, ms: performance.now() - t0 };
+    return { pixels, empty, label, className: label === null ? null : this.spec.classNames[label], probabilities, ms: performance.now() - t0 };
   }
 }
 

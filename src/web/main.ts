@@ -7,7 +7,7 @@ import { Classifier } from './classifier.js';
 import { NumberPanel } from './number.js';
 import { DrawingPad } from './pad.js';
 import { showSaliency } from './saliency-view.js';
-import { buildBars, showModel, showResult, showStatus, type ModelInfo } from './view.js';
+import { buildBars, describeClasses, showModel, showResult, showStatus, type ModelInfo } from './view.js';
 
 /** The model's input is rendered at this fixed size, whatever the screen: the same pixels on every device. */
 const INPUT_SIZE = 280;
@@ -38,7 +38,7 @@ function classifyNow(): void {
   if (!classifier) return;
   pad.renderTo(inputCtx, INPUT_SIZE);
   const result = classifier.classify(inputCtx.getImageData(0, 0, INPUT_SIZE, INPUT_SIZE));
-  showResult(result);
+  showResult(result, classifier.spec);
   showSaliency(classifier.model, result);
 }
 
@@ -80,6 +80,8 @@ async function start(): Promise<void> {
     shown.dataset.backend = backend.name;
     classifier = await Classifier.load('model/');
     numberPanel.setModel(classifier.model);
+    buildBars(classifier.spec.classNames);
+    describeClasses(classifier.spec);
     showStatus('');
     document.body.classList.add('ready');
     schedule();

@@ -56,21 +56,23 @@ function update(): void {
   const v = view!;
   const { model, r } = latest!;
   const ctx = v.canvas.getContext('2d')!;
+  const [h, w] = model.inputShape;
+  if (v.canvas.width !== w || v.canvas.height !== h) [v.canvas.width, v.canvas.height] = [w, h];
   if (r.empty || r.label === null) {
     ctx.fillStyle = '#000';
-    ctx.fillRect(0, 0, 28, 28);
+    ctx.fillRect(0, 0, w, h);
     v.caption.textContent = 'Where the model looks shows here once you draw.';
     Object.assign(v.figure.dataset, { pending: 'false', label: '', saliency: '', ms: '' });
     return;
   }
   const t0 = performance.now();
-  const [e] = explain(model, new Tensor(r.pixels, [1, 28, 28, 1]), { classIndex: r.label, layer: null });
+  const [e] = explain(model, new Tensor(r.pixels, [1, ...model.inputShape]), { classIndex: r.label, layer: null });
   const ms = performance.now() - t0;
   [lastEnd, lastCost] = [performance.now(), ms];
-  draw(ctx, heatRaster(e.saliency, 28, 28, { max: displayMax(e.saliency) }).data);
+  draw(ctx, heatRaster(e.saliency, w, h, { max: displayMax(e.saliency) }).data, w, h);
   let max = 0;
   for (const s of e.saliency) max = Math.max(max, s);
-  v.caption.textContent = `Where the model looks: the pixels that most change its score for ${r.label} (saliency, ${ms.toFixed(1)} ms).`;
+  v.caption.textContent = `Where the model looks: the pixels that most change its score for ${r.className ?? r.label} (saliency, ${ms.toFixed(1)} ms).`;
   Object.assign(v.figure.dataset, {
     pending: 'false',
     label: String(r.label),
@@ -80,8 +82,8 @@ function update(): void {
   });
 }
 
-function draw(ctx: CanvasRenderingContext2D, rgb: Uint8Array): void {
-  const img = ctx.createImageData(28, 28);
-  for (let i = 0; i < 784; i++) img.data.set([rgb[i * 3], rgb[i * 3 + 1], rgb[i * 3 + 2], 255], i * 4);
+function draw(ctx: CanvasRenderingContext2D, rgb: Uint8Array, w: number, h: number): void {
+  const img = ctx.createImageData(w, h);
+  for (let i = 0; i < w * h; i++) img.data.set([rgb[i * 3], rgb[i * 3 + 1], rgb[i * 3 + 2], 255], i * 4);
   ctx.putImageData(img, 0, 0);
 }

@@ -1,16 +1,20 @@
 // `digitnet data export-csv`: writes the embedded MNIST as mnist_train.csv and mnist_test.csv (label
 // first, then 784 pixels 0..255, no header), so the CSV route can be run from scratch.
+// `digitnet data letters`: writes a handwritten-letters image folder (A-Z from Debian's handwriting fonts,
+// data/letters.ts), whole or not at all, for `digitnet train --data DIR`.
 
 import { Command } from 'commander';
 import { once } from 'node:events';
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { rename } from 'node:fs/promises';
-import { join, relative } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { csvLines } from '../../data/csv.js';
 import type { ImageSet } from '../../data/idx.js';
 import { loadMnist } from '../../data/mnist.js';
+import { encodeGrayPng } from '../../data/images.js';
+import { fontSlug, LETTER_FONTS, LETTER_SIDE, LETTERS, renderLetters } from '../../data/letters.js';
 import { cap, CSV_TEST, CSV_TRAIN } from '../../data/sources.js';
-import { makeDirs } from '../../engine/io/atomic-dir.js';
+import { abandonPartial, beginPartial, commitPartial, makeDirs } from '../../engine/io/atomic-dir.js';
 import { intOption } from '../options.js';
 
 export function dataCommand(): Command {
@@ -29,6 +33,29 @@ export function dataCommand(): Command {
         await writeCsv(path, csvLines(rows, f.header ? 'kaggle' : 'none'));
         console.log(`${relative(process.cwd(), path) || path}: ${rows.count.toLocaleString('en-US')} rows`);
       }
+    });
+  data.command('letters')
+    .description(`write handwritten letters A-Z rendered from ${LETTER_FONTS.length} handwriting fonts, one folder per letter, for train --data`)
+    .requiredOption('--out <dir>', 'the image folder to write (one sub-folder per letter)')
+    .option('--count <n>', 'images per letter', intOption(1), 300)
+    .option('--seed <s>', 'seed of the variations', intOption(0), 1)
+    .option('--overwrite', 'replace --out if it exists')
+    .action(async (f: { out: string; count: number; seed: number; overwrite?: boolean }) => {
+      const out = resolve(f.out);
+      if (existsSync(out) && !f.overwrite) throw new Error(`--out ${f.out}: the folder exists; pass --overwrite to replace it`);
+      const started = performance.now();
+      const { dir } = await beginPartial(out);
+      try {
+        for (const l of LETTERS) mkdirSync(join(dir, l));
+        renderLetters(f.count, f.seed, (img) => writeFileSync(join(dir, img.letter, `${img.letter}-${String(img.index).padStart(4, '0')}-${fontSlug(img.font)}.png`), encodeGrayPng(img.pixels, LETTER_SIDE, LETTER_SIDE)));
+        await commitPartial(out);
+      } catch (e) {
+        await abandonPartial(out);
+        throw e;
+      }
+      const n = f.count * LETTERS.length;
+      console.log(`${relative(process.cwd(), out) || out}/: ${n.toLocaleString('en-US')} images (${f.count} per letter, ${LETTER_SIDE}x${LETTER_SIDE} PNG, ${LETTER_FONTS.length} fonts) in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+      console.log(`Train on it: digitnet train --data ${f.out}`);
     });
   return data;
 }

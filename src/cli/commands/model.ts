@@ -1,15 +1,16 @@
-// Loading a model for the commands: a model folder or a run folder, checked to take 28x28x1 images and
-// give 10 classes.
+// Loading a model for the commands: a model folder or a run folder, with what its model.json says of its
+// input (the preprocessing images go through) and of its classes' names (see data/model-input.ts).
 
-import { loadModel, type Model } from '../../index.js';
+import { inputSpecOf, type InputSpec } from '../../data/model-input.js';
+import { modelFromArtifacts, type Model } from '../../index.js';
+import { readModelFiles } from '../../engine/io/files.js';
 import { resolveModelDir } from '../../train/run-files.js';
 
-export async function loadDigitModel(dir: string): Promise<{ model: Model; modelDir: string; runDir: string | null }> {
+export async function loadDigitModel(dir: string): Promise<{ model: Model; modelDir: string; runDir: string | null; spec: InputSpec }> {
   const { modelDir, runDir } = resolveModelDir(dir);
-  const model = await loadModel(modelDir);
-  const s = model.inputShape;
-  if (s.length !== 3 || s[0] !== 28 || s[1] !== 28 || s[2] !== 1 || model.outputShape[0] !== 10) {
-    throw new Error(`${dir}: the model takes [${s.join(',')}] and gives ${model.outputShape[0]} classes; digitnet needs 28x28x1 images and 10 classes`);
-  }
-  return { model, modelDir, runDir };
+  const { modelJson, weightData, source } = await readModelFiles(modelDir);
+  const model = modelFromArtifacts(modelJson, weightData, source);
+  if (model.outputShape.length !== 1) throw new Error(`${dir}: the model outputs [null,${model.outputShape}]; digitnet needs a classifier's [null,classes]`);
+  const spec = inputSpecOf(model, modelJson.userDefinedMetadata, source);
+  return { model, modelDir, runDir, spec };
 }

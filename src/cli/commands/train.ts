@@ -8,6 +8,7 @@ import { DEFAULTS } from '../../train/defaults.js';
 import { trainEnsembleRun } from '../../train/ensemble-run.js';
 import { ZOO_NAMES } from '../../train/zoo/index.js';
 import { trainRun, type RunResult, type TrainOptions } from '../../train/run.js';
+import { IMAGE_SIZE_RANGE } from '../../train/model-for-data.js';
 import { DEFAULT_TEST_SPLIT } from '../../data/sources.js';
 import { floatOption, intOption, PIXEL_RANGE_HELP, pixelRangeOption } from '../options.js';
 import { progressPrinter } from '../progress.js';
@@ -36,6 +37,14 @@ interface TrainFlags {
   resume?: string;
   ensemble?: number;
   pixelRange?: '0-255' | '0-1';
+  imageSize?: number;
+  channels?: number;
+  classNames?: string;
+  perClass?: number;
+  from?: string;
+  freeze?: string;
+  fineTuneEpochs?: number;
+  fineTuneLr?: number;
 }
 
 /** Flag name → TrainOptions key, for the options a resumed run may repeat. */
@@ -43,6 +52,8 @@ const FLAG_KEYS: Record<string, keyof TrainOptions> = {
   data: 'data', arch: 'arch', test: 'test', epochs: 'epochs', batchSize: 'batchSize', validationSplit: 'validationSplit', lr: 'learningRate',
   lrDecay: 'lrDecay', schedule: 'schedule', augment: 'augment', earlyStopping: 'earlyStopping', checkpoint: 'checkpoint', seed: 'seed',
   limit: 'limit', testLimit: 'testLimit', testSplit: 'testSplit', pixelRange: 'pixelRange', backup: 'backup',
+  imageSize: 'imageSize', channels: 'channels', classNames: 'classNames', perClass: 'perClass', from: 'from', freeze: 'freeze',
+  fineTuneEpochs: 'fineTuneEpochs', fineTuneLr: 'fineTuneLr',
 };
 
 function checkpointOption(v: string): 'best' | 'every' | 'none' {
@@ -53,10 +64,10 @@ function checkpointOption(v: string): 'best' | 'every' | 'none' {
 export function trainCommand(): Command {
   return new Command('train')
     .description('train the CNN, evaluate it on the test set and write a run directory with the model and report')
-    .option('--data <mnist|path>', 'training data: mnist (embedded), a labelled CSV file, or a folder of CSV or IDX files', 'mnist')
+    .option('--data <mnist|fashion-mnist|path>', 'training data: mnist (embedded), fashion-mnist (Debian\'s dataset-fashion-mnist), a labelled CSV file, or a folder of IDX files, CSV files or one sub-folder of images per class', 'mnist')
     .option('--arch <name|path>', `architecture: ${ZOO_NAMES.join(', ')}, or the path of a TF.js/Keras model.json topology`, 'seed')
     .option('--test <path>', 'test set, when --data is one CSV file (default: its labelled sibling named *test*, else a split held out from it)')
-    .option('--test-split <f>', 'fraction held out as the test set when the data has none (a labelled CSV alone, Kaggle\'s train.csv)', floatOption((n) => n > 0 && n < 1, '0 < f < 1'), DEFAULT_TEST_SPLIT)
+    .option('--test-split <f>', 'fraction held out as the test set when the data has none (a labelled CSV alone, Kaggle\'s train.csv, an image folder)', floatOption((n) => n > 0 && n < 1, '0 < f < 1'), DEFAULT_TEST_SPLIT)
     .option('--epochs <n>', 'passes over the training data', intOption(1), DEFAULTS.epochs)
     .option('--batch-size <b>', 'images per optimizer step', intOption(1), DEFAULTS.batchSize)
     .option('--validation-split <f>', 'fraction of the training data held out for validation (stratified)', floatOption((n) => n >= 0 && n < 1, '0 <= f < 1'), DEFAULTS.validationSplit)
@@ -75,6 +86,14 @@ export function trainCommand(): Command {
     .option('--resume <dir>', 'continue the interrupted run that was started with --out DIR, from its last backup')
     .option('--ensemble <k>', 'train K members (seeds S, S+1, ...) one after another and average them into one model', intOption(2))
     .option('--pixel-range <range>', PIXEL_RANGE_HELP, pixelRangeOption)
+    .option('--image-size <n>', `make the images n x n (image folders: default 28, through MNIST's preprocessing at 28x28x1, a plain resize otherwise)`, intOption(IMAGE_SIZE_RANGE.min))
+    .option('--channels <c>', 'make the images gray (1) or RGB (3) (default 1)', intOption(1))
+    .option('--class-names <file>', 'names of the classes, one per line (label 0 first), for CSV or IDX data (default: classes.txt beside it)')
+    .option('--per-class <n>', 'train on only the first n images of each class (a small labelled set; the test set stays whole)', intOption(1))
+    .option('--from <run>', 'start from this run\'s (or model folder\'s) trained model: transfer learning; its head is replaced when the class count differs')
+    .option('--freeze <layer>', 'with --from: freeze the layers up to and including this one (see digitnet summary)')
+    .option('--fine-tune-epochs <n>', 'with --from: then unfreeze (all but BatchNormalization) and train n more epochs', intOption(0))
+    .option('--fine-tune-lr <x>', 'the learning rate of the fine-tuning epochs (default: --lr / 10)', floatOption((n) => n > 0, 'x > 0'))
     .action(async (f: TrainFlags, cmd: Command) => {
       const given = (k: string): boolean => cmd.getOptionValueSource(k) === 'cli';
       const all: TrainOptions = {
@@ -82,6 +101,8 @@ export function trainCommand(): Command {
         learningRate: f.lr, lrDecay: f.lrDecay, schedule: f.schedule, augment: f.augment === true ? '' : f.augment,
         earlyStopping: f.earlyStopping, checkpoint: f.checkpoint, backup: f.backup, seed: f.seed, limit: f.limit, testLimit: f.testLimit,
         out: f.out, overwrite: f.overwrite, testSplit: f.testSplit, pixelRange: f.pixelRange,
+        imageSize: f.imageSize, channels: f.channels, classNames: f.classNames, perClass: f.perClass,
+        from: f.from, freeze: f.freeze, fineTuneEpochs: f.fineTuneEpochs, fineTuneLr: f.fineTuneLr,
       };
       let opts = all;
       if (f.resume !== undefined) {

@@ -18,10 +18,11 @@ import { HttpError } from '../inputs.js';
 
 export interface ExplainResponse {
   label: number;
+  className: string;
   /** The class explained: the predicted one, or the one asked for with ?class=N. */
   explained: number;
   probabilities: number[];
-  top: ClassScore[];
+  top: (ClassScore & { className: string })[];
   /** 784 values 0..1: |∂ logit / ∂ pixel| divided by saliencyScale. */
   saliency: number[];
   /** The largest |∂ logit / ∂ pixel|. */
@@ -48,19 +49,21 @@ export function registerExplainRoute(app: FastifyInstance, steps: ExplainRouteSt
   } });
 }
 
-/** Explains one 28x28 image with the model (where the model is: the server process or its worker). */
-export function explainDigit(model: Model, pixels: Float32Array, classIndex?: number): ExplainResponse {
+/** Explains one image (as the model takes it) with the model (where the model is: the server process or its worker). */
+export function explainDigit(model: Model, pixels: Float32Array, classIndex?: number, classNames?: string[]): ExplainResponse {
   const classes = model.outputShape[0];
   if (classIndex !== undefined && classIndex >= classes) throw new HttpError(400, `class ${classIndex} is not one of the model's classes 0..${classes - 1}`);
-  const [e] = explain(model, new Tensor(pixels, [1, 28, 28, 1]), { classIndex });
+  const [e] = explain(model, new Tensor(pixels, [1, ...model.inputShape]), { classIndex });
+  const name = (i: number): string => classNames?.[i] ?? String(i);
   let scale = 0;
   for (const v of e.saliency) scale = Math.max(scale, v);
   const round = (v: number): number => Number(v.toFixed(4));
   return {
     label: e.top[0].index,
+    className: name(e.top[0].index),
     explained: e.classIndex,
     probabilities: Array.from(e.probabilities, (p) => Number(p.toFixed(6))),
-    top: e.top.map((c) => ({ index: c.index, p: Number(c.p.toFixed(6)) })),
+    top: e.top.map((c) => ({ index: c.index, className: name(c.index), p: Number(c.p.toFixed(6)) })),
     saliency: Array.from(e.saliency, (v) => (scale > 0 ? round(v / scale) : 0)),
     saliencyScale: scale,
     gradCam: e.gradCam ? { layer: e.gradCam.layer, heatmap: Array.from(e.gradCam.heatmap, round), empty: isEmptyGradCam(e.gradCam) } : null,
