@@ -5,17 +5,16 @@
 // initialEpoch. On real MNIST images, reference backend.
 
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { loadMnist } from '../src/data/mnist.js';
 import { imagesTensor, oneHotTensor } from '../src/data/tensors.js';
 import {
-  adam, earlyStopping, exponentialDecay, layers, reduceLROnPlateau, referenceBackend, sequential, type Callback, type Logs, type Sequential,
-} from '../src/engine/index.js';
+  adam, earlyStopping, exponentialDecay, layers, reduceLROnPlateau, referenceBackend, sequential, type Callback, type Logs, type Sequential } from '../src/engine/index.js';
 import { backupAndRestore, BACKUP_FILE, readBackup } from '../src/train/callbacks/backup.js';
 import { modelCheckpoint } from '../src/train/callbacks/checkpoint.js';
+import { tempDir } from './helpers/temp.js';
 
 const mnist = loadMnist();
 const x = imagesTensor(mnist.train, 300);
@@ -109,7 +108,7 @@ describe('fit records the learning rate and starts at initialEpoch', () => {
 
 describe('ModelCheckpoint', () => {
   test('every epoch: one model folder per epoch; best only: one folder, written when val_loss improves', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'digitnet-ckpt-'));
+    const dir = tempDir('digitnet-ckpt-');
     const model = small(6);
     await model.fit(x, y, { epochs: 3, batchSize: 100, validationSplit: 0.2, callbacks: modelCheckpoint(model, { dir: join(dir, 'every') }) });
     assert.deepEqual(readdirSync(join(dir, 'every')).sort(), ['epoch-001', 'epoch-002', 'epoch-003']);
@@ -143,8 +142,8 @@ describe('BackupAndRestore', () => {
   }
 
   test('a fit interrupted after epoch 2, then run again with the same backup, ends with the uninterrupted weights and history, bit for bit', async () => {
-    const whole = await run(mkdtempSync(join(tmpdir(), 'digitnet-bk-')), 7, null);
-    const dir = mkdtempSync(join(tmpdir(), 'digitnet-bk-'));
+    const whole = await run(tempDir('digitnet-bk-'), 7, null);
+    const dir = tempDir('digitnet-bk-');
     await assert.rejects(run(dir, 7, 1), /killed/);
     const b = readBackup(dir)!;
     assert.equal(b.header.epoch, 2);
@@ -159,7 +158,7 @@ describe('BackupAndRestore', () => {
   });
 
   test('a backup of another model is refused, naming the counts', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'digitnet-bk-'));
+    const dir = tempDir('digitnet-bk-');
     await assert.rejects(run(dir, 8, 0), /killed/);
     const other = sequential([layers.flatten({ inputShape: [28, 28, 1] }), layers.dense({ units: 10, activation: 'softmax' })], { seed: 1 });
     other.compile({ optimizer: adam(), loss: 'categoricalCrossentropy', backend: referenceBackend() });

@@ -5,17 +5,17 @@
 
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { loadTf } from './helpers/tfjs.js';
+import { tempDir } from './helpers/temp.js';
 
 await loadTf();
 const MAIN = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
-const cwd = mkdtempSync(join(tmpdir(), 'digitnet-arch-'));
+const cwd = tempDir('digitnet-arch-');
 
 function digitnet(args: string[]): { code: number; out: string; err: string; ms: number } {
   const t = performance.now();

@@ -3,8 +3,7 @@
 // test sibling, a folder of CSVs, a folder of IDX files) with the messages for each wrong case.
 
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { gzipSync } from 'node:zlib';
@@ -12,8 +11,9 @@ import { csvLines } from '../src/data/csv.js';
 import { embeddedMnistDir, loadMnist } from '../src/data/mnist.js';
 import { validationSplit } from '../src/data/split.js';
 import { cap, loadData, loadTestData } from '../src/data/sources.js';
+import { tempDir } from './helpers/temp.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'digitnet-data-'));
+const dir = tempDir('digitnet-data-');
 const mnist = loadMnist();
 
 test('the stratified split is disjoint, complete, proportional per class and fixed by the seed', () => {

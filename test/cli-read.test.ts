@@ -5,8 +5,7 @@
 
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { before, test } from 'node:test';
@@ -16,9 +15,10 @@ import { Random } from '../src/engine/index.js';
 import { composeNumber, photograph, type Photo } from '../src/read/index.js';
 import { readFixture, type ReadFixture } from './helpers/read-fixture.js';
 import { recognizedDigits } from './helpers/numbers.js';
+import { tempDir } from './helpers/temp.js';
 
 const MAIN = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
-const cwd = mkdtempSync(join(tmpdir(), 'digitnet-read-'));
+const cwd = tempDir('digitnet-read-');
 let fx: ReadFixture;
 const written: { file: string; text: string }[] = [];
 

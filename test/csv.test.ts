@@ -2,15 +2,15 @@
 // of malformed input, each checking that the message names the file, the line and what is wrong.
 
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { csvLines, readMnistCsv } from '../src/data/csv.js';
 import { loadMnist } from '../src/data/mnist.js';
 import { cap } from '../src/data/sources.js';
+import { tempDir } from './helpers/temp.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'digitnet-csv-'));
+const dir = tempDir('digitnet-csv-');
 const mnist = loadMnist();
 const header = (labeled: boolean): string => [...(labeled ? ['label'] : []), ...Array.from({ length: 784 }, (_, i) => `pixel${i}`)].join(',');
 const row = (label: number | null, fill = 0): string => [...(label === null ? [] : [label]), ...new Array(784).fill(fill)].join(',');

@@ -6,8 +6,7 @@
 
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { before, describe, test } from 'node:test';
@@ -20,10 +19,11 @@ import { lenet5, seedCnn } from '../src/train/zoo/index.js';
 import { assertClose } from './helpers/close.js';
 import { viaArtifacts } from './helpers/tfjs-graph.js';
 import { loadTf } from './helpers/tfjs.js';
+import { tempDir } from './helpers/temp.js';
 
 const mnist = loadMnist();
 const MAIN = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
-const cwd = mkdtempSync(join(tmpdir(), 'digitnet-ensemble-'));
+const cwd = tempDir('digitnet-ensemble-');
 const ENV = { ...process.env, DIGITNET_QUIET: '1' };
 const x = imagesTensor(mnist.test, 200);
 

@@ -4,8 +4,7 @@
 // changes from run to run (fast-check prints it with any failure, to replay it).
 
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -22,8 +21,9 @@ import { layers, sequential } from '../src/engine/index.js';
 import { createServer } from '../src/server/app.js';
 import { encodeGrayJpeg } from './helpers/server-fixture.js';
 import { sharedFixtureRun } from './helpers/shared-fixture.js';
+import { tempDir } from './helpers/temp.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'digitnet-fuzz-'));
+const dir = tempDir('digitnet-fuzz-');
 const mnist = loadMnist();
 const staticDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'dist', 'web');
 const SMALL = { pixels: 1_000_000, side: 4096 };

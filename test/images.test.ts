@@ -2,8 +2,7 @@
 // clear errors for anything else, for empty files and for corrupt data.
 
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import jpeg from 'jpeg-js';
@@ -11,8 +10,9 @@ import { PNG } from 'pngjs';
 import { decodeImage, encodeGrayPng, readImageFile, sniffImage } from '../src/data/images.js';
 import { loadMnist } from '../src/data/mnist.js';
 import { toMnist } from '../src/data/preprocess.js';
+import { tempDir } from './helpers/temp.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'digitnet-img-'));
+const dir = tempDir('digitnet-img-');
 
 /** A 3x2 RGBA test pattern. */
 const W = 3;

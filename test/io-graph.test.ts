@@ -6,8 +6,7 @@
 
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, test } from 'node:test';
@@ -21,10 +20,11 @@ import { loadModel, saveModel } from '../src/engine/io/files.js';
 import { resnet20 } from '../src/train/zoo/index.js';
 import { assertClose } from './helpers/close.js';
 import { loadTf } from './helpers/tfjs.js';
+import { tempDir } from './helpers/temp.js';
 
 await loadTf();
 const mnist = loadMnist();
-const tmp = (): string => mkdtempSync(join(tmpdir(), 'digitnet-iog-'));
+const tmp = (): string => tempDir('digitnet-iog-');
 const FIXTURE = fileURLToPath(new URL('../../test/fixtures/run-v0.1', import.meta.url));
 const MAIN = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 

@@ -2,8 +2,7 @@
 // tf.loadLayersModel loads and predicts the same; what TensorFlow.js saves, we load and predict the same.
 
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
@@ -12,10 +11,11 @@ import { imagesTensor } from '../src/data/tensors.js';
 import { Tensor } from '../src/engine/index.js';
 import { seedCnn } from '../src/train/zoo/index.js';
 import { loadModel, saveModel } from '../src/engine/io/files.js';
+import { tempDir } from './helpers/temp.js';
 
 const mnist = loadMnist();
 const x = imagesTensor(mnist.test, 64);
-const tmp = (): string => mkdtempSync(join(tmpdir(), 'digitnet-io-'));
+const tmp = (): string => tempDir('digitnet-io-');
 
 /** What TensorFlow.js's file handler does: read model.json and the manifest's weight files. */
 function tfjsFileHandler(dir: string): tf.io.IOHandler {

@@ -4,8 +4,7 @@
 // submission.csv in Kaggle's format. A labelled CSV alone trains the same way.
 
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, test } from 'node:test';
 import { csvLines } from '../src/data/csv.js';
@@ -13,8 +12,9 @@ import { loadMnist } from '../src/data/mnist.js';
 import { cap, loadData } from '../src/data/sources.js';
 import type { RunJson } from '../src/train/run-files.js';
 import { fails, ok } from './helpers/cli.js';
+import { tempDir } from './helpers/temp.js';
 
-const cwd = mkdtempSync(join(tmpdir(), 'digitnet-kaggle-'));
+const cwd = tempDir('digitnet-kaggle-');
 const mnist = loadMnist();
 const TRAIN_ROWS = 1500;
 const TEST_ROWS = 300;

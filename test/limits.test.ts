@@ -7,8 +7,7 @@
 
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { createWriteStream, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { createWriteStream, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { once } from 'node:events';
 import { test } from 'node:test';
@@ -20,8 +19,9 @@ import { gzippedIdx, idxFile, jpegDeclaring, pngBomb } from './helpers/bombs.js'
 import { callInChild } from './helpers/child.js';
 import { fails } from './helpers/cli.js';
 import { sharedFixtureRun } from './helpers/shared-fixture.js';
+import { tempDir } from './helpers/temp.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'digitnet-limits-'));
+const dir = tempDir('digitnet-limits-');
 /** A Node process that has imported the data readers peaks near 60 MB; hostile inputs must not add much. */
 const CHEAP_MB = 150;
 

@@ -3,8 +3,7 @@
 // with every figure loaded and visible.
 
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, test } from 'node:test';
 import { PNG } from 'pngjs';
@@ -12,9 +11,10 @@ import { chromium } from 'playwright-core';
 import { svgToPng } from '../src/report/render.js';
 import { FIGURE_NAMES } from '../src/report/index.js';
 import { trainRun, type RunResult } from '../src/train/run.js';
+import { tempDir } from './helpers/temp.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const dir = mkdtempSync(join(tmpdir(), 'digitnet-report-'));
+const dir = tempDir('digitnet-report-');
 const RUN = join(dir, 'run');
 let run: RunResult;
 let html = '';

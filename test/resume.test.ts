@@ -6,16 +6,16 @@
 
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { before, test } from 'node:test';
 import { layers, sequential } from '../src/engine/index.js';
 import { topologyOf } from '../src/engine/io/topology.js';
+import { tempDir } from './helpers/temp.js';
 
 const MAIN = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
-const cwd = mkdtempSync(join(tmpdir(), 'digitnet-resume-'));
+const cwd = tempDir('digitnet-resume-');
 const ENV = { ...process.env, DIGITNET_THREADS: '2', DIGITNET_QUIET: '1' };
 const ARCH = join(cwd, 'arch.json');
 const ARGS = ['train', '--arch', ARCH, '--limit', '3000', '--test-limit', '500', '--epochs', '3', '--batch-size', '64', '--augment', '--schedule', 'cosine,warmup=1', '--seed', '5'];

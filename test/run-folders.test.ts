@@ -7,15 +7,16 @@
 
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { hostname, tmpdir } from 'node:os';
+import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { before, test } from 'node:test';
 import { OWNER_FILE } from '../src/engine/io/atomic-dir.js';
 import { newestRun, resolveModelDir } from '../src/train/run-files.js';
 import { digitnet, fails, MAIN, ok } from './helpers/cli.js';
+import { tempDir } from './helpers/temp.js';
 
-const cwd = mkdtempSync(join(tmpdir(), 'digitnet-runs-'));
+const cwd = tempDir('digitnet-runs-');
 const QUICK = ['--limit', '300', '--test-limit', '100', '--epochs', '1', '--batch-size', '32'];
 const FILES = ['model/model.json', 'model/weights.bin', 'metrics.json', 'history.json', 'history.csv', 'run.json', 'samples.json', 'report.html', 'figures/confusion.png'];
 

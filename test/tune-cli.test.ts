@@ -5,8 +5,7 @@
 
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { before, test } from 'node:test';
@@ -15,9 +14,10 @@ import { openStorage } from '../src/tune/storage/index.js';
 import { createSampler } from '../src/tune/samplers/index.js';
 import { parseSpace, spaceJson } from '../src/tune/space.js';
 import type { RunJson } from '../src/train/run-files.js';
+import { tempDir } from './helpers/temp.js';
 
 const MAIN = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
-const cwd = mkdtempSync(join(tmpdir(), 'digitnet-tune-'));
+const cwd = tempDir('digitnet-tune-');
 const QUICK = ['--limit', '1000', '--test-limit', '200', '--epochs', '1'];
 
 export function digitnet(args: string[], dir = cwd): { code: number; stdout: string; stderr: string } {

@@ -5,17 +5,17 @@
 
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
 import Database from 'better-sqlite3';
 import { openStorage } from '../src/tune/storage/index.js';
 import { startPostgres, type PgServer } from './helpers/postgres.js';
+import { tempDir } from './helpers/temp.js';
 
 const MAIN = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
-const cwd = mkdtempSync(join(tmpdir(), 'digitnet-tune-proc-'));
+const cwd = tempDir('digitnet-tune-proc-');
 const QUICK = ['--limit', '1000', '--test-limit', '200'];
 let server: PgServer;
 

@@ -4,8 +4,7 @@
 // never overrun), and the one-line errors for a database of another version or one that cannot be used.
 
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import Database from 'better-sqlite3';
@@ -15,8 +14,9 @@ import { openStorage, type Storage } from '../src/tune/storage/index.js';
 import type { ClaimOptions } from '../src/tune/storage/storage.js';
 import type { StudySettings, Trial } from '../src/tune/trial.js';
 import { startPostgres, type PgServer } from './helpers/postgres.js';
+import { tempDir } from './helpers/temp.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'digitnet-storage-'));
+const dir = tempDir('digitnet-storage-');
 let server: PgServer;
 let count = 0;
 

@@ -21,7 +21,7 @@ import { tuneCommand } from './commands/tune.js';
 
 export function program(): Command {
   const p = new Command('digitnet')
-    .description('Handwritten-digit recognition with a CNN: train on MNIST, evaluate, report, predict and serve.')
+    .description('Handwritten-digit recognition with convolutional networks: train (MNIST, Fashion-MNIST, your own images), evaluate, predict, read whole numbers, explain, export, tune and serve.')
     .version('0.1.0')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
