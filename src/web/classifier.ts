@@ -21,6 +21,11 @@ export interface Classification {
 export class Classifier {
   private constructor(readonly model: Model) {}
 
+  /** A classifier of a model already built (the personal model of teach mode). */
+  static of(model: Model): Classifier {
+    return new Classifier(model);
+  }
+
   /** Fetches model.json and its weight files (relative to `base`) and builds the model. */
   static async load(base: string): Promise<Classifier> {
     const json = (await fetchOk(`${base}model.json`).then((r) => r.json())) as ModelJson;
