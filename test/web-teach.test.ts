@@ -4,7 +4,7 @@
 // bundle holds the fine-tuning code, and the worker reports it had no DOM) while the main thread keeps
 // ticking; the held-out accuracy is reported and does not fall; the personal model drives the page,
 // survives a reload, downloads as TF.js files that loadModel reads and that predict as the page does;
-// reset brings back the original model's exact predictions.
+// reset brings back the original model's exact predictions. Screenshot: test-output/web-teach.png.
 
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
@@ -20,6 +20,9 @@ import { Tensor } from '../src/engine/index.js';
 import { loadModel } from '../src/engine/io/files.js';
 import { createServer } from '../src/server/app.js';
 import { sharedFixtureRun } from './helpers/shared-fixture.js';
+import { loadTf } from './helpers/tfjs.js';
+
+type TfWeights = { name: string; shape: number[]; dtype: 'float32' }[];
 
 const CHROMIUM = '/usr/bin/chromium';
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
@@ -202,7 +205,7 @@ describe('teach mode', () => {
     assert.ok(ticks.frames > 10, `the main thread drew ${ticks.frames} frames during fine-tuning`);
     assert.ok(ticks.maxGap < 250, `the main thread stalled ${ticks.maxGap.toFixed(0)} ms during fine-tuning`);
     assert.equal(await page.isVisible('#personal-badge'), true);
-    await page.screenshot({ path: join(shots, 'web-teach.png'), fullPage: true });
+    await page.locator('.teach-panel').screenshot({ path: join(shots, 'web-teach.png') });
     personal = (await reading()).probabilities;
     assert.notDeepEqual(personal, original, 'the page reads with the personal model');
     assert.deepEqual(errors, []);
@@ -228,6 +231,18 @@ describe('teach mode', () => {
     // The preview is the model's input rounded to bytes: the same answer, to within that rounding.
     for (let d = 0; d < 10; d++) assert.ok(Math.abs(p[d] - again.probabilities[d]) < 0.01, `digit ${d}: Node ${p[d]}, page ${again.probabilities[d]}`);
     assert.equal(p.indexOf(Math.max(...p)), again.probabilities.indexOf(Math.max(...again.probabilities)));
+    // TensorFlow.js loads the same files and gives the same probabilities.
+    const tf = await loadTf();
+    const json = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')) as { modelTopology: object; weightsManifest: { weights: TfWeights }[] };
+    const bytes = readFileSync(join(dir, 'weights.bin'));
+    const tfm = await tf.loadLayersModel({
+      load: async () => ({
+        modelTopology: json.modelTopology, weightSpecs: json.weightsManifest.flatMap((g) => g.weights),
+        weightData: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength),
+      }),
+    });
+    const q = (tfm.predict(tf.tensor4d(Float32Array.from(again.preview, (v) => v / 255), [1, 28, 28, 1])) as { dataSync(): Float32Array }).dataSync();
+    for (let d = 0; d < 10; d++) assert.ok(Math.abs(q[d] - p[d]) < 1e-5, `digit ${d}: TensorFlow.js ${q[d]}, digitnet ${p[d]}`);
     assert.deepEqual(errors, []);
   });
 
