@@ -15,15 +15,12 @@ const scope = globalThis as unknown as {
   postMessage(message: TeachReply, transfer?: Transferable[]): void;
 };
 
-let backendLabel: Promise<string> | null = null;
-
 scope.onmessage = (e) => {
   void train(e.data).catch((err: unknown) => scope.postMessage({ type: 'error', message: (err as Error).message }));
 };
 
 async function train(req: TeachRequest): Promise<void> {
-  backendLabel ??= chooseBackend().then((b) => b.label);
-  const backend = await backendLabel;
+  const backend = (await chooseBackend()).label;
   const model = modelFromArtifacts(req.modelJson, req.weightData, 'the page model');
   const before = correct(model, req.test.pixels, req.test.labels);
   const x = new Tensor(req.train.pixels, [req.train.labels.length, 28, 28, 1]);
