@@ -1,5 +1,6 @@
 // Builds the page: bundles src/web/main.ts (with the engine and the preprocessing it imports) into
-// dist/web/main.js with esbuild, and copies index.html, style.css and the WebAssembly backend's modules
+// dist/web/main.js with esbuild, and the teach mode's Web Worker src/web/teach-worker.ts into
+// dist/web/teach-worker.js, and copies index.html, style.css and the WebAssembly backend's modules
 // (dist/wasm/*.wasm, built first when missing) beside it.
 // Usage: node scripts/build-web.mjs [--dev]   (--dev: no minification)
 
@@ -18,8 +19,8 @@ const out = join(root, 'dist', 'web');
 export async function buildWeb({ dev = false, quiet = false } = {}) {
   await mkdir(out, { recursive: true });
   const result = await build({
-    entryPoints: [join(src, 'main.ts')],
-    outfile: join(out, 'main.js'),
+    entryPoints: [join(src, 'main.ts'), join(src, 'teach-worker.ts')],
+    outdir: out,
     bundle: true,
     format: 'esm',
     platform: 'browser',

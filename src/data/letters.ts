@@ -1,12 +1,14 @@
 // A handwritten-letters data set made on this machine (`digitnet data letters --out DIR`): the capitals A-Z
 // rendered from Debian's handwriting-style fonts, dark ink on white 64x64 PNGs in one folder per letter, the
 // layout `--data DIR` reads as an image folder. Each image takes the next font in turn, a slightly different
-// size and place, a stroke a little thicker or not, and then varyLetter's distortion. No handwritten-letters
+// size and place, a stroke a little thicker or not, and then varyLetter's augmentation. No handwritten-letters
 // data set installs here; these fonts do (scripts/pretest.mjs installs them for the tests). Node-only.
 
 import { Resvg } from '@resvg/resvg-js';
 import { existsSync } from 'node:fs';
 import { Random } from '../engine/random.js';
+import { augmentImage, gaussianTaps } from './augment/reference.js';
+import type { AugmentSpec } from './augment/spec.js';
 
 /** One font face: the Debian package that installs it, its file and its family name. */
 export interface LetterFont {
@@ -103,40 +105,18 @@ function renderSheet(font: LetterFont, letters: string[], rng: Random): Uint8Arr
 }
 
 /**
- * The distortion each rendered letter goes through: for now a small random rotation, slant and zoom about
- * the centre, sampled bilinearly (white outside). It is the one place to switch to the project's augmentation
- * module (affine and elastic distortions, data/augment/) once that is in: call its per-image transform here.
+ * What each rendered letter goes through: the training runs' augmentation (data/augment/), a random
+ * rotation (±8°), zoom (±10%) and slant (±10°) and an elastic distortion (Simard et al. 2003) that bends the
+ * strokes as a hand would, on the ink (dark ink on white paper is turned into light ink on black and back).
  */
-export function varyLetter(gray: Uint8Array, side: number, rng: Random): Uint8Array {
-  const rad = Math.PI / 180;
-  const theta = rng.uniform(-8, 8) * rad;
-  const shear = Math.tan(rng.uniform(-10, 10) * rad);
-  const zoom = rng.uniform(0.9, 1.1);
-  const [cos, sin] = [Math.cos(theta), Math.sin(theta)];
-  const c = (side - 1) / 2;
-  const out = new Uint8Array(side * side);
-  for (let y = 0; y < side; y++) {
-    for (let x = 0; x < side; x++) {
-      // Inverse map: undo the zoom, the rotation, then the slant.
-      const u = (x - c) / zoom;
-      const v = (y - c) / zoom;
-      const ry = -sin * u + cos * v;
-      const rx = cos * u + sin * v - shear * ry;
-      out[y * side + x] = bilinear(gray, side, rx + c, ry + c);
-    }
-  }
-  return out;
-}
+export const LETTER_AUGMENT: AugmentSpec = { rotate: 8, zoom: 0.1, shift: 0, shear: 10, elastic: 12, sigma: 5 };
+const LETTER_TAPS = gaussianTaps(LETTER_AUGMENT.sigma);
 
-function bilinear(g: Uint8Array, side: number, x: number, y: number): number {
-  const x0 = Math.floor(x);
-  const y0 = Math.floor(y);
-  const at = (xx: number, yy: number): number => (xx < 0 || yy < 0 || xx >= side || yy >= side ? 255 : g[yy * side + xx]);
-  const fx = x - x0;
-  const fy = y - y0;
-  const top = at(x0, y0) * (1 - fx) + at(x0 + 1, y0) * fx;
-  const bottom = at(x0, y0 + 1) * (1 - fx) + at(x0 + 1, y0 + 1) * fx;
-  return Math.round(top * (1 - fy) + bottom * fy);
+export function varyLetter(gray: Uint8Array, side: number, rng: Random): Uint8Array {
+  const ink = Float32Array.from(gray, (v) => (255 - v) / 255);
+  const out = new Float32Array(side * side);
+  augmentImage(ink, out, side, side, LETTER_AUGMENT, rng, LETTER_TAPS);
+  return Uint8Array.from(out, (v) => Math.round(255 * (1 - Math.min(1, Math.max(0, v)))));
 }
 
 /** A font's name as part of a file name. */

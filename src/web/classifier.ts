@@ -24,6 +24,11 @@ export interface Classification {
 export class Classifier {
   private constructor(readonly model: Model, readonly spec: InputSpec) {}
 
+  /** A classifier of a model already built (the personal model of teach mode), preparing images as `spec` says. */
+  static of(model: Model, spec: InputSpec): Classifier {
+    return new Classifier(model, spec);
+  }
+
   /** Fetches model.json and its weight files (relative to `base`) and builds the model. */
   static async load(base: string): Promise<Classifier> {
     const json = (await fetchOk(`${base}model.json`).then((r) => r.json())) as ModelJson;

@@ -1,12 +1,15 @@
 // The page's entry point: wires the drawing pad, the upload button, the number panel and the in-page
-// model together. Each change to the drawing schedules one prediction for the next animation frame, so a
+// model together, and the teach mode, which may replace that model with the user's personal one. Each change to the drawing schedules one prediction for the next animation frame, so a
 // burst of pointer events costs one inference per frame.
 
 import { chooseBackend } from './backend.js';
+import type { Model } from '../engine/graph/model.js';
 import { Classifier } from './classifier.js';
 import { NumberPanel } from './number.js';
 import { DrawingPad } from './pad.js';
 import { showSaliency } from './saliency-view.js';
+import { namesAreIndices, type InputSpec } from '../data/model-input.js';
+import { TeachPanel } from './teach.js';
 import { buildBars, describeClasses, showModel, showResult, showStatus, type ModelInfo } from './view.js';
 
 /** The model's input is rendered at this fixed size, whatever the screen: the same pixels on every device. */
@@ -55,6 +58,17 @@ async function onUpload(): Promise<void> {
   }
 }
 
+/** Runs `model` for every reading on the page from now on (the original or the personal model). */
+function useModel(model: Model): void {
+  classifier = Classifier.of(model, classifier!.spec);
+  numberPanel.setModel(model);
+  schedule();
+}
+
+function isDigitModel(spec: InputSpec): boolean {
+  return spec.preprocess === 'mnist' && spec.classNames.length === 10 && namesAreIndices(spec.classNames);
+}
+
 async function start(): Promise<void> {
   buildBars();
   undoButton.addEventListener('click', () => pad.undo());
@@ -79,6 +93,12 @@ async function start(): Promise<void> {
     shown.textContent = `Runs in this browser on the ${label}.`;
     shown.dataset.backend = backend.name;
     classifier = await Classifier.load('model/');
+    const original = classifier.model;
+    // Teach mode asks for the digits 0-9: it is offered for digit models only (not a letters model).
+    if (isDigitModel(classifier.spec)) {
+      const teach = new TeachPanel(original, (m) => useModel(m ?? original), (img) => classifier!.classify(img));
+      await teach.restore();
+    } else document.querySelector<HTMLElement>('.teach-panel')!.hidden = true;
     numberPanel.setModel(classifier.model);
     buildBars(classifier.spec.classNames);
     describeClasses(classifier.spec);
