@@ -12,51 +12,15 @@ Usage: torch_recipe.py IDX_DIR [--arch vgg|seed] [--epochs N] [--batch B] [--lr 
                        [--validation-split F] [--limit N]
 Prints one JSON line: test accuracy, training images/s, wall seconds. Needs PyTorch 2.x for CPU and numpy.
 """
-import argparse, json, math, struct, time
+import argparse, json, math, time
 import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
 
-def idx(path):
-    with open(path, "rb") as f:
-        data = f.read()
-    ndim = struct.unpack(">I", data[:4])[0] & 0xFF
-    dims = struct.unpack(">" + "I" * ndim, data[4:4 + 4 * ndim])
-    return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * ndim).reshape(dims)
-
-
-def bn(c):
-    return nn.BatchNorm2d(c, eps=1e-3, momentum=0.01)
-
-
-class Vgg(nn.Module):
-    def __init__(self):
-        super().__init__()
-        layers, c = [], 1
-        for f in (32, 64):
-            layers += [nn.Conv2d(c, f, 3, padding=1, bias=False), bn(f), nn.ReLU(),
-                       nn.Conv2d(f, f, 3, padding=1, bias=False), bn(f), nn.ReLU(), nn.MaxPool2d(2), nn.Dropout(0.25)]
-            c = f
-        self.features = nn.Sequential(*layers)
-        self.head = nn.Sequential(nn.Flatten(), nn.Linear(64 * 7 * 7, 256, bias=False), nn.BatchNorm1d(256, eps=1e-3, momentum=0.01),
-                                  nn.ReLU(), nn.Dropout(0.5), nn.Linear(256, 10))
-
-    def forward(self, x):
-        return self.head(self.features(x))
-
-
-class Seed(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.c1, self.c2 = nn.Conv2d(1, 32, 3), nn.Conv2d(32, 64, 3)
-        self.f1, self.f2 = nn.Linear(64 * 5 * 5, 128), nn.Linear(128, 10)
-
-    def forward(self, x):
-        x = F.max_pool2d(F.relu(self.c1(x)), 2)
-        x = F.max_pool2d(F.relu(self.c2(x)), 2)
-        return self.f2(F.relu(self.f1(x.flatten(1))))
+# The architectures and the IDX reader are the zoo peer's own (bench/peers/torch_zoo.py, beside this file).
+from torch_zoo import Seed, Vgg, idx  # noqa: E402
 
 
 def parse_augment(text):
