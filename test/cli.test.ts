@@ -231,5 +231,5 @@ test('summary prints the layer table of the seed CNN and of a saved model', () =
 test('the package bin runs the same program', () => {
   const r = spawnSync(process.execPath, [BIN, '--version'], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
-  assert.equal(r.stdout.trim(), '0.1.0');
+  assert.equal(r.stdout.trim(), (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version);
 });

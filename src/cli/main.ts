@@ -3,6 +3,7 @@
 // export and explain. Errors are printed as `digitnet: <message>` with exit code 1; DIGITNET_DEBUG=1 adds the stack trace.
 
 import { Command, CommanderError } from 'commander';
+import { readFileSync } from 'node:fs';
 // Node's entry point: installs the fastest backend that loads here (the native addon, else the reference
 // backend with the reason) and names it once on stderr, before any command runs.
 import '../index.js';
@@ -22,7 +23,7 @@ import { tuneCommand } from './commands/tune.js';
 export function program(): Command {
   const p = new Command('digitnet')
     .description('Handwritten-digit recognition with convolutional networks: train (MNIST, Fashion-MNIST, your own images), evaluate, predict, read whole numbers, explain, export, tune and serve.')
-    .version('0.1.0')
+    .version(packageVersion())
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
     .configureOutput({ outputError: (s, write) => write(s.replace(/^error: /, 'digitnet: ')) });
@@ -43,6 +44,11 @@ export async function main(argv: string[]): Promise<number> {
     if (process.env.DIGITNET_DEBUG === '1') process.stderr.write(`${err.stack}\n`);
     return 1;
   }
+}
+
+/** The version in the package's own package.json (dist/src/cli/ is three folders below it). */
+function packageVersion(): string {
+  return (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 }
 
 // Exit explicitly once the command is done: a native backend's worker threads must not keep a finished

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { earlyStopping, type CallbackState, type StatefulCallback } from '../engine/callbacks.js';
 import type { Logs } from '../engine/fit.js';
 import type { Model } from '../engine/graph/model.js';
+import { GENERATED_BY } from '../engine/io/artifacts.js';
 import { topologyOf } from '../engine/io/topology.js';
 import { Adam } from '../engine/optimizers/adam.js';
 import type { Tensor } from '../engine/tensor.js';
@@ -91,7 +92,7 @@ export async function fitRun(model: Model, x: Tensor, y: Tensor, val: [Tensor, T
     ? backupAndRestore(model, {
       dir: join(dir, BACKUP_DIR),
       callbacks: stateful,
-      meta: { options: cfg, arch: archFingerprint(model), digitnet: 'digitnet 0.2.0' },
+      meta: { options: cfg, arch: archFingerprint(model), digitnet: GENERATED_BY },
       check: (b) => checkBackup(b, model, runDir),
     })
     : null;
