@@ -123,7 +123,8 @@ describe('saliency', () => {
     });
     // Class 1 for the first image (not its predicted class): the gradient of that logit.
     const x1 = new Tensor(x.data.slice(0, 784), [1, 28, 28, 1]);
-    const checked = checkPixels(fx.model, x1, 1, batch[0].gradient, pixelsToCheck(batch[0].saliency, x1.data, 8));
+    // Candidates enough that at least 6 sit away from ReLU and pooling kinks, whatever the fixture learned.
+    const checked = checkPixels(fx.model, x1, 1, batch[0].gradient, pixelsToCheck(batch[0].saliency, x1.data, 16));
     assert.ok(checked >= 6, `${checked} pixels checked`);
   });
 
