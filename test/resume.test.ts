@@ -36,8 +36,8 @@ const backupOf = (run: string): string => join(cwd, `.${run}.partial`, 'backup',
 const epochsIn = (run: string): number => (existsSync(backupOf(run)) ? Number(/"epoch":(\d+)/.exec(readFileSync(backupOf(run)).toString('latin1'))?.[1] ?? 0) : 0);
 
 /** Starts a training run and kills it with SIGKILL once `when` holds (checked every few ms), plus `delayMs`. */
-async function trainAndKill(run: string, when: () => boolean, delayMs: number): Promise<void> {
-  const child = spawn(process.execPath, [MAIN, ...ARGS, '--out', run], { cwd, env: ENV, stdio: 'ignore' });
+async function trainAndKill(run: string, when: () => boolean, delayMs: number, extra: string[] = []): Promise<void> {
+  const child = spawn(process.execPath, [MAIN, ...ARGS, ...extra, '--out', run], { cwd, env: ENV, stdio: 'ignore' });
   const exited = new Promise<number | null>((res) => child.on('exit', (code) => res(code)));
   let done = false;
   void exited.then(() => (done = true));
@@ -100,7 +100,8 @@ test('--resume on a finished run says so and exits 0', () => {
 
 test('what --resume and a fresh run refuse, each in one line', async () => {
   fails(['train', '--resume', 'nowhere'], /^digitnet: --resume nowhere: there is no run there \(no nowhere, and no unfinished run in \.nowhere\.partial\); give the folder that was given as --out$/);
-  await trainAndKill('other', () => epochsIn('other') >= 1, 0);
+  // More images than ARGS's, so that on a quiet machine the run is still in its second epoch when it is seen.
+  await trainAndKill('other', () => epochsIn('other') >= 1, 0, ['--limit', '12000']);
   fails([...ARGS, '--out', 'other'], /^digitnet: --out other: an interrupted run is kept for it \(\d of 3 epochs done\); continue it with --resume other, or pass --overwrite to start afresh$/);
   fails(['train', '--resume', 'other', '--arch', 'lenet5'], /^digitnet: --resume other: the run was started with --arch \S+arch\.json, not lenet5; resume it without that option, or start a new run$/);
   fails(['train', '--resume', 'other', '--epochs', '5'], /the run was started with --epochs 3, not 5/);
