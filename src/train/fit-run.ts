@@ -106,7 +106,8 @@ export async function fitRun(model: Model, x: Tensor, y: Tensor, val: [Tensor, T
     validationData: val ?? undefined,
     shuffle: true,
     augment: augmenter ?? undefined,
-    overlapAugment: process.env.DIGITNET_AUGMENT_OVERLAP !== '0',
+    // Off unless asked for (engine/fit.ts says why).
+    overlapAugment: process.env.DIGITNET_AUGMENT_OVERLAP === '1',
     callbacks: backup ? [...stateful, backup] : stateful,
   });
   const hist = run.history;
