@@ -2,6 +2,15 @@
 
 import type { ModelJson } from '../engine/io/artifacts.js';
 
+/** One sample the user wrote: what the page shows in its card and what fine-tuning learns from. */
+export interface Sample {
+  /** The 28x28 image the model sees (0..1, white ink on black). */
+  pixels: Float32Array;
+  label: number;
+  /** What the page's model read when the sample was added. */
+  reading: number | null;
+}
+
 /** Samples as the model sees them: n 28x28 images (0..1, white ink on black) and their labels. */
 export interface SampleSet {
   pixels: Float32Array;

@@ -2,7 +2,7 @@
 // row of 0-9 buttons that relabels it with one tap), the fine-tuning's progress and result, and the
 // "personal model" badge.
 
-import type { Sample } from './teach.js';
+import type { Sample } from './teach-protocol.js';
 
 const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
 

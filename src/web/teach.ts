@@ -9,7 +9,7 @@ import type { Model } from '../engine/graph/model.js';
 import { modelFromArtifacts, modelToArtifacts, WEIGHTS_FILE, type ModelJson } from '../engine/io/artifacts.js';
 import type { Classification } from './classifier.js';
 import { DrawingPad } from './pad.js';
-import type { SampleSet, TeachReply, TeachRequest } from './teach-protocol.js';
+import type { Sample, SampleSet, TeachReply, TeachRequest } from './teach-protocol.js';
 import { clearPersonal, loadPersonal, savePersonal, type StoredModel } from './teach-store.js';
 import { showPersonal, showProgress, showPrompt, showSamples, showTeachResult } from './teach-view.js';
 
@@ -18,13 +18,6 @@ const SECONDS = 3;
 /** The samples are rendered at this size before MNIST's preprocessing, as the main pad's are. */
 const INPUT_SIZE = 280;
 
-export interface Sample {
-  /** The 28x28 image the model sees (0..1, white ink on black). */
-  pixels: Float32Array;
-  label: number;
-  /** What the page's model read when the sample was added. */
-  reading: number | null;
-}
 
 const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
 
