@@ -11,6 +11,7 @@ import { referenceBackend } from '../src/engine/backends/reference/index.js';
 import { loadNativeBackend, type NativeBinding } from '../src/engine/backends/native/index.js';
 import { convGeometry, windowGeometry, type ConvGeometry, type Padding, type WindowGeometry } from '../src/engine/geometry.js';
 import { assertSameBits, graphKernelConformance, uniform, type Precision } from './helpers/graph-kernels.js';
+import { compare } from './helpers/kernel-cases.js';
 import { wasmVariant } from '../src/engine/backends/wasm/index.js';
 import { loadWasmBackend } from '../src/engine/backends/wasm/node.js';
 
@@ -39,21 +40,12 @@ function rand(size: number, seed: number, lo = -1, hi = 1): Float32Array {
 /** Checks ‖got − want‖ ≤ TOL·‖want‖ and max |got − want| ≤ TOL·max|want| (float32 sums vs double loops). */
 function close(got: ArrayLike<number>, want: ArrayLike<number>, what: string, tol = TOL): void {
   assert.equal(got.length, want.length, `${what}: length ${got.length}, expected ${want.length}`);
-  let num = 0, den = 0, worst = 0, at = -1, scale = 0;
-  for (let i = 0; i < want.length; i++) {
-    const d = got[i] - want[i];
-    num += d * d;
-    den += want[i] * want[i];
-    scale = Math.max(scale, Math.abs(want[i]));
-    if (!(Math.abs(d) <= worst)) {
-      worst = Math.abs(d);
-      at = i;
-    }
-  }
-  const rel = Math.sqrt(num) / Math.max(Math.sqrt(den), 1e-30);
+  const { rel, max, at } = compare(got, want);
+  const worst = at >= 0 ? Math.abs(got[at] - want[at]) : 0;
+  const allZero = Array.prototype.every.call(want, (v: number) => v === 0);
   const detail = at >= 0 ? ` (worst at ${at}: got ${got[at]}, expected ${want[at]})` : '';
-  assert.ok(rel <= tol || den === 0, `${what}: relative error ${rel.toExponential(2)} > ${tol}${detail}`);
-  assert.ok(worst <= tol * Math.max(scale, 1e-30) || worst === 0, `${what}: max difference ${worst.toExponential(2)} > ${tol}·max|expected|${detail}`);
+  assert.ok(rel <= tol || allZero, `${what}: relative error ${rel.toExponential(2)} > ${tol}${detail}`);
+  assert.ok(max <= (allZero ? tol * 1e-30 : tol) || worst === 0, `${what}: max difference ${worst.toExponential(2)} > ${tol}·max|expected|${detail}`);
 }
 
 // ---- naive loops (double precision) ---------------------------------------------------------------
