@@ -50,6 +50,8 @@ struct Pool {
 // Never destroyed: at process exit workers may still sleep on its condition variable.
 Pool& pool = *new Pool;
 constexpr auto kSpin = std::chrono::microseconds(200);
+// The task index of a generation that is being set up: above any task count, so nothing can be claimed.
+constexpr uint64_t kClosed = 0x7fffffff;
 constexpr auto kWaitSpin = std::chrono::microseconds(50);
 
 /** Claims and runs tasks of generation `gen` until none is left. */
@@ -57,9 +59,11 @@ void run_tasks(uint32_t gen, int tid) {
   for (;;) {
     uint64_t v = pool.next.load(std::memory_order_acquire);
     if (static_cast<uint32_t>(v >> 32) != gen) return;
-    auto fn = pool.fn.load(std::memory_order_relaxed);
-    void* ctx = pool.ctx.load(std::memory_order_relaxed);
-    const int n = pool.ntasks.load(std::memory_order_relaxed);
+    // Acquire: having seen a job's fields, this thread also sees the close that preceded them (see
+    // parallel_for_raw), so the claim below fails unless `next` still holds this job's generation.
+    auto fn = pool.fn.load(std::memory_order_acquire);
+    void* ctx = pool.ctx.load(std::memory_order_acquire);
+    const int n = pool.ntasks.load(std::memory_order_acquire);
     const int i = static_cast<int>(v & 0xffffffffu);
     if (i >= n) return;
     if (!pool.next.compare_exchange_weak(v, v + 1, std::memory_order_acq_rel, std::memory_order_relaxed)) continue;
@@ -91,7 +95,10 @@ void worker_main(int tid) {
       }
     }
     if (pool.stop.load()) return;
-    const uint32_t gen = static_cast<uint32_t>(pool.next.load(std::memory_order_acquire) >> 32);
+    const uint64_t v = pool.next.load(std::memory_order_acquire);
+    // A job ended and the next is being set up since has_work: wait for it rather than mark it seen.
+    if ((v & 0xffffffffu) == kClosed) continue;
+    const uint32_t gen = static_cast<uint32_t>(v >> 32);
     seen = gen;
     run_tasks(gen, tid);
   }
@@ -134,11 +141,17 @@ void pool_set_threads(int n) {
 int pool_threads() { return pool.nthreads; }
 
 void parallel_for_raw(int ntasks, void (*fn)(void*, int, int), void* ctx) {
-  pool.fn.store(fn, std::memory_order_relaxed);
-  pool.ctx.store(ctx, std::memory_order_relaxed);
-  pool.ntasks.store(ntasks, std::memory_order_relaxed);
-  pool.done.store(0, std::memory_order_relaxed);
+  // Close the finished job before its fields change. A worker may still be looping in run_tasks over it,
+  // holding the old (generation, index) it read: were the new task count visible while `next` still held
+  // that pair, its claim would succeed and it would run a task of the new job before it is published (that
+  // task then runs twice, and the job's count of finished tasks overshoots, so the caller could return while
+  // one is still running on its stack). After the close, that claim fails and the worker goes back to wait.
   const uint32_t gen = static_cast<uint32_t>(pool.next.load(std::memory_order_relaxed) >> 32) + 1;
+  pool.next.store(static_cast<uint64_t>(gen) << 32 | kClosed, std::memory_order_seq_cst);
+  pool.fn.store(fn, std::memory_order_release);
+  pool.ctx.store(ctx, std::memory_order_release);
+  pool.ntasks.store(ntasks, std::memory_order_release);
+  pool.done.store(0, std::memory_order_relaxed);
   {
     std::lock_guard<std::mutex> lk(pool.mu);
     pool.next.store(static_cast<uint64_t>(gen) << 32, std::memory_order_release);
