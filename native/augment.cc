@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "binding.h"
 #include "common.h"
 #include "threadpool.h"
 
@@ -264,6 +265,9 @@ AugArgs parse(const Napi::CallbackInfo& info, const char* fn) {
 
 Napi::Value AugmentBatch(const Napi::CallbackInfo& info) {
   const AugArgs a = parse(info, "augmentBatch");
+  // Over the shared pool: serialized with every other kernel call (binding.h). The asynchronous form below
+  // uses no shared state (its thread's own scratch) and runs beside training by design.
+  std::lock_guard<std::mutex> serial(binding::kernel_mutex());
   augment_batch(a.src, a.dst, a.n, a.h, a.w, a.spec, a.seed, true);
   return info.Env().Undefined();
 }

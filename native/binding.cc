@@ -14,7 +14,13 @@
 
 namespace dn {
 void register_augment(Napi::Env env, Napi::Object exports);  // augment.cc
+namespace binding {
+std::mutex& kernel_mutex() {
+  static std::mutex m;  // one per process: the addon is loaded once, whatever the number of JS threads
+  return m;
 }
+}  // namespace binding
+}  // namespace dn
 
 namespace {
 
@@ -259,13 +265,18 @@ Napi::Value SetIsa(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value ReleaseScratch(const Napi::CallbackInfo& info) {
+  Call c{info, "releaseScratch"};
   dn::release_scratch();
   return info.Env().Undefined();
 }
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   const char* t = std::getenv("DIGITNET_THREADS");
-  dn::pool_set_threads(t ? std::atoi(t) : 0);
+  {
+    // Init runs again in each worker thread that loads the addon, maybe while another thread's kernel runs.
+    std::lock_guard<std::mutex> serial(dn::binding::kernel_mutex());
+    dn::pool_set_threads(t ? std::atoi(t) : 0);
+  }
   exports.Set("matmul", Napi::Function::New(env, Matmul));
   exports.Set("denseForward", Napi::Function::New(env, DenseForward));
   exports.Set("denseBackward", Napi::Function::New(env, DenseBackward));

@@ -4,6 +4,7 @@
 #include <napi.h>
 
 #include <cmath>
+#include <mutex>
 #include <string>
 
 #include "kernels.h"
@@ -14,9 +15,18 @@ namespace binding {
 using dn::Geo;
 constexpr double kMaxElems = 2147483647.0;  // int32 indices (argmax) and int GEMM dims
 
+/**
+ * Held by every kernel call for its duration. The addon is loaded once per process, so its thread pool,
+ * micro-kernel choice and scratch buffers are shared by every JS thread that calls it (a server's main
+ * thread and its inference worker, worker threads a user trains in); two calls at once would share those
+ * and could deadlock the pool. Calls from one thread never contend, and the lock costs nanoseconds.
+ */
+std::mutex& kernel_mutex();
+
 struct Call {
   const Napi::CallbackInfo& info;
   const char* fn;
+  std::lock_guard<std::mutex> serial{kernel_mutex()};
   Napi::Env env() const { return info.Env(); }
 
   [[noreturn]] void type_error(const std::string& msg) const {
