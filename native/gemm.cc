@@ -339,6 +339,28 @@ void pack_b_threaded(const MatView& B, int K, int N, float* Bp) {
   });
 }
 
+/**
+ * Few rows (a dense layer on a batch): packing B would cost about as much as the multiply, each panel
+ * being met by only a few A micro-panels. With whole panels in each row of B, the micro-kernel reads B in
+ * place; tasks split the columns into panel groups and the rows into micro-panel chunks.
+ */
+void sgemm_b_in_place(int M, int N, int K, const MatView& A, const MatView& B, float* C, long ldc, const float* bias, bool relu) {
+  const UKernel& uk = ukernel();
+  const int MR = uk.mr, NR = uk.nr, T = pool_threads();
+  const BSource Bs{B.at(0, 0), B.rs, 0};
+  if (T == 1 || static_cast<long>(M) * N * K < 65536) return macro_kernel(M, 0, N, K, A, Bs, C, ldc, false, bias, relu, 0);
+  const int panels = N / NR, rowPanels = static_cast<int>(ceil_div(M, MR));
+  const int ngroups = std::min(panels, 2 * T);
+  const int mtasks = std::min(rowPanels, static_cast<int>(ceil_div(3L * T, ngroups)));
+  const int ppg = static_cast<int>(ceil_div(panels, ngroups)), mchunk = static_cast<int>(ceil_div(rowPanels, mtasks)) * MR;
+  parallel_for(mtasks * ngroups, [&](int t, int tid) {
+    const int i0 = (t / ngroups) * mchunk, i1 = std::min(M, i0 + mchunk);
+    const int n0 = (t % ngroups) * ppg * NR, n1 = std::min(N, n0 + ppg * NR);
+    if (i1 <= i0 || n1 <= n0) return;
+    macro_kernel(i1 - i0, n0, n1, K, MatView{A.at(i0, 0), A.rs, A.cs}, Bs, C + static_cast<long>(i0) * ldc, ldc, false, bias, relu, tid);
+  });
+}
+
 }  // namespace
 
 void sgemm(int M, int N, int K, const MatView& A, const MatView& B, float* C, long ldc, const float* bias, bool relu) {
@@ -350,6 +372,7 @@ void sgemm(int M, int N, int K, const MatView& A, const MatView& B, float* C, lo
   if (M < 4 && B.cs == 1) return small_m(M, N, K, A, B, C, ldc, bias, relu);
   const UKernel& uk = ukernel();
   const int MR = uk.mr, NR = uk.nr, T = pool_threads();
+  if (B.cs == 1 && N % NR == 0 && M <= 256) return sgemm_b_in_place(M, N, K, A, B, C, ldc, bias, relu);
   const int kc = depth_block(K);
   const int nc = std::min(static_cast<int>(round_up(N, NR)), column_block(kc));
   float* Bp = shared_scratch(kPackB).get(packed_b_size(K, nc));
