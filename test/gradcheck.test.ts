@@ -120,6 +120,18 @@ describe('layer gradients (reference backend)', () => {
     assert.ok(zeros > 0.2 * y.size && zeros < 0.3 * y.size, `dropped ${zeros} of ${y.size} values at rate 0.25`);
   });
 
+  test("dropout's mask is the one next() per value would draw, and leaves the generator where those draws do", () => {
+    for (const [n, rate] of [[1, 0.5], [1000, 0.25], [4099, 0.9], [7, 0]] as const) {
+      const a = new Random(n), b = new Random(n);
+      const keep = 1 / (1 - rate);
+      const want = Float32Array.from({ length: n }, () => (a.next() < rate ? 0 : keep));
+      const got = new Float32Array(n);
+      b.fillMask(got, rate, keep);
+      assert.deepEqual(got, want, `n=${n} rate=${rate}`);
+      assert.deepEqual([b.nextUint32(), b.nextUint32()], [a.nextUint32(), a.nextUint32()], `the generator after n=${n}`);
+    }
+  });
+
   test('dropout at inference is the identity, forward and backward', () => {
     const layer = layers.dropout({ rate: 0.5, inputShape: [10] });
     sequential([layer]);
