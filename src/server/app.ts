@@ -42,7 +42,7 @@ export interface ServerOptions {
   /** How long close() lets requests in flight finish before it cuts their connections (default 2 s). */
   shutdownGraceMs?: number;
   /** The decoding pool: workers, queue length, per-image deadline, and the largest image accepted. */
-  decode?: { workers?: number; queue?: number; taskTimeoutMs?: number; maxImagePixels?: number };
+  decode?: { workers?: number; queue?: number; taskTimeoutMs?: number; readTimeoutMs?: number; maxImagePixels?: number };
   inference?: InferenceOptions;
 }
 
@@ -58,8 +58,9 @@ export async function createServer(o: ServerOptions): Promise<FastifyInstance> {
   }
   const served = await ServedModel.load(o.modelDir, o.inference);
   const pool = new DecodePool({
-    workers: o.decode?.workers, queue: o.decode?.queue, taskTimeoutMs: o.decode?.taskTimeoutMs,
+    workers: o.decode?.workers, queue: o.decode?.queue, taskTimeoutMs: o.decode?.taskTimeoutMs, readTimeoutMs: o.decode?.readTimeoutMs,
     limits: { pixels: o.decode?.maxImagePixels ?? DEFAULT_MAX_IMAGE_PIXELS, side: DATA_LIMITS.imageSide }, input: served.spec,
+    model: { modelJson: JSON.parse(served.modelJsonText), weights: new Uint8Array(served.weightBytes).buffer },
   });
   const requestTimeout = o.requestTimeoutMs ?? 10_000;
   const app = Fastify({
@@ -90,7 +91,7 @@ export async function createServer(o: ServerOptions): Promise<FastifyInstance> {
     reply.code(404).send({ error: `${req.method} ${req.url.split('?')[0]}: no such page or API route` });
   });
   registerApi(app, served, pool);
-  registerReadRoute(app, served.model, (bytes, type) => checkImageHeader(bytes, type, pool.limits));
+  registerReadRoute(app, pool, (bytes, type) => checkImageHeader(bytes, type, pool.limits));
   registerModelFiles(app, served);
   await app.register(fastifyStatic, { root: o.staticDir, prefix: '/', index: ['index.html'] });
   if (served.hasReport) {

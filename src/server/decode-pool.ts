@@ -1,4 +1,6 @@
-// Image decoding off the event loop: a pool of worker threads (decode-worker.ts) with a bounded queue. A
+// Image decoding off the event loop: a pool of worker threads (decode-worker.ts) with a bounded queue, for
+// the model inputs of /api/predict and /api/explain and the numbers of /api/read (each worker reads with its
+// own copy of the served model). A
 // request waits in the queue while every worker is busy; when the queue is full it is refused at once with
 // 503 and Retry-After, so a flood of uploads costs the server a bounded amount of memory and never delays
 // the event loop (JSON clients and the page). A decode that runs past its deadline has its worker replaced.
@@ -6,7 +8,8 @@
 import { cpus } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { ImageLimits } from '../data/images.js';
-import type { DecodeReply, DecodeTask } from './decode-worker.js';
+import type { DecodeReply, DecodeTask, DecodeWorkerData } from './decode-worker.js';
+import type { ReadAnswer } from './read-answer.js';
 import { HttpError } from './inputs.js';
 
 export interface DecodePoolOptions {
@@ -16,14 +19,20 @@ export interface DecodePoolOptions {
   queue?: number;
   /** A decode that takes longer is stopped and answered 413 (default 5 s). */
   taskTimeoutMs?: number;
+  /** Reading a whole number (a photo of up to 16 megapixels) may take longer (default 30 s). */
+  readTimeoutMs?: number;
+  /** The served model's files, which reading numbers needs (each worker builds its copy on its first read). */
+  model?: DecodeWorkerData['model'];
   limits: ImageLimits;
   /** The served model's input shape and preprocessing (default MNIST's). */
   input?: DecodeTask['input'];
 }
 
+type Done = Extract<DecodeReply, { ok: true }>;
+
 interface Job {
   task: DecodeTask;
-  resolve: (pixels: Float32Array) => void;
+  resolve: (r: Done) => void;
   reject: (e: Error) => void;
 }
 
@@ -48,11 +57,13 @@ export class DecodePool {
   readonly queueLimit: number;
   readonly limits: ImageLimits;
   private readonly timeoutMs: number;
+  private readonly readTimeoutMs: number;
 
   constructor(private readonly o: DecodePoolOptions) {
     this.size = o.workers ?? defaultDecodeWorkers();
     this.queueLimit = o.queue ?? 64;
     this.timeoutMs = o.taskTimeoutMs ?? 5000;
+    this.readTimeoutMs = o.readTimeoutMs ?? 30_000;
     this.limits = o.limits;
     for (let i = 0; i < this.size; i++) this.slots.push(this.spawn());
   }
@@ -63,7 +74,18 @@ export class DecodePool {
   }
 
   /** The model's input for an uploaded image (784 MNIST-form pixels for a digit model); rejects with an HttpError saying why not. */
-  decode(bytes: Uint8Array, contentType: string): Promise<Float32Array> {
+  async decode(bytes: Uint8Array, contentType: string): Promise<Float32Array> {
+    const r = await this.submit(bytes, contentType, false);
+    return (r as Extract<Done, { pixels: Float32Array }>).pixels;
+  }
+
+  /** The whole number written in an uploaded image (POST /api/read); rejects with an HttpError saying why not. */
+  async read(bytes: Uint8Array, contentType: string): Promise<ReadAnswer> {
+    const r = await this.submit(bytes, contentType, true);
+    return (r as Extract<Done, { read: ReadAnswer }>).read;
+  }
+
+  private submit(bytes: Uint8Array, contentType: string, read: boolean): Promise<Done> {
     if (this.closed) return Promise.reject(new HttpError(503, 'the server is shutting down', { 'retry-after': '5' }));
     const free = this.slots.find((s) => s.job === null);
     if (!free && this.waiting.length >= this.queueLimit) {
@@ -72,14 +94,15 @@ export class DecodePool {
     // A copy of our own to transfer: the body may share its memory with other buffers.
     const copy = new Uint8Array(bytes);
     return new Promise((resolve, reject) => {
-      const job = { task: { id: this.nextId++, bytes: copy, contentType, limits: this.o.limits, input: this.o.input }, resolve, reject };
+      const job = { task: { id: this.nextId++, bytes: copy, contentType, limits: this.o.limits, input: this.o.input, read }, resolve, reject };
       if (free) this.run(free, job);
       else this.waiting.push(job);
     });
   }
 
   private spawn(): Slot {
-    const slot: Slot = { worker: new Worker(new URL('./decode-worker.js', import.meta.url)), job: null, timer: null, ready: false };
+    const data: DecodeWorkerData = { model: this.o.model };
+    const slot: Slot = { worker: new Worker(new URL('./decode-worker.js', import.meta.url), { workerData: data }), job: null, timer: null, ready: false };
     slot.worker.unref();
     slot.worker.on('message', (r: DecodeReply | { ready: true }) => {
       if (!('ready' in r)) return this.finish(slot, r);
@@ -97,16 +120,18 @@ export class DecodePool {
   }
 
   private startDeadline(slot: Slot): void {
+    const read = slot.job?.task.read === true;
+    const ms = read ? this.readTimeoutMs : this.timeoutMs;
     slot.timer = setTimeout(() => {
-      this.replace(slot, new HttpError(413, `the image took more than ${this.timeoutMs / 1000} s to decode; send a smaller image`));
-    }, this.timeoutMs);
+      this.replace(slot, new HttpError(413, `the image took more than ${ms / 1000} s to ${read ? 'read' : 'decode'}; send a smaller image`));
+    }, ms);
   }
 
   private finish(slot: Slot, r: DecodeReply): void {
     const job = slot.job;
     if (!job || job.task.id !== r.id) return;
     this.release(slot);
-    if (r.ok) job.resolve(r.pixels);
+    if (r.ok) job.resolve(r);
     else job.reject(new HttpError(r.status, r.message));
     this.next(slot);
   }
