@@ -11,7 +11,7 @@ import { median, round } from './result.js';
 /** Shape, and what makes it (seed CNN at batch 128; zoo convolutions at batch 128). */
 export const GEMM_SHAPES: [string, string][] = [
   ['15488x64x288', 'seed conv2 forward: im2col (pixels x 3x3x32) times kernel'],
-  ['288x64x15488T', 'seed conv2 filter gradient: im2col-transposed times dy'],
+  ['288x64x15488T', 'seed conv2 filter gradient as a plain GEMM: im2col-transposed times dy (conv2d reads its input in place instead; a dense weight gradient has this form)'],
   ['15488x288x64', 'seed conv2 input gradient: dy times kernel-transposed'],
   ['86528x32x9', 'seed conv1 forward (one input channel)'],
   ['128x128x1600', 'seed dense 1600->128 forward'],

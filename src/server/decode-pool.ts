@@ -1,9 +1,9 @@
 // Image decoding off the event loop: a pool of worker threads (decode-worker.ts) with a bounded queue, for
-// the model inputs of /api/predict and /api/explain and the numbers of /api/read (each worker reads with its
-// own copy of the served model). A
-// request waits in the queue while every worker is busy; when the queue is full it is refused at once with
-// 503 and Retry-After, so a flood of uploads costs the server a bounded amount of memory and never delays
-// the event loop (JSON clients and the page). A decode that runs past its deadline has its worker replaced.
+// the model inputs of /api/predict and /api/explain and the numbers of /api/read (each worker reads with
+// its own copy of the served model). A request waits in the queue while every worker is busy; when the
+// queue is full it is refused at once with 503 and Retry-After, so a flood of uploads costs the server a
+// bounded amount of memory and never delays the event loop (JSON clients and the page). A decode or read
+// that runs past its deadline has its worker replaced.
 
 import { cpus } from 'node:os';
 import { Worker } from 'node:worker_threads';
