@@ -11,6 +11,7 @@
 #include "gemm.h"
 #include "kernels.h"
 #include "threadpool.h"
+#include "winograd.h"
 
 namespace dn {
 void register_augment(Napi::Env env, Napi::Object exports);  // augment.cc
@@ -245,6 +246,7 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
   for (const char* name : {"avx512", "avx2", "generic"})
     if (dn::cpu_supports_isa(name)) isas.Set(k++, name);
   o.Set("supportedIsas", isas);
+  o.Set("winograd", dn::winograd_enabled());
   return o;
 }
 
@@ -262,6 +264,13 @@ Napi::Value SetIsa(const Napi::CallbackInfo& info) {
   std::string name = info[0].As<Napi::String>().Utf8Value();
   if (!dn::set_isa(name.c_str())) c.range_error("instruction set '" + name + "' is unknown or not supported by this CPU");
   return Napi::String::New(info.Env(), dn::isa_name());
+}
+
+Napi::Value SetWinograd(const Napi::CallbackInfo& info) {
+  Call c{info, "setWinograd"};
+  c.need_args(1);
+  dn::set_winograd(c.boolean(0, "on"));
+  return Napi::Boolean::New(info.Env(), dn::winograd_enabled());
 }
 
 Napi::Value ReleaseScratch(const Napi::CallbackInfo& info) {
@@ -296,6 +305,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("info", Napi::Function::New(env, Info));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads));
   exports.Set("setIsa", Napi::Function::New(env, SetIsa));
+  exports.Set("setWinograd", Napi::Function::New(env, SetWinograd));
   exports.Set("releaseScratch", Napi::Function::New(env, ReleaseScratch));
   dn::register_augment(env, exports);
   return exports;

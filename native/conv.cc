@@ -7,6 +7,7 @@
 
 #include "conv.h"
 #include "gemm.h"
+#include "winograd.h"
 
 namespace dn {
 namespace {
@@ -150,9 +151,10 @@ void backward_input_as_convolution(const float* dy, const float* w, float* dx, c
       for (long o = 0; o < g.oc; o++)
         for (long ci = 0; ci < g.c; ci++)
           wt[((ky * g.kw + kx) * g.oc + o) * N + ci] = w[(((g.kh - 1 - ky) * g.kw + (g.kw - 1 - kx)) * g.c + ci) * g.oc + o];
+  const Geo t{g.n, g.oh, g.ow, g.oc, g.kh, g.kw, 1, 1, g.kh - 1 - g.pt, g.kw - 1 - g.pl, g.h, g.w, g.c};
+  if (winograd_applies(t)) return winograd_forward(dy, wt, nullptr, dx, t, false);
   float* Wp = shared_scratch(kCol).get(packed_b_size(static_cast<int>(K), static_cast<int>(N)));
   pack_b(MatView{wt, N, 1}, static_cast<int>(K), static_cast<int>(N), Wp);
-  const Geo t{g.n, g.oh, g.ow, g.oc, g.kh, g.kw, 1, 1, g.kh - 1 - g.pt, g.kw - 1 - g.pl, g.h, g.w, g.c};
   forward_pass(dy, Wp, Npad, nullptr, dx, t, false);
 }
 
@@ -161,6 +163,7 @@ void backward_input_as_convolution(const float* dy, const float* w, float* dx, c
 void conv2d_forward(const float* x, const float* w, const float* b, float* y, const Geo& g, bool relu) {
   const long K = g.kh * g.kw * g.c, N = g.oc;
   if (g.n * g.oh * g.ow == 0 || N == 0) return;
+  if (winograd_applies(g)) return winograd_forward(x, w, b, y, g, relu);
   const int Npad = static_cast<int>(round_up(N, ukernel().nr));
   float* Wp = shared_scratch(kCol).get(packed_b_size(static_cast<int>(K), static_cast<int>(N)));
   pack_b(MatView{w, N, 1}, static_cast<int>(K), static_cast<int>(N), Wp);

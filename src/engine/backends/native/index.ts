@@ -14,11 +14,13 @@ import { addonCandidates, buildOnFirstUse, type AddonCandidate } from './locate.
 /** What the addon exports (native/binding.cc): every Backend kernel, with the same signature, plus controls. */
 export interface NativeBinding extends Omit<Backend, 'name'> {
   /** The micro-kernel in use, the pool size, the cores available and the instruction sets this CPU runs. */
-  info(): { isa: string; threads: number; cores: number; supportedIsas: string[] };
+  info(): { isa: string; threads: number; cores: number; supportedIsas: string[]; winograd: boolean };
   /** Resizes the thread pool (0 = available cores); returns the new size. */
   setThreads(n: number): number;
   /** Picks the instruction set of every kernel: 'auto', 'avx512', 'avx2' or 'generic'; throws when the CPU lacks it. */
   setIsa(isa: string): string;
+  /** Lets 3x3 stride-1 convolutions take the Winograd kernels (on by default) or not; returns the setting. */
+  setWinograd(on: boolean): boolean;
   /** Frees the grow-only scratch buffers. */
   releaseScratch(): void;
   /** Augments n one-channel h×w images of src into dst (native/augment.cc; defined by src/data/augment/reference.ts), across the pool. */
@@ -42,6 +44,8 @@ export interface NativeOptions {
   threads?: number;
   /** Instruction set of the kernels; default 'auto' (the best this CPU supports). Mostly for tests. */
   isa?: 'auto' | 'avx512' | 'avx2' | 'generic';
+  /** 3x3 stride-1 convolutions (and the input gradients of 'same' ones) by Winograd's F(2x2, 3x3); default DIGITNET_WINOGRAD, else true. */
+  winograd?: boolean;
 }
 
 export const ADDON_NAME = 'digitnet_native';
@@ -93,6 +97,14 @@ function threadsFromEnv(): number | undefined {
   return n;
 }
 
+/** DIGITNET_WINOGRAD=0 sends every convolution to the direct kernels (to compare, or to match runs made without). */
+function winogradFromEnv(): boolean {
+  const v = process.env.DIGITNET_WINOGRAD;
+  if (v === undefined || v === '' || v === '1') return true;
+  if (v === '0') return false;
+  throw new Error(`DIGITNET_WINOGRAD must be 0 or 1, got '${v}'`);
+}
+
 /** The native backend, or the reason it is not available. */
 export function loadNativeBackend(opts: NativeOptions = {}): { backend: Backend; binding: NativeBinding; origin: string } | { error: string } {
   const loaded = loadNativeBinding();
@@ -105,6 +117,7 @@ export function loadNativeBackend(opts: NativeOptions = {}): { backend: Backend;
       nb.setThreads(threads);
     }
     nb.setIsa(opts.isa ?? 'auto');
+    nb.setWinograd(opts.winograd ?? winogradFromEnv());
   } catch (e) {
     return { error: (e as Error).message };
   }
