@@ -2,11 +2,13 @@
 // one row pointer per kernel tap and channel stepping along the output rows, and dy read in place.
 // The sum over pixels runs in a fixed order: fixed chunks of pixels (a function of the shape alone) sum
 // into their own partial buffers, which are then added in chunk order, so the result never depends on
-// which thread ran which chunk, nor on the thread count: training is bit-reproducible.
+// which thread ran which chunk, nor on the thread count: training is bit-reproducible. 3x3 stride-1 layers
+// of 24 channels or more take the Winograd kernels instead (winograd.cc), with the same guarantee.
 #include <vector>
 
 #include "conv.h"
 #include "gemm.h"
+#include "winograd.h"
 
 namespace dn {
 namespace {
@@ -89,6 +91,26 @@ void filter_chunk(const float* x, const float* dy, const Geo& g, long r0, long r
   add_column_sums(dy + r0 * N, r1 - r0, N, pdb);
 }
 
+/** db = column sums of dy (rows x N), over the same fixed chunks, added in chunk order (the Winograd path). */
+void bias_gradient(const float* dy, long rows, long N, float* db) {
+  const long Rc = reduction_chunk(rows);
+  const int S = static_cast<int>(ceil_div(rows, Rc));
+  float* pdb = shared_scratch(kPartialBias).get(S * N);
+  auto chunk = [&](int s, int) {
+    const long r0 = s * Rc, r1 = std::min(rows, r0 + Rc);
+    for (long j = 0; j < N; j++) pdb[s * N + j] = 0.f;
+    add_column_sums(dy + r0 * N, r1 - r0, N, pdb + s * N);
+  };
+  if (rows * N < 65536) {
+    for (int s = 0; s < S; s++) chunk(s, 0);
+  } else {
+    parallel_for(S, chunk);
+  }
+  for (long j = 0; j < N; j++) db[j] = pdb[j];
+  for (int s = 1; s < S; s++)
+    for (long j = 0; j < N; j++) db[j] += pdb[s * N + j];
+}
+
 }  // namespace
 
 void conv2d_backward_filter(const float* x, const float* dy, float* dw, float* db, const Geo& g) {
@@ -97,6 +119,10 @@ void conv2d_backward_filter(const float* x, const float* dy, float* dw, float* d
     std::memset(dw, 0, K * N * sizeof(float));
     std::memset(db, 0, N * sizeof(float));
     return;
+  }
+  if (winograd_applies(g)) {
+    winograd_backward_filter(x, dy, dw, g);
+    return bias_gradient(dy, rows, N, db);
   }
   const long Rc = reduction_chunk(rows);
   const int S = static_cast<int>(ceil_div(rows, Rc));

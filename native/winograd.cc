@@ -7,6 +7,8 @@
 // (NHWC keeps them contiguous), the GEMMs on the packed micro-kernels with A read in place through row
 // pointers. A tile's result does not depend on which block or thread computed it, so neither does y.
 // The input gradient of a stride-1 'same' layer is a convolution too (conv.cc), and comes here as well.
+// The filter gradient is the adjoint: per tile, the input transform and A dy Aᵀ, the 16 products summed over
+// tiles as GEMMs (uᵀ · m), in fixed chunks added in order, then Gᵀ · G back to 3x3.
 #include <atomic>
 #include <vector>
 
@@ -17,8 +19,11 @@
 namespace dn {
 
 struct WinogradKernels {
-  void (*input_tile)(const float* const* in, float* u, long c);
+  void (*input_tile)(const float* const* in, float* u, long c, long xs);
   void (*output_tile)(const float* m, long oc, const float* bias, bool relu, float* const* out);
+  void (*grad_tile)(const float* const* dy, float* m, long oc, long xs);
+  void (*filter)(const float* w, long plane, long p0, long p1, float* v);
+  void (*filter_grad)(const float* du, long plane, long p0, long p1, float* dw);
 };
 
 }  // namespace dn
@@ -30,28 +35,6 @@ namespace dn {
 namespace {
 
 std::atomic<bool> g_enabled{true};
-
-/** G g Gᵀ of every (ci, o) pair: v[ξ][ci][o] from w (3, 3, c, oc). G = [[1,0,0],[½,½,½],[½,-½,½],[0,0,1]]. */
-void filter_transform(const float* w, long c, long oc, float* v) {
-  const long plane = c * oc;
-  for (long p = 0; p < plane; p++) {
-    float g[3][3], t[4][3];
-    for (int i = 0; i < 3; i++)
-      for (int j = 0; j < 3; j++) g[i][j] = w[(i * 3 + j) * plane + p];
-    for (int j = 0; j < 3; j++) {
-      t[0][j] = g[0][j];
-      t[1][j] = 0.5f * (g[0][j] + g[1][j] + g[2][j]);
-      t[2][j] = 0.5f * (g[0][j] - g[1][j] + g[2][j]);
-      t[3][j] = g[2][j];
-    }
-    for (int i = 0; i < 4; i++) {
-      v[(i * 4 + 0) * plane + p] = t[i][0];
-      v[(i * 4 + 1) * plane + p] = 0.5f * (t[i][0] + t[i][1] + t[i][2]);
-      v[(i * 4 + 2) * plane + p] = 0.5f * (t[i][0] - t[i][1] + t[i][2]);
-      v[(i * 4 + 3) * plane + p] = t[i][2];
-    }
-  }
-}
 
 /** The tiles: ceil(oh/2) x ceil(ow/2) per image, numbered image by image, row by row. */
 struct Tiles {
@@ -68,22 +51,28 @@ struct Plan {
   const float* bias;
   bool relu;
   const WinogradKernels& k;
+  // Floats from one tile's 16 transformed inputs (products) to the next: 16·c (16·oc) and one cache line,
+  // so that the micro-kernel's row streams do not share L1 sets.
+  long us = 16 * g.c + 16, ms = 16 * g.oc + 16;
 };
 
-/** Transforms the input patches of tiles [t0, t1) into u (tile-major: 16·c floats a tile). */
-void transform_inputs(const float* x, const Plan& P, long t0, long t1, const float* zeros, float* u) {
-  const Geo& g = P.g;
+/**
+ * Transforms the input patches of tiles [t0, t1) into u: tile t's value ξ at u + (t − t0)·ts + ξ·xs (c floats).
+ * Patch pixels outside the image read `zeros`.
+ */
+void transform_inputs(const float* x, const Geo& g, const Tiles& tiles, const WinogradKernels& K, long t0, long t1, long ts,
+                      long xs, const float* zeros, float* u) {
   const float* in[16];
   for (long t = t0; t < t1; t++) {
-    const long b = t / P.tiles.per_image, r = t % P.tiles.per_image;
-    const long y0 = 2 * (r / P.tiles.tw) - g.pt, x0 = 2 * (r % P.tiles.tw) - g.pl;
+    const long b = t / tiles.per_image, r = t % tiles.per_image;
+    const long y0 = 2 * (r / tiles.tw) - g.pt, x0 = 2 * (r % tiles.tw) - g.pl;
     for (int i = 0; i < 4; i++)
       for (int j = 0; j < 4; j++) {
         const long iy = y0 + i, ix = x0 + j;
         const bool inside = iy >= 0 && iy < g.h && ix >= 0 && ix < g.w;
         in[i * 4 + j] = inside ? x + ((b * g.h + iy) * g.w + ix) * g.c : zeros;
       }
-    P.k.input_tile(in, u + (t - t0) * 16 * g.c, g.c);
+    K.input_tile(in, u + (t - t0) * ts, g.c, xs);
   }
 }
 
@@ -96,19 +85,19 @@ void multiply(const Plan& P, long nt, const float* u, float* m) {
     const float* V = P.Vp + xi * P.vstride;
     for (long i0 = 0; i0 < nt; i0 += uk.mr) {
       const int mr = static_cast<int>(std::min<long>(uk.mr, nt - i0));
-      for (int r = 0; r < uk.mr; r++) rows[r] = u + ((i0 + std::min(r, mr - 1)) * 16 + xi) * c;
+      for (int r = 0; r < uk.mr; r++) rows[r] = u + (i0 + std::min(r, mr - 1)) * P.us + xi * c;
       for (long pc = 0; pc < c; pc += P.kcmax) {
         const long kc = std::min<long>(P.kcmax, c - pc);
         const long off = pc;
         const int len = static_cast<int>(kc);
-        KernelArgs k{static_cast<int>(kc), nullptr, 0, 0, nullptr, uk.nr, nullptr, 16 * oc, mr, 0, pc > 0, nullptr, false, nullptr, 0, 0};
+        KernelArgs k{static_cast<int>(kc), nullptr, 0, 0, nullptr, uk.nr, nullptr, P.ms, mr, 0, pc > 0, nullptr, false, nullptr, 0, 0};
         k.rows = rows;
         k.run_off = &off;
         k.run_len = &len;
         k.nruns = 1;
         for (long j = 0; j < oc; j += uk.nr) {
           k.b = V + pc * P.Npad + j * kc;
-          k.c = m + (i0 * 16 + xi) * oc + j;
+          k.c = m + i0 * P.ms + xi * oc + j;
           k.nr = static_cast<int>(std::min<long>(uk.nr, oc - j));
           uk.fn(k);
         }
@@ -125,10 +114,69 @@ void transform_outputs(const float* m, const Plan& P, long t0, long t1, const fl
     const long oy = 2 * (r / P.tiles.tw), ox = 2 * (r % P.tiles.tw);
     auto at = [&](long dy, long dx) { return oy + dy < g.oh && ox + dx < g.ow ? y + ((b * g.oh + oy + dy) * g.ow + ox + dx) * g.oc : sink; };
     float* const out[4] = {at(0, 0), at(0, 1), at(1, 0), at(1, 1)};
-    P.k.output_tile(m + (t - t0) * 16 * g.oc, g.oc, bias, P.relu, out);
+    P.k.output_tile(m + (t - t0) * P.ms, g.oc, bias, P.relu, out);
   }
 }
 
+
+/**
+ * The filter gradient's blocks: `sub` tiles at a time (their transformed inputs and gradients, 16·sub·(c + ocp)
+ * floats, about 512 KB, stay in L2 between the transforms and the GEMMs), `chunk` tiles (whole blocks) per
+ * partial sum, at most 8 partials. Functions of the shape alone, so the summation order never depends on the
+ * thread count.
+ */
+struct FilterBlocks {
+  long ocp, sub, chunk, count;
+  FilterBlocks(const Geo& g, const Tiles& tiles, int nr)
+      : ocp(round_up(g.oc, nr)), sub(std::max(8L, std::min(256L, 8192 / (g.c + ocp) / 8 * 8))),
+        chunk(round_up(std::max(sub, ceil_div(tiles.total, 8)), sub)), count(ceil_div(tiles.total, chunk)) {}
+};
+
+/**
+ * Partial du (16 x c x oc) of tiles [t0, t1): per block of tiles, u[ξ] (tiles x c) and m[ξ] (tiles x ocp) are
+ * transformed, then du[ξ] (+)= u[ξ]ᵀ · m[ξ] on the micro-kernels, u[ξ]ᵀ read in place as a column-major block.
+ */
+void filter_chunk(const float* x, const float* dy, const Geo& g, const Tiles& tiles, const FilterBlocks& fb, long t0, long t1,
+                  float* du, int tid) {
+  const UKernel& uk = ukernel();
+  const WinogradKernels& K = DN_SIMD_TABLE(kWinograd);
+  const long c = g.c, oc = g.oc, ocp = fb.ocp, sub = fb.sub;
+  // u, then m, then c zeros (patch pixels outside the image) and oc zeros (outputs past the edge), then MR
+  // floats that the last channel panel may read past u's end.
+  // The 16 matrices of u (and of m) lie one cache line more than their size apart: at exactly 16 or 32 KB
+  // apart, the transforms' 16 store streams fell into one L1 set and ran 3x slower.
+  const long us = sub * c + 16, ms = sub * ocp + 16;
+  float* u = scratch(tid, kCol).get(16 * (us + ms) + c + oc + uk.mr);
+  float* m = u + 16 * us;
+  float* zeros = m + 16 * ms;
+  std::memset(m, 0, (16 * ms + c + oc + uk.mr) * sizeof(float));  // also m's padding columns, never written
+  const float* dyp[4];
+  for (long s0 = t0; s0 < t1; s0 += sub) {
+    const long s1 = std::min(t1, s0 + sub), nt = s1 - s0;
+    transform_inputs(x, g, tiles, K, s0, s1, c, us, zeros, u);
+    for (long t = s0; t < s1; t++) {
+      const long b = t / tiles.per_image, r = t % tiles.per_image;
+      const long oy = 2 * (r / tiles.tw), ox = 2 * (r % tiles.tw);
+      for (int i = 0; i < 2; i++)
+        for (int j = 0; j < 2; j++)
+          dyp[i * 2 + j] = oy + i < g.oh && ox + j < g.ow ? dy + ((b * g.oh + oy + i) * g.ow + ox + j) * oc : zeros + c;
+      K.grad_tile(dyp, m + (t - s0) * ocp, oc, ms);
+    }
+    for (int xi = 0; xi < 16; xi++) {
+      KernelArgs k{static_cast<int>(nt), nullptr, 1, c, nullptr, ocp, nullptr, oc, 0, 0, s0 > t0, nullptr, false, nullptr, 0, 0};
+      for (long i0 = 0; i0 < c; i0 += uk.mr) {
+        k.a = u + xi * us + i0;
+        k.mr = static_cast<int>(std::min<long>(uk.mr, c - i0));
+        for (long j = 0; j < oc; j += uk.nr) {
+          k.b = m + xi * ms + j;
+          k.c = du + (xi * c + i0) * oc + j;
+          k.nr = static_cast<int>(std::min<long>(uk.nr, oc - j));
+          uk.fn(k);
+        }
+      }
+    }
+  }
+}
 }  // namespace
 
 void set_winograd(bool on) { g_enabled.store(on); }
@@ -147,11 +195,15 @@ void winograd_forward(const float* x, const float* w, const float* bias, float* 
   const int Npad = static_cast<int>(round_up(g.oc, uk.nr));
   const size_t vstride = packed_b_size(static_cast<int>(g.c), static_cast<int>(g.oc));
   float* v = shared_scratch(kPackB).get(16 * g.c * g.oc);
-  filter_transform(w, g.c, g.oc, v);
+  const WinogradKernels& K = DN_SIMD_TABLE(kWinograd);
+  K.filter(w, g.c * g.oc, 0, g.c * g.oc, v);
   float* Vp = shared_scratch(kPartial).get(16 * vstride);
-  for (int xi = 0; xi < 16; xi++)
+  auto pack = [&](int xi, int) {
     pack_b(MatView{v + xi * g.c * g.oc, g.oc, 1}, static_cast<int>(g.c), static_cast<int>(g.oc), Vp + xi * vstride);
-  const Plan P{g, tiles, Vp, vstride, Npad, depth_block(static_cast<int>(g.c)), bias, relu, DN_SIMD_TABLE(kWinograd)};
+  };
+  if (g.c * g.oc >= 4096) parallel_for(16, pack);
+  else for (int xi = 0; xi < 16; xi++) pack(xi, 0);
+  const Plan P{g, tiles, Vp, vstride, Npad, depth_block(static_cast<int>(g.c)), bias, relu, K};
   // Tiles per task: their transformed inputs and products (16·(c + oc) floats a tile) in half of L2, and
   // at least 4 tasks a thread where there are enough tiles.
   const long fit = std::max<long>(uk.mr, (2 * chunk_floats()) / (16 * (g.c + g.oc)) / uk.mr * uk.mr);
@@ -161,15 +213,43 @@ void winograd_forward(const float* x, const float* w, const float* bias, float* 
   const float* b = bias ? bias : zero_bias.data();
   auto task = [&](int t, int tid) {
     const long t0 = t * T, t1 = std::min(tiles.total, t0 + T);
-    float* u = scratch(tid, kCol).get(T * 16 * (g.c + g.oc) + g.c + g.oc);
-    float* m = u + T * 16 * g.c;
-    float* zeros = m + T * 16 * g.oc;  // c zeros for patch pixels outside the image, then oc floats of sink
+    float* u = scratch(tid, kCol).get(T * (P.us + P.ms) + g.c + g.oc);
+    float* m = u + T * P.us;
+    float* zeros = m + T * P.ms;  // c zeros for patch pixels outside the image, then oc floats of sink
     std::memset(zeros, 0, g.c * sizeof(float));
-    transform_inputs(x, P, t0, t1, zeros, u);
+    transform_inputs(x, g, tiles, P.k, t0, t1, P.us, g.c, zeros, u);
     multiply(P, t1 - t0, u, m);
     transform_outputs(m, P, t0, t1, b, zeros + g.c, y);
   };
   parallel_for(tasks, task);
+}
+
+void winograd_backward_filter(const float* x, const float* dy, float* dw, const Geo& g) {
+  const Tiles tiles(g);
+  const long plane = g.c * g.oc;
+  if (tiles.total == 0) {
+    std::memset(dw, 0, 9 * plane * sizeof(float));
+    return;
+  }
+  const FilterBlocks fb(g, tiles, ukernel().nr);
+  float* partial = shared_scratch(kPartial).get(fb.count * 16 * plane);
+  parallel_for(static_cast<int>(fb.count), [&](int s, int tid) {
+    filter_chunk(x, dy, g, tiles, fb, s * fb.chunk, std::min(tiles.total, (s + 1) * fb.chunk), partial + s * 16 * plane, tid);
+  });
+  // The partials summed in chunk order into the first, and transformed back, a range of (ci, o) pairs a task.
+  const WinogradKernels& K = DN_SIMD_TABLE(kWinograd);
+  const long per = round_up(ceil_div(plane, 2L * pool_threads()), 64);
+  auto finish = [&](int t, int) {
+    const long p0 = t * per, p1 = std::min(plane, p0 + per);
+    for (long s = 1; s < fb.count; s++)
+      for (int xi = 0; xi < 16; xi++) {
+        float* __restrict d = partial + xi * plane;
+        const float* __restrict q = partial + (s * 16 + xi) * plane;
+        for (long i = p0; i < p1; i++) d[i] += q[i];
+      }
+    K.filter_grad(partial, plane, p0, p1, dw);
+  };
+  parallel_for(static_cast<int>(ceil_div(plane, per)), finish);
 }
 
 }  // namespace dn

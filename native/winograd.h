@@ -11,5 +11,7 @@ bool winograd_enabled();
 bool winograd_applies(const Geo& g);
 /** y = act(conv(x, w) + b) for a geometry winograd_applies() accepts; w is (3, 3, c, oc); b may be null. */
 void winograd_forward(const float* x, const float* w, const float* b, float* y, const Geo& g, bool relu);
+/** dw (3, 3, c, oc) of x and dy for a geometry winograd_applies() accepts (the bias gradient stays with the caller). */
+void winograd_backward_filter(const float* x, const float* dy, float* dw, const Geo& g);
 
 }  // namespace dn

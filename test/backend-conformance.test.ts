@@ -420,9 +420,14 @@ const initial = binding?.info();
 // claimed unevenly). An instruction set this CPU lacks gets a test saying so, which checks that the addon
 // refuses it rather than running it.
 const ALL_ISAS = ['avx512', 'avx2', 'generic'] as const;
-const variants: { label: string; isa: string; threads: number }[] = [];
+// 3x3 stride-1 layers of 24 channels or more take the Winograd kernels by default; each set runs once more
+// with them off, so that the direct kernels stay checked on those shapes too.
+const variants: { label: string; isa: string; threads: number; winograd?: boolean }[] = [];
 if (binding && initial) {
-  for (const isa of initial.supportedIsas) for (const threads of [1, 2, 3]) variants.push({ label: `${isa}, ${threads} thread${threads > 1 ? 's' : ''}`, isa, threads });
+  for (const isa of initial.supportedIsas) {
+    for (const threads of [1, 2, 3]) variants.push({ label: `${isa}, ${threads} thread${threads > 1 ? 's' : ''}`, isa, threads });
+    variants.push({ label: `${isa}, 2 threads, direct convolutions`, isa, threads: 2, winograd: false });
+  }
 } else {
   variants.push({ label: 'auto', isa: 'auto', threads: 0 });
 }
@@ -431,12 +436,13 @@ for (const v of variants) {
   describe(`backend native (${v.label})`, { skip: nativeSkip }, () => {
     let be: Backend | null = null;
     before(() => {
-      const r = loadNativeBackend({ threads: v.threads || undefined, isa: v.isa as 'auto' });
+      const r = loadNativeBackend({ threads: v.threads || undefined, isa: v.isa as 'auto', winograd: v.winograd ?? true });
       if ('error' in r) throw new Error(r.error);
       be = r.backend;
     });
     after(() => {
       if (binding && initial) {
+        binding.setWinograd(true);
         binding.setIsa('auto');
         binding.setThreads(initial.threads);
       }

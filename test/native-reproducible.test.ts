@@ -64,22 +64,30 @@ describe('native training is bit-reproducible', { skip: binding ? false : `nativ
     }
   });
 
-  test('conv2dBackwardFilter of a batch of 128 gives the same bits on every call, on 2 and 3 threads', () => {
-    const g = convGeometry('test', [128, 13, 13, 32], [3, 3], [1, 1], 'valid', 64);
-    let s = 1;
-    const rnd = () => ((s = (s * 1664525 + 1013904223) >>> 0) / 4294967296) * 2 - 1;
-    const x = new Float32Array(128 * 13 * 13 * 32).map(rnd), dy = new Float32Array(128 * 11 * 11 * 64).map(rnd);
-    const first = { dw: new Float32Array(3 * 3 * 32 * 64), db: new Float32Array(64) };
-    binding!.setThreads(2);
-    binding!.conv2dBackwardFilter(x, dy, first.dw, first.db, g);
-    for (const t of [2, 3, 2, 3]) {
-      binding!.setThreads(t);
-      for (let rep = 0; rep < 3; rep++) {
-        const dw = new Float32Array(first.dw.length), db = new Float32Array(64);
-        binding!.conv2dBackwardFilter(x, dy, dw, db, g);
-        assert.equal(firstDifference(first.dw, dw), -1, `dw differs on ${t} threads`);
-        assert.equal(firstDifference(first.db, db), -1, `db differs on ${t} threads`);
+  // Both paths of a 3x3 stride-1 layer: the direct kernel's fixed pixel chunks and Winograd's fixed tile chunks.
+  for (const winograd of [false, true]) {
+    test(`conv2dBackwardFilter of a batch of 128 gives the same bits on every call, on 1, 2 and 3 threads (${winograd ? 'Winograd' : 'direct'})`, () => {
+      const g = convGeometry('test', [128, 13, 13, 32], [3, 3], [1, 1], 'valid', 64);
+      let s = 1;
+      const rnd = () => ((s = (s * 1664525 + 1013904223) >>> 0) / 4294967296) * 2 - 1;
+      const x = new Float32Array(128 * 13 * 13 * 32).map(rnd), dy = new Float32Array(128 * 11 * 11 * 64).map(rnd);
+      const first = { dw: new Float32Array(3 * 3 * 32 * 64), db: new Float32Array(64) };
+      binding!.setWinograd(winograd);
+      try {
+        binding!.setThreads(2);
+        binding!.conv2dBackwardFilter(x, dy, first.dw, first.db, g);
+        for (const t of [2, 3, 1, 2, 3]) {
+          binding!.setThreads(t);
+          for (let rep = 0; rep < 3; rep++) {
+            const dw = new Float32Array(first.dw.length), db = new Float32Array(64);
+            binding!.conv2dBackwardFilter(x, dy, dw, db, g);
+            assert.equal(firstDifference(first.dw, dw), -1, `dw differs on ${t} threads`);
+            assert.equal(firstDifference(first.db, db), -1, `db differs on ${t} threads`);
+          }
+        }
+      } finally {
+        binding!.setWinograd(true);
       }
-    }
-  });
+    });
+  }
 });
