@@ -13,6 +13,7 @@
 
 #include "binding.h"
 #include "common.h"
+#include "random.h"
 #include "threadpool.h"
 
 namespace dn {
@@ -20,53 +21,6 @@ namespace {
 
 struct AugSpec {
   double rotate, zoom, shift, shear, elastic, sigma;
-};
-
-inline uint32_t rotl(uint32_t x, int k) { return (x << k) | (x >> (32 - k)); }
-
-inline uint32_t mix32(uint32_t x) {
-  uint32_t z = x + 0x9e3779b9u;
-  z = (z ^ (z >> 16)) * 0x85ebca6bu;
-  z = (z ^ (z >> 13)) * 0xc2b2ae35u;
-  return z ^ (z >> 16);
-}
-
-/** engine/random.ts's deriveSeed(seed, i). */
-inline uint32_t derive_seed(uint32_t seed, uint32_t i) {
-  uint32_t h = 0x6a09e667u;
-  h = mix32(h ^ seed);
-  return mix32(h ^ i);
-}
-
-/** engine/random.ts's Random: xoshiro128**, seeded by splitmix32. */
-struct Rng {
-  uint32_t s0, s1, s2, s3;
-  explicit Rng(uint32_t seed) {
-    uint32_t x = seed;
-    auto next = [&x]() {
-      x += 0x9e3779b9u;
-      uint32_t z = x;
-      z = (z ^ (z >> 16)) * 0x85ebca6bu;
-      z = (z ^ (z >> 13)) * 0xc2b2ae35u;
-      return z ^ (z >> 16);
-    };
-    s0 = next();
-    s1 = next();
-    s2 = next();
-    s3 = next();
-  }
-  uint32_t u32() {
-    const uint32_t result = rotl(s1 * 5u, 7) * 9u;
-    const uint32_t t = s1 << 9;
-    s2 ^= s0;
-    s3 ^= s1;
-    s1 ^= s2;
-    s0 ^= s3;
-    s2 ^= t;
-    s3 = rotl(s3, 11);
-    return result;
-  }
-  double uniform(double lo, double hi) { return lo + (hi - lo) * (u32() / 4294967296.0); }
 };
 
 struct Affine {

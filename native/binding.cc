@@ -179,6 +179,18 @@ Napi::Value Mul(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+Napi::Value DropoutMask(const Napi::CallbackInfo& info) {
+  Call c{info, "dropoutMask"};
+  c.need_args(4);
+  uint32_t* state = c.u32(0, "state", 4);
+  const double n = static_cast<double>(c.length(1));
+  float* mask = c.f32(1, "mask", 0);
+  const double rate = c.number(info[2], "rate"), scale = c.number(info[3], "scale");
+  if (!(rate >= 0 && rate < 1)) c.range_error("rate must be in [0, 1), got " + std::to_string(rate));
+  dn::dropout_mask(state, mask, static_cast<long>(n), rate, static_cast<float>(scale));
+  return info.Env().Undefined();
+}
+
 Napi::Value Softmax(const Napi::CallbackInfo& info) {
   Call c{info, "softmax"};
   c.need_args(4);
@@ -297,6 +309,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("reluForward", Napi::Function::New(env, ReluForward));
   exports.Set("reluBackward", Napi::Function::New(env, ReluBackward));
   exports.Set("mul", Napi::Function::New(env, Mul));
+  exports.Set("dropoutMask", Napi::Function::New(env, DropoutMask));
   exports.Set("softmax", Napi::Function::New(env, Softmax));
   exports.Set("softmaxCrossEntropy", Napi::Function::New(env, SoftmaxXent));
   exports.Set("adamStep", Napi::Function::New(env, AdamStep));

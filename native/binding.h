@@ -58,6 +58,9 @@ struct Call {
   int32_t* i32(size_t i, const char* name, double need) const {
     return typed<int32_t>(i, name, napi_int32_array, "Int32Array", need, false);
   }
+  uint32_t* u32(size_t i, const char* name, double need) const {
+    return typed<uint32_t>(i, name, napi_uint32_array, "Uint32Array", need, false);
+  }
   size_t length(size_t i) const {
     Napi::Value v = info[i];
     if (!v.IsTypedArray()) return 0;

@@ -8,6 +8,7 @@
 #include "gemm.h"
 #include "kernels.h"
 #include "ops.h"
+#include "random.h"
 #include "threadpool.h"
 
 namespace dn {
@@ -116,6 +117,22 @@ void relu_forward(const float* x, float* y, long n) {
 void relu_backward(const float* y, const float* dy, float* dx, long n) {
   chunked(n, [&](long a, long b) { relu_bwd_range(y, dy, dx, a, b); });
 }
+void dropout_mask(uint32_t* state, float* mask, long n, double rate, float scale) {
+  // One generator, one draw per element in order: sequential by definition (the same mask on every backend).
+  Rng r(state[0], state[1], state[2], state[3]);
+  // A draw u32/2³² is below rate exactly when the integer u32 < ceil(rate·2³²). No branch: at rate 0.25 a
+  // branch mispredicts on a quarter of the draws (the mask took 4.5 ms a vgg step, now about 1).
+  const uint64_t cut = static_cast<uint64_t>(std::ceil(rate * 4294967296.0));
+  // The value by its bits, masked: a float conversion per element put a false dependency into the loop.
+  uint32_t bits;
+  std::memcpy(&bits, &scale, 4);
+  for (long i = 0; i < n; i++) {
+    const uint32_t v = bits & (0u - static_cast<uint32_t>(static_cast<uint64_t>(r.u32()) >= cut));
+    std::memcpy(mask + i, &v, 4);
+  }
+  state[0] = r.s0, state[1] = r.s1, state[2] = r.s2, state[3] = r.s3;
+}
+
 void mul(const float* a, const float* b, float* y, long n) {
   chunked(n, [&](long s, long e) { mul_range(a, b, y, s, e); });
 }

@@ -23,6 +23,8 @@ void column_sums(const float* dy, float* db, long rows, long cols);
 void relu_forward(const float* x, float* y, long n);
 void relu_backward(const float* y, const float* dy, float* dx, long n);
 void mul(const float* a, const float* b, float* y, long n);
+/** mask[i] = 0 with probability rate, else scale: engine/random.ts's xoshiro128** from state (4 words, advanced). */
+void dropout_mask(uint32_t* state, float* mask, long n, double rate, float scale);
 void softmax(const float* x, float* y, long rows, long cols);
 double softmax_xent(const float* logits, const float* targets, float* probs, float* dlogits, long rows, long cols);
 void adam_step(float* p, const float* g, float* m, float* v, long n, double lr, double b1, double b2, double eps, double step,

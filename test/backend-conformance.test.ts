@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Backend, FusedActivation as Activation } from '../src/engine/backend.js';
 import { referenceBackend } from '../src/engine/backends/reference/index.js';
+import { Random } from '../src/engine/random.js';
 import { loadNativeBackend, type NativeBinding } from '../src/engine/backends/native/index.js';
 import { convGeometry, windowGeometry, type ConvGeometry, type Padding, type WindowGeometry } from '../src/engine/geometry.js';
 import { assertSameBits, graphKernelConformance, uniform, type Precision } from './helpers/graph-kernels.js';
@@ -309,6 +310,18 @@ function conformance(be: () => Backend, precision: Precision = 'ulps'): void {
       be().mul(x, dy, m);
       close(m, Array.from(x, (v, i) => Math.fround(v * dy[i])), 'mul vs naive', 0);
     });
+    test(`dropoutMask size=${size}: the draws of Random.next(), the generator left where they leave it`, () => {
+      for (const rate of [0, 0.25, 0.5, 0.9]) {
+        const a = new Random(size + rate * 1000), b = new Random(size + rate * 1000);
+        const keep = 1 / (1 - rate);
+        const want = Float32Array.from({ length: size }, () => (a.next() < rate ? 0 : keep));
+        const got = new Float32Array(size + 1).fill(NaN);
+        b.lend((state) => be().dropoutMask(state, got.subarray(0, size), rate, keep));
+        assertSameBits(got.subarray(0, size), want, `rate ${rate}`);
+        assert.ok(Number.isNaN(got[size]), `rate ${rate}: nothing written past the mask`);
+        assert.deepEqual([b.nextUint32(), b.nextUint32()], [a.nextUint32(), a.nextUint32()], `rate ${rate}: the generator after the mask`);
+      }
+    });
     test(`adamStep size=${size} steps 1 and 10`, () => {
       const p = rand(size, 1), g = rand(size, 2), m = rand(size, 3, 0, 0.1), v = rand(size, 4, 0, 0.1);
       const [p2, m2, v2] = [p.slice(), m.slice(), v.slice()];
@@ -489,6 +502,12 @@ describe('native binding rejects bad buffers', { skip: nativeSkip }, () => {
   });
   test('conv2dForward with an unknown activation throws', () => {
     assert.throws(() => nb().conv2dForward(ok.x, ok.w, ok.b, ok.y, g, 'tanh' as Activation), RangeError);
+  });
+  test('dropoutMask with a state that is not 4 Uint32 words, or a rate outside [0, 1), throws', () => {
+    const mask = new Float32Array(8);
+    assert.throws(() => nb().dropoutMask(new Float32Array(4) as unknown as Uint32Array, mask, 0.5, 2), { name: 'TypeError', message: /state must be a Uint32Array/ });
+    assert.throws(() => nb().dropoutMask(new Uint32Array(3), mask, 0.5, 2), { name: 'RangeError', message: /state has 3 elements/ });
+    assert.throws(() => nb().dropoutMask(new Uint32Array(4), mask, 1, 2), { name: 'RangeError', message: /rate must be in \[0, 1\)/ });
   });
   test('conv2dBackwardInput / conv2dBackwardFilter with short buffers throw', () => {
     assert.throws(() => nb().conv2dBackwardInput(ok.y, ok.w, new Float32Array(3), g), RangeError);

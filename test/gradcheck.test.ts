@@ -126,7 +126,7 @@ describe('layer gradients (reference backend)', () => {
       const keep = 1 / (1 - rate);
       const want = Float32Array.from({ length: n }, () => (a.next() < rate ? 0 : keep));
       const got = new Float32Array(n);
-      b.fillMask(got, rate, keep);
+      b.lend((state) => backend.dropoutMask(state, got, rate, keep));
       assert.deepEqual(got, want, `n=${n} rate=${rate}`);
       assert.deepEqual([b.nextUint32(), b.nextUint32()], [a.nextUint32(), a.nextUint32()], `the generator after n=${n}`);
     }

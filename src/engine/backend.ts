@@ -105,6 +105,13 @@ export interface Backend {
   /** y = a * b elementwise (dropout masks). */
   mul(a: Float32Array, b: Float32Array, y: Float32Array): void;
 
+  /**
+   * A dropout mask: mask[i] = 0 when the i-th 32-bit draw of xoshiro128** (engine/random.ts's generator,
+   * from `state`, its four words, which are advanced past the draws) is below rate·2³², else scale; i.e.
+   * zero exactly when Random.next() < rate. One draw per element, in order: every backend draws the same mask.
+   */
+  dropoutMask(state: Uint32Array, mask: Float32Array, rate: number, scale: number): void;
+
   /** y = a + b elementwise (residual adds); y may be a or b. */
   add(a: Float32Array, b: Float32Array, y: Float32Array): void;
 

@@ -45,28 +45,16 @@ export class Random {
   }
 
   /**
-   * out[i] = next() < p ? 0 : value, for every i, leaving the generator where those draws leave it: a dropout
-   * mask. The same draws as calling next() per element, with the state in locals: a step of vgg draws 1.2
-   * million of them, which took 31 ms through next() and take 6 here.
+   * Lends the generator's state (its four 32-bit words) to a kernel that draws from it, such as
+   * Backend.dropoutMask, and continues from wherever the kernel left it.
    */
-  fillMask(out: Float32Array, p: number, value: number): void {
-    let s0 = this.s0, s1 = this.s1, s2 = this.s2, s3 = this.s3;
-    const cut = p * 4294967296; // next() < p exactly when the 32-bit draw is below p·2³²
-    for (let i = 0; i < out.length; i++) {
-      const r = Math.imul(rotl(Math.imul(s1, 5), 7), 9) >>> 0;
-      const t = s1 << 9;
-      s2 ^= s0;
-      s3 ^= s1;
-      s1 ^= s2;
-      s0 ^= s3;
-      s2 ^= t;
-      s3 = rotl(s3, 11);
-      out[i] = r < cut ? 0 : value;
-    }
-    this.s0 = s0 >>> 0;
-    this.s1 = s1 >>> 0;
-    this.s2 = s2 >>> 0;
-    this.s3 = s3 >>> 0;
+  lend(draw: (state: Uint32Array) => void): void {
+    const st = Uint32Array.of(this.s0, this.s1, this.s2, this.s3);
+    draw(st);
+    this.s0 = st[0];
+    this.s1 = st[1];
+    this.s2 = st[2];
+    this.s3 = st[3];
   }
 
   uniform(lo: number, hi: number): number {

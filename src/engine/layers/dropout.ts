@@ -31,7 +31,7 @@ export class Dropout extends Layer {
     const shape = x.shape.slice(1);
     const mask = this.mask.view(n, shape);
     const keep = 1 / (1 - this.rate);
-    ctx.rng.fillMask(mask.data.subarray(0, mask.size), this.rate, keep);
+    ctx.rng.lend((state) => ctx.backend.dropoutMask(state, mask.data.subarray(0, mask.size), this.rate, keep));
     const y = this.y.view(n, shape);
     ctx.backend.mul(x.data, mask.data, y.data);
     return y;

@@ -142,6 +142,7 @@ export function loadNativeBackend(opts: NativeOptions = {}): { backend: Backend;
     activationForward: (act, x, y, alpha) => nb.activationForward(act, x, y, alpha),
     activationBackward: (act, y, dy, dx, alpha) => nb.activationBackward(act, y, dy, dx, alpha),
     mul: (a, b, y) => nb.mul(a, b, y),
+    dropoutMask: (state, mask, rate, scale) => nb.dropoutMask(state, mask, rate, scale),
     add: (a, b, y) => nb.add(a, b, y),
     axpy: (alpha, x, y) => nb.axpy(alpha, x, y),
     copyColumns: (src, srcCols, srcOffset, dst, dstCols, dstOffset, rows, cols) =>

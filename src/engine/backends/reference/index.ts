@@ -5,7 +5,7 @@ import { setDefaultBackend, type Backend, type FusedActivation } from '../../bac
 import { activationBackward, activationForward } from './activations.js';
 import { biasActivation, columnSums, conv2dBackwardFilter, conv2dBackwardInput, conv2dForward } from './conv.js';
 import {
-  adamStep, add, axpy, copyColumns, mul, reluBackward, reluForward, rmspropStep, sgdStep, softmax, softmaxBackward, softmaxCrossEntropy,
+  adamStep, add, axpy, copyColumns, dropoutMask, mul, reluBackward, reluForward, rmspropStep, sgdStep, softmax, softmaxBackward, softmaxCrossEntropy,
 } from './elementwise.js';
 import { matmul, matmulNN } from './matmul.js';
 import { batchNormBackward, batchNormForward, batchNormStats } from './norm.js';
@@ -47,6 +47,7 @@ export function referenceBackend(): Backend {
     activationForward,
     activationBackward,
     mul,
+    dropoutMask,
     add,
     axpy,
     copyColumns,

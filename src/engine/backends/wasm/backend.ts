@@ -4,6 +4,7 @@
 
 import type { Activation, AdamParams, Backend, FusedActivation, RmspropParams, SgdParams } from '../../backend.js';
 import type { ConvGeometry, WindowGeometry } from '../../geometry.js';
+import { dropoutMask } from '../reference/elementwise.js';
 import { Arena } from './arena.js';
 import { ACTIVATION_CODES, type WasmKernels } from './kernels.js';
 
@@ -176,6 +177,9 @@ export function makeWasmBackend(k: WasmKernels, name: string): WasmBackend {
       k.binary(pa, pb, py, n, 0);
       A.end();
     },
+
+    // A sequential generator has nothing for SIMD to do: the definition runs as it is.
+    dropoutMask,
 
     add(a, b, y) {
       A.begin('add');
