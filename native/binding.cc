@@ -248,6 +248,13 @@ Napi::Value SgdStep(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+/** The Winograd setting as JavaScript sees it: true (tile size per layer), false (off), 2 or 4. */
+Napi::Value winograd_value(Napi::Env env) {
+  const int mode = dn::winograd_mode();
+  if (mode == 2 || mode == 4) return Napi::Number::New(env, mode);
+  return Napi::Boolean::New(env, mode != 0);
+}
+
 Napi::Value Info(const Napi::CallbackInfo& info) {
   Napi::Object o = Napi::Object::New(info.Env());
   o.Set("isa", dn::isa_name());
@@ -258,7 +265,7 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
   for (const char* name : {"avx512", "avx2", "generic"})
     if (dn::cpu_supports_isa(name)) isas.Set(k++, name);
   o.Set("supportedIsas", isas);
-  o.Set("winograd", dn::winograd_enabled());
+  o.Set("winograd", winograd_value(info.Env()));
   return o;
 }
 
@@ -281,8 +288,12 @@ Napi::Value SetIsa(const Napi::CallbackInfo& info) {
 Napi::Value SetWinograd(const Napi::CallbackInfo& info) {
   Call c{info, "setWinograd"};
   c.need_args(1);
-  dn::set_winograd(c.boolean(0, "on"));
-  return Napi::Boolean::New(info.Env(), dn::winograd_enabled());
+  int mode = -1;  // a number names a tile size (1 is not one); true is the per-layer choice
+  if (info[0].IsBoolean()) mode = info[0].As<Napi::Boolean>().Value() ? 1 : 0;
+  else if (info[0].IsNumber() && (info[0].As<Napi::Number>().DoubleValue() == 2 || info[0].As<Napi::Number>().DoubleValue() == 4))
+    mode = static_cast<int>(info[0].As<Napi::Number>().DoubleValue());
+  if (!dn::set_winograd(mode)) c.range_error("winograd must be true, false, 2 or 4");
+  return winograd_value(info.Env());
 }
 
 Napi::Value ReleaseScratch(const Napi::CallbackInfo& info) {

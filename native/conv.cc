@@ -163,7 +163,7 @@ void backward_input_as_convolution(const float* dy, const float* w, float* dx, c
 void conv2d_forward(const float* x, const float* w, const float* b, float* y, const Geo& g, bool relu) {
   const long K = g.kh * g.kw * g.c, N = g.oc;
   if (g.n * g.oh * g.ow == 0 || N == 0) return;
-  if (winograd_applies(g)) return winograd_forward(x, w, b, y, g, relu);
+  if (winograd_applies(g, relu)) return winograd_forward(x, w, b, y, g, relu);
   const int Npad = static_cast<int>(round_up(N, ukernel().nr));
   float* Wp = shared_scratch(kCol).get(packed_b_size(static_cast<int>(K), static_cast<int>(N)));
   pack_b(MatView{w, N, 1}, static_cast<int>(K), static_cast<int>(N), Wp);

@@ -1,14 +1,17 @@
-// 3x3 stride-1 convolutions by Winograd's minimal filtering F(2x2, 3x3) (Lavin & Gray 2016): each 2x2 block
-// of outputs (a tile) takes 16 multiplications per channel pair instead of 36, 2.25x fewer. Per tile, the
-// 4x4 input patch is transformed (Bᵀ d B), the 16 transformed values of each channel pair are multiplied
-// as 16 independent GEMMs (tiles x c) · (c x oc) against the transformed filters (G g Gᵀ), and each tile's
-// 16 products are transformed back (Aᵀ m A) into its 2x2 outputs, with bias and ReLU fused.
-// Everything runs per block of tiles sized to stay in L2, every transform vectorized along the channels
-// (NHWC keeps them contiguous), the GEMMs on the packed micro-kernels with A read in place through row
-// pointers. A tile's result does not depend on which block or thread computed it, so neither does y.
-// The input gradient of a stride-1 'same' layer is a convolution too (conv.cc), and comes here as well.
-// The filter gradient is the adjoint: per tile, the input transform and A dy Aᵀ, the 16 products summed over
-// tiles as GEMMs (uᵀ · m), in fixed chunks added in order, then Gᵀ · G back to 3x3.
+// 3x3 stride-1 convolutions by Winograd's minimal filtering F(m x m, 3x3) (Lavin & Gray 2016), m = 2 or 4:
+// each m x m block of outputs (a tile) takes (m + 2)² multiplications per channel pair instead of 9m²,
+// 2.25x fewer for m = 2 and 4x for m = 4. Per tile, the (m + 2)² input patch is transformed (Bᵀ d B), the
+// X = (m + 2)² transformed values of each channel pair are multiplied as X independent GEMMs
+// (tiles x c) · (c x oc) against the transformed filters (G g Gᵀ), and each tile's X products are transformed
+// back (Aᵀ m A) into its outputs, with bias and ReLU fused. Everything runs per block of tiles sized to stay
+// in L2, every transform vectorized along the channels (NHWC keeps them contiguous), the GEMMs on the packed
+// micro-kernels with A read in place through row pointers. A tile's result does not depend on which block
+// or thread computed it, so neither does y. The input gradient of a stride-1 'same' layer is a convolution
+// too (conv.cc), and comes here as well. The filter gradient is the adjoint: per tile, the input transform
+// and A dy Aᵀ, the X products summed over tiles as GEMMs (uᵀ · m), in fixed chunks added in order, then
+// Gᵀ · G back to 3x3. m = 4 is chosen where it saves at least a quarter of m = 2's multiplications (its
+// tiles overhang small images more); its transforms have larger constants, and its results differ from the
+// direct convolution's by about 1e-6 of their scale instead of 1e-7.
 #include <atomic>
 #include <vector>
 
@@ -19,6 +22,7 @@
 namespace dn {
 
 struct WinogradKernels {
+  int m;  // outputs per tile side
   void (*input_tile)(const float* const* in, float* u, long c, long xs);
   void (*output_tile)(const float* m, long oc, const float* bias, bool relu, float* const* out);
   void (*grad_tile)(const float* const* dy, float* m, long oc, long xs);
@@ -34,26 +38,45 @@ struct WinogradKernels {
 namespace dn {
 namespace {
 
-std::atomic<bool> g_enabled{true};
+std::atomic<int> g_mode{1};  // 0 off, 1 tile size per layer, 2 or 4 that tile size everywhere
 
-/** The tiles: ceil(oh/2) x ceil(ow/2) per image, numbered image by image, row by row. */
+/**
+ * m = 4 where its tiles take at least a quarter fewer multiplications than m = 2's, else 2 (or as set); and
+ * 2 under a fused ReLU. An output whose window holds only zeros (a digit's background) is exactly 0; m = 2's
+ * transforms (sums and halvings) keep it 0, m = 4's (sixths, twelfths) leave ±1e-9, and ReLU would then let
+ * the gradient through half of them where the direct convolution lets none (on the seed CNN: 25,000 of its
+ * 306,000 zeros, and its second bias's gradient off by a third).
+ */
+int tile_size(const Geo& g, bool relu) {
+  const int mode = g_mode.load();
+  if (mode == 2 || mode == 4) return mode;
+  if (relu) return 2;
+  const long f2 = ceil_div(g.oh, 2) * ceil_div(g.ow, 2) * 16, f4 = ceil_div(g.oh, 4) * ceil_div(g.ow, 4) * 36;
+  return 4 * f4 <= 3 * f2 ? 4 : 2;
+}
+
+const WinogradKernels& kernels_for(int m) { return m == 4 ? DN_SIMD_TABLE(kWinograd4) : DN_SIMD_TABLE(kWinograd2); }
+
+/** The tiles: ceil(oh/m) x ceil(ow/m) per image, numbered image by image, row by row; X transformed values each. */
 struct Tiles {
+  int m, a, X;
   long th, tw, per_image, total;
-  explicit Tiles(const Geo& g) : th(ceil_div(g.oh, 2)), tw(ceil_div(g.ow, 2)), per_image(th * tw), total(g.n * th * tw) {}
+  Tiles(const Geo& g, int m_)
+      : m(m_), a(m_ + 2), X((m_ + 2) * (m_ + 2)), th(ceil_div(g.oh, m_)), tw(ceil_div(g.ow, m_)), per_image(th * tw), total(g.n * th * tw) {}
 };
 
 struct Plan {
   const Geo& g;
   Tiles tiles;
-  const float* Vp;  // 16 packed (c x oc) filter matrices, `vstride` floats apart
+  const float* Vp;  // X packed (c x oc) filter matrices, `vstride` floats apart
   size_t vstride;
   int Npad, kcmax;
   const float* bias;
   bool relu;
   const WinogradKernels& k;
-  // Floats from one tile's 16 transformed inputs (products) to the next: 16·c (16·oc) and one cache line,
+  // Floats from one tile's X transformed inputs (products) to the next: X·c (X·oc) and one cache line,
   // so that the micro-kernel's row streams do not share L1 sets.
-  long us = 16 * g.c + 16, ms = 16 * g.oc + 16;
+  long us = tiles.X * g.c + 16, ms = tiles.X * g.oc + 16;
 };
 
 /**
@@ -62,26 +85,27 @@ struct Plan {
  */
 void transform_inputs(const float* x, const Geo& g, const Tiles& tiles, const WinogradKernels& K, long t0, long t1, long ts,
                       long xs, const float* zeros, float* u) {
-  const float* in[16];
+  const float* in[36];
+  const int A = tiles.a;
   for (long t = t0; t < t1; t++) {
     const long b = t / tiles.per_image, r = t % tiles.per_image;
-    const long y0 = 2 * (r / tiles.tw) - g.pt, x0 = 2 * (r % tiles.tw) - g.pl;
-    for (int i = 0; i < 4; i++)
-      for (int j = 0; j < 4; j++) {
+    const long y0 = tiles.m * (r / tiles.tw) - g.pt, x0 = tiles.m * (r % tiles.tw) - g.pl;
+    for (int i = 0; i < A; i++)
+      for (int j = 0; j < A; j++) {
         const long iy = y0 + i, ix = x0 + j;
         const bool inside = iy >= 0 && iy < g.h && ix >= 0 && ix < g.w;
-        in[i * 4 + j] = inside ? x + ((b * g.h + iy) * g.w + ix) * g.c : zeros;
+        in[i * A + j] = inside ? x + ((b * g.h + iy) * g.w + ix) * g.c : zeros;
       }
     K.input_tile(in, u + (t - t0) * ts, g.c, xs);
   }
 }
 
-/** m[t][ξ] (oc floats) = u[t][ξ] (c floats) · V[ξ], for the nt tiles in u, on the micro-kernels. */
+/** m[t][ξ] (oc floats) = u[t][ξ] (c floats) · V[ξ], for the nt tiles in u and each of the X values ξ, on the micro-kernels. */
 void multiply(const Plan& P, long nt, const float* u, float* m) {
   const UKernel& uk = ukernel();
   const long c = P.g.c, oc = P.g.oc;
   const float* rows[16];
-  for (int xi = 0; xi < 16; xi++) {
+  for (int xi = 0; xi < P.tiles.X; xi++) {
     const float* V = P.Vp + xi * P.vstride;
     for (long i0 = 0; i0 < nt; i0 += uk.mr) {
       const int mr = static_cast<int>(std::min<long>(uk.mr, nt - i0));
@@ -111,58 +135,62 @@ void transform_outputs(const float* m, const Plan& P, long t0, long t1, const fl
   const Geo& g = P.g;
   for (long t = t0; t < t1; t++) {
     const long b = t / P.tiles.per_image, r = t % P.tiles.per_image;
-    const long oy = 2 * (r / P.tiles.tw), ox = 2 * (r % P.tiles.tw);
-    auto at = [&](long dy, long dx) { return oy + dy < g.oh && ox + dx < g.ow ? y + ((b * g.oh + oy + dy) * g.ow + ox + dx) * g.oc : sink; };
-    float* const out[4] = {at(0, 0), at(0, 1), at(1, 0), at(1, 1)};
+    const int M = P.tiles.m;
+    const long oy = M * (r / P.tiles.tw), ox = M * (r % P.tiles.tw);
+    float* out[16];
+    for (int i = 0; i < M; i++)
+      for (int j = 0; j < M; j++)
+        out[i * M + j] = oy + i < g.oh && ox + j < g.ow ? y + ((b * g.oh + oy + i) * g.ow + ox + j) * g.oc : sink;
     P.k.output_tile(m + (t - t0) * P.ms, g.oc, bias, P.relu, out);
   }
 }
 
 
 /**
- * The filter gradient's blocks: `sub` tiles at a time (their transformed inputs and gradients, 16·sub·(c + ocp)
- * floats, about 512 KB, stay in L2 between the transforms and the GEMMs), `chunk` tiles (whole blocks) per
+ * The filter gradient's blocks: `sub` tiles at a time (their transformed inputs and gradients, X·sub·(c + ocp)
+ * floats, at most 512 KB, stay in L2 between the transforms and the GEMMs), `chunk` tiles (whole blocks) per
  * partial sum, at most 8 partials. Functions of the shape alone, so the summation order never depends on the
  * thread count.
  */
 struct FilterBlocks {
   long ocp, sub, chunk, count;
   FilterBlocks(const Geo& g, const Tiles& tiles, int nr)
-      : ocp(round_up(g.oc, nr)), sub(std::max(8L, std::min(256L, 8192 / (g.c + ocp) / 8 * 8))),
+      : ocp(round_up(g.oc, nr)), sub(std::max(8L, std::min(256L, 131072 / (tiles.X * (g.c + ocp)) / 8 * 8))),
         chunk(round_up(std::max(sub, ceil_div(tiles.total, 8)), sub)), count(ceil_div(tiles.total, chunk)) {}
 };
 
 /**
- * Partial du (16 x c x oc) of tiles [t0, t1): per block of tiles, u[ξ] (tiles x c) and m[ξ] (tiles x ocp) are
+ * Partial du (X x c x oc) of tiles [t0, t1): per block of tiles, u[ξ] (tiles x c) and m[ξ] (tiles x ocp) are
  * transformed, then du[ξ] (+)= u[ξ]ᵀ · m[ξ] on the micro-kernels, u[ξ]ᵀ read in place as a column-major block.
  */
 void filter_chunk(const float* x, const float* dy, const Geo& g, const Tiles& tiles, const FilterBlocks& fb, long t0, long t1,
                   float* du, int tid) {
   const UKernel& uk = ukernel();
-  const WinogradKernels& K = DN_SIMD_TABLE(kWinograd);
+  const WinogradKernels& K = kernels_for(tiles.m);
   const long c = g.c, oc = g.oc, ocp = fb.ocp, sub = fb.sub;
+  const int X = tiles.X, M = tiles.m;
   // u, then m, then c zeros (patch pixels outside the image) and oc zeros (outputs past the edge), then MR
   // floats that the last channel panel may read past u's end.
-  // The 16 matrices of u (and of m) lie one cache line more than their size apart: at exactly 16 or 32 KB
-  // apart, the transforms' 16 store streams fell into one L1 set and ran 3x slower.
+  // The X matrices of u (and of m) lie one cache line more than their size apart: at exactly 16 or 32 KB
+  // apart, the transforms' X store streams fell into one L1 set and ran 3x slower.
   const long us = sub * c + 16, ms = sub * ocp + 16;
-  float* u = scratch(tid, kCol).get(16 * (us + ms) + c + oc + uk.mr);
-  float* m = u + 16 * us;
-  float* zeros = m + 16 * ms;
-  std::memset(m, 0, (16 * ms + c + oc + uk.mr) * sizeof(float));  // also m's padding columns, never written
-  const float* dyp[4];
+  float* u = scratch(tid, kCol).get(X * (us + ms) + c + oc + uk.mr);
+  float* m = u + X * us;
+  float* zeros = m + X * ms;
+  std::memset(m, 0, (X * ms + c + oc + uk.mr) * sizeof(float));  // also m's padding columns, never written
+  const float* dyp[16];
   for (long s0 = t0; s0 < t1; s0 += sub) {
     const long s1 = std::min(t1, s0 + sub), nt = s1 - s0;
     transform_inputs(x, g, tiles, K, s0, s1, c, us, zeros, u);
     for (long t = s0; t < s1; t++) {
       const long b = t / tiles.per_image, r = t % tiles.per_image;
-      const long oy = 2 * (r / tiles.tw), ox = 2 * (r % tiles.tw);
-      for (int i = 0; i < 2; i++)
-        for (int j = 0; j < 2; j++)
-          dyp[i * 2 + j] = oy + i < g.oh && ox + j < g.ow ? dy + ((b * g.oh + oy + i) * g.ow + ox + j) * oc : zeros + c;
+      const long oy = M * (r / tiles.tw), ox = M * (r % tiles.tw);
+      for (int i = 0; i < M; i++)
+        for (int j = 0; j < M; j++)
+          dyp[i * M + j] = oy + i < g.oh && ox + j < g.ow ? dy + ((b * g.oh + oy + i) * g.ow + ox + j) * oc : zeros + c;
       K.grad_tile(dyp, m + (t - s0) * ocp, oc, ms);
     }
-    for (int xi = 0; xi < 16; xi++) {
+    for (int xi = 0; xi < X; xi++) {
       KernelArgs k{static_cast<int>(nt), nullptr, 1, c, nullptr, ocp, nullptr, oc, 0, 0, s0 > t0, nullptr, false, nullptr, 0, 0};
       for (long i0 = 0; i0 < c; i0 += uk.mr) {
         k.a = u + xi * us + i0;
@@ -179,34 +207,41 @@ void filter_chunk(const float* x, const float* dy, const Geo& g, const Tiles& ti
 }
 }  // namespace
 
-void set_winograd(bool on) { g_enabled.store(on); }
-bool winograd_enabled() { return g_enabled.load(); }
+bool set_winograd(int mode) {
+  if (mode != 0 && mode != 1 && mode != 2 && mode != 4) return false;
+  g_mode.store(mode);
+  return true;
+}
+int winograd_mode() { return g_mode.load(); }
 
-bool winograd_applies(const Geo& g) {
-  // Below 24 channels in or out the 16 GEMMs are too shallow (or too narrow) to pay for the transforms: at
-  // 128x28x28, 16 -> 32 channels took 6.6 ms against the direct kernel's 4.9; 24 -> 24, 6.3 against 6.9.
-  return g_enabled.load() && g.kh == 3 && g.kw == 3 && g.sh == 1 && g.sw == 1 && g.c >= 24 && g.oc >= 24;
+bool winograd_applies(const Geo& g, bool relu) {
+  // With fewer channels the GEMMs are too shallow (or too narrow) to pay for the transforms: with 2x2 tiles
+  // below 24 (128x28x28, 16 -> 32 channels: 4.6 ms against the direct kernel's 4.6; 24 -> 24: 6.3 against
+  // 6.9), with 4x4 tiles below 16 (16 -> 16: 1.95 ms against 2.6).
+  if (g_mode.load() == 0 || g.kh != 3 || g.kw != 3 || g.sh != 1 || g.sw != 1) return false;
+  const long least = tile_size(g, relu) == 4 ? 16 : 24;
+  return g.c >= least && g.oc >= least;
 }
 
 void winograd_forward(const float* x, const float* w, const float* bias, float* y, const Geo& g, bool relu) {
-  const Tiles tiles(g);
+  const Tiles tiles(g, tile_size(g, relu));
   if (tiles.total == 0 || g.oc == 0) return;
   const UKernel& uk = ukernel();
-  const int Npad = static_cast<int>(round_up(g.oc, uk.nr));
+  const int Npad = static_cast<int>(round_up(g.oc, uk.nr)), X = tiles.X;
   const size_t vstride = packed_b_size(static_cast<int>(g.c), static_cast<int>(g.oc));
-  float* v = shared_scratch(kPackB).get(16 * g.c * g.oc);
-  const WinogradKernels& K = DN_SIMD_TABLE(kWinograd);
+  float* v = shared_scratch(kPackB).get(X * g.c * g.oc);
+  const WinogradKernels& K = kernels_for(tiles.m);
   K.filter(w, g.c * g.oc, 0, g.c * g.oc, v);
-  float* Vp = shared_scratch(kPartial).get(16 * vstride);
+  float* Vp = shared_scratch(kPartial).get(X * vstride);
   auto pack = [&](int xi, int) {
     pack_b(MatView{v + xi * g.c * g.oc, g.oc, 1}, static_cast<int>(g.c), static_cast<int>(g.oc), Vp + xi * vstride);
   };
-  if (g.c * g.oc >= 4096) parallel_for(16, pack);
-  else for (int xi = 0; xi < 16; xi++) pack(xi, 0);
+  if (g.c * g.oc >= 4096) parallel_for(X, pack);
+  else for (int xi = 0; xi < X; xi++) pack(xi, 0);
   const Plan P{g, tiles, Vp, vstride, Npad, depth_block(static_cast<int>(g.c)), bias, relu, K};
-  // Tiles per task: their transformed inputs and products (16·(c + oc) floats a tile) in half of L2, and
+  // Tiles per task: their transformed inputs and products (X·(c + oc) floats a tile) in half of L2, and
   // at least 4 tasks a thread where there are enough tiles.
-  const long fit = std::max<long>(uk.mr, (2 * chunk_floats()) / (16 * (g.c + g.oc)) / uk.mr * uk.mr);
+  const long fit = std::max<long>(uk.mr, (2 * chunk_floats()) / (X * (g.c + g.oc)) / uk.mr * uk.mr);
   const long T = std::min(fit, round_up(ceil_div(tiles.total, 4L * pool_threads()), uk.mr));
   const int tasks = static_cast<int>(ceil_div(tiles.total, T));
   std::vector<float> zero_bias(bias ? 0 : g.oc, 0.f);
@@ -225,26 +260,27 @@ void winograd_forward(const float* x, const float* w, const float* bias, float* 
 }
 
 void winograd_backward_filter(const float* x, const float* dy, float* dw, const Geo& g) {
-  const Tiles tiles(g);
+  const Tiles tiles(g, tile_size(g, false));
   const long plane = g.c * g.oc;
+  const int X = tiles.X;
   if (tiles.total == 0) {
     std::memset(dw, 0, 9 * plane * sizeof(float));
     return;
   }
   const FilterBlocks fb(g, tiles, ukernel().nr);
-  float* partial = shared_scratch(kPartial).get(fb.count * 16 * plane);
+  float* partial = shared_scratch(kPartial).get(fb.count * X * plane);
   parallel_for(static_cast<int>(fb.count), [&](int s, int tid) {
-    filter_chunk(x, dy, g, tiles, fb, s * fb.chunk, std::min(tiles.total, (s + 1) * fb.chunk), partial + s * 16 * plane, tid);
+    filter_chunk(x, dy, g, tiles, fb, s * fb.chunk, std::min(tiles.total, (s + 1) * fb.chunk), partial + s * X * plane, tid);
   });
   // The partials summed in chunk order into the first, and transformed back, a range of (ci, o) pairs a task.
-  const WinogradKernels& K = DN_SIMD_TABLE(kWinograd);
+  const WinogradKernels& K = kernels_for(tiles.m);
   const long per = round_up(ceil_div(plane, 2L * pool_threads()), 64);
   auto finish = [&](int t, int) {
     const long p0 = t * per, p1 = std::min(plane, p0 + per);
     for (long s = 1; s < fb.count; s++)
-      for (int xi = 0; xi < 16; xi++) {
+      for (int xi = 0; xi < X; xi++) {
         float* __restrict d = partial + xi * plane;
-        const float* __restrict q = partial + (s * 16 + xi) * plane;
+        const float* __restrict q = partial + (s * X + xi) * plane;
         for (long i = p0; i < p1; i++) d[i] += q[i];
       }
     K.filter_grad(partial, plane, p0, p1, dw);

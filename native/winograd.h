@@ -1,14 +1,16 @@
-// Winograd F(2x2, 3x3) for 3x3 stride-1 convolutions (winograd.cc), used by conv.cc where it applies.
+// Winograd F(2x2, 3x3) and F(4x4, 3x3) for 3x3 stride-1 convolutions (winograd.cc), used by conv.cc and
+// conv_filter.cc where it applies.
 #pragma once
 #include "kernels.h"
 
 namespace dn {
 
-/** On by default; off sends every convolution to the direct kernels (tests, benchmarks). */
-void set_winograd(bool on);
-bool winograd_enabled();
-/** Whether conv2d_forward takes the Winograd path for this geometry (3x3, stride 1, ≥ 24 channels in and out). */
-bool winograd_applies(const Geo& g);
+/** 1 (default): the tile size chosen per layer; 0: off (every convolution on the direct kernels); 2 or 4:
+ * that tile size on every layer it applies to (tests, benchmarks). False for any other value. */
+bool set_winograd(int mode);
+int winograd_mode();
+/** Whether the convolution kernels take the Winograd path for this geometry (3x3, stride 1, ≥ 16 or 24 channels in and out). */
+bool winograd_applies(const Geo& g, bool relu = false);
 /** y = act(conv(x, w) + b) for a geometry winograd_applies() accepts; w is (3, 3, c, oc); b may be null. */
 void winograd_forward(const float* x, const float* w, const float* b, float* y, const Geo& g, bool relu);
 /** dw (3, 3, c, oc) of x and dy for a geometry winograd_applies() accepts (the bias gradient stays with the caller). */

@@ -1,109 +1,158 @@
-// Winograd F(2x2, 3x3) transforms for one instruction set (no include guard: compiled once per set by
-// winograd.cc through simd_foreach.h). A tile's 16 input pixels and its 16 products are each c (or oc)
-// contiguous floats: the transforms run along the channels, W at a time, the last c mod W masked.
+// Winograd F(2x2, 3x3) and F(4x4, 3x3) transforms for one instruction set (no include guard: compiled once
+// per set by winograd.cc through simd_foreach.h). A tile's A x A input pixels (A = M + 2), its A² products
+// and its M x M outputs are each c (or oc) contiguous floats: the transforms run along the channels, W at a
+// time, the last c mod W masked; each 2-D transform is its 1-D transform down the columns, then along the rows.
 
-/** Bᵀ d B: in[i·4 + j] is patch pixel (i, j) (c floats), u[ξ·xs + ch] the result. Bᵀ = [[1,0,-1,0],[0,1,1,0],[0,-1,1,0],[0,1,0,-1]]. */
+/** The 1-D transforms of F(M, 3) on A = M + 2 points (Lavin & Gray 2016), each value a vector of channels. */
+template <int M>
+struct Wino;
+
+template <>
+struct Wino<2> {
+  static constexpr int A = 4;
+  /** u = Bᵀ d, Bᵀ = [[1,0,-1,0],[0,1,1,0],[0,-1,1,0],[0,1,0,-1]]. */
+  static void input(const VF* d, int ds, VF* u, int us) {
+    u[0] = d[0] - d[2 * ds], u[us] = d[ds] + d[2 * ds], u[2 * us] = d[2 * ds] - d[ds], u[3 * us] = d[ds] - d[3 * ds];
+  }
+  /** y = Aᵀ m, Aᵀ = [[1,1,1,0],[0,1,-1,-1]]. */
+  static void output(const VF* m, int ms, VF* y, int ys) {
+    y[0] = m[0] + m[ms] + m[2 * ms], y[ys] = m[ms] - m[2 * ms] - m[3 * ms];
+  }
+  /** m = A y (the adjoint of output). */
+  static void grad(const VF* y, int ys, VF* m, int ms) {
+    m[0] = y[0], m[ms] = y[0] + y[ys], m[2 * ms] = y[0] - y[ys], m[3 * ms] = VF::zero() - y[ys];
+  }
+  /** v = G g, G = [[1,0,0],[½,½,½],[½,-½,½],[0,0,1]]. */
+  static void filter(const VF* g, int gs, VF* v, int vs) {
+    const VF h = VF::set1(0.5f);
+    v[0] = g[0], v[vs] = h * (g[0] + g[gs] + g[2 * gs]), v[2 * vs] = h * (g[0] - g[gs] + g[2 * gs]), v[3 * vs] = g[2 * gs];
+  }
+  /** g = Gᵀ u (the adjoint of filter). */
+  static void filter_grad(const VF* u, int us, VF* g, int gs) {
+    const VF h = VF::set1(0.5f);
+    g[0] = u[0] + h * (u[us] + u[2 * us]), g[gs] = h * (u[us] - u[2 * us]), g[2 * gs] = h * (u[us] + u[2 * us]) + u[3 * us];
+  }
+};
+
+template <>
+struct Wino<4> {
+  static constexpr int A = 6;
+  /** u = Bᵀ d, points 0, ±1, ±2 and ∞: Bᵀ rows [4,0,-5,0,1,0] [0,-4,-4,1,1,0] [0,4,-4,-1,1,0] [0,-2,-1,2,1,0] [0,2,-1,-2,1,0] [0,4,0,-5,0,1]. */
+  static void input(const VF* d, int ds, VF* u, int us) {
+    const VF four = VF::set1(4.f), five = VF::set1(5.f), two = VF::set1(2.f);
+    const VF d0 = d[0], d1 = d[ds], d2 = d[2 * ds], d3 = d[3 * ds], d4 = d[4 * ds], d5 = d[5 * ds];
+    const VF a = d4 - four * d2, b = four * d1 - d3, c = d4 - d2, e = two * (d3 - d1);
+    u[0] = four * d0 - five * d2 + d4;
+    u[us] = a - b, u[2 * us] = a + b;
+    u[3 * us] = c + e, u[4 * us] = c - e;
+    u[5 * us] = four * d1 - five * d3 + d5;
+  }
+  /** y = Aᵀ m: rows [1,1,1,1,1,0] [0,1,-1,2,-2,0] [0,1,1,4,4,0] [0,1,-1,8,-8,1]. */
+  static void output(const VF* m, int ms, VF* y, int ys) {
+    const VF two = VF::set1(2.f), four = VF::set1(4.f), eight = VF::set1(8.f);
+    const VF p = m[ms] + m[2 * ms], q = m[ms] - m[2 * ms], r = m[3 * ms] + m[4 * ms], s = m[3 * ms] - m[4 * ms];
+    y[0] = m[0] + p + r, y[ys] = q + two * s, y[2 * ys] = p + four * r, y[3 * ys] = q + eight * s + m[5 * ms];
+  }
+  /** m = A y (the adjoint of output). */
+  static void grad(const VF* y, int ys, VF* m, int ms) {
+    const VF two = VF::set1(2.f), four = VF::set1(4.f), eight = VF::set1(8.f);
+    const VF y0 = y[0], y1 = y[ys], y2 = y[2 * ys], y3 = y[3 * ys];
+    const VF e = y0 + y2, o = y1 + y3, e4 = y0 + four * y2, o8 = two * y1 + eight * y3;
+    m[0] = y0, m[ms] = e + o, m[2 * ms] = e - o, m[3 * ms] = e4 + o8, m[4 * ms] = e4 - o8, m[5 * ms] = y3;
+  }
+  /** v = G g: G rows [¼,0,0] [-⅙,-⅙,-⅙] [-⅙,⅙,-⅙] [1/24,1/12,⅙] [1/24,-1/12,⅙] [0,0,1]. */
+  static void filter(const VF* g, int gs, VF* v, int vs) {
+    const VF g0 = g[0], g1 = g[gs], g2 = g[2 * gs];
+    const VF s = VF::set1(-1.f / 6) * (g0 + g2), t = VF::set1(1.f / 24) * g0 + VF::set1(1.f / 6) * g2, k = VF::set1(1.f / 12) * g1;
+    v[0] = VF::set1(0.25f) * g0;
+    v[vs] = s - VF::set1(1.f / 6) * g1, v[2 * vs] = s + VF::set1(1.f / 6) * g1;
+    v[3 * vs] = t + k, v[4 * vs] = t - k;
+    v[5 * vs] = g2;
+  }
+  /** g = Gᵀ u (the adjoint of filter). */
+  static void filter_grad(const VF* u, int us, VF* g, int gs) {
+    const VF p = u[us] + u[2 * us], q = u[2 * us] - u[us], r = u[3 * us] + u[4 * us], s = u[3 * us] - u[4 * us];
+    const VF sixth = VF::set1(1.f / 6);
+    g[0] = VF::set1(0.25f) * u[0] - sixth * p + VF::set1(1.f / 24) * r;
+    g[gs] = sixth * q + VF::set1(1.f / 12) * s;
+    g[2 * gs] = sixth * (r - p) + u[5 * us];
+  }
+};
+
+/** Bᵀ d B: in[i·A + j] is patch pixel (i, j) (c floats), u[ξ·xs + ch] the result, ξ = i·A + j. */
+template <int M>
 void wino_input_tile(const float* const* in, float* u, long c, long xs) {
+  constexpr int A = Wino<M>::A;
   for (long k = 0; k < c; k += W) {
     const int n = static_cast<int>(std::min<long>(W, c - k));
-    VF d[16];
-    for (int i = 0; i < 16; i++) d[i] = load_part(in[i] + k, n);
-    VF t[16];
-    for (int j = 0; j < 4; j++) {
-      t[0 + j] = d[0 + j] - d[8 + j];
-      t[4 + j] = d[4 + j] + d[8 + j];
-      t[8 + j] = d[8 + j] - d[4 + j];
-      t[12 + j] = d[4 + j] - d[12 + j];
-    }
-    for (int i = 0; i < 16; i += 4) {
-      store_part(t[i + 0] - t[i + 2], u + (i + 0) * xs + k, n);
-      store_part(t[i + 1] + t[i + 2], u + (i + 1) * xs + k, n);
-      store_part(t[i + 2] - t[i + 1], u + (i + 2) * xs + k, n);
-      store_part(t[i + 1] - t[i + 3], u + (i + 3) * xs + k, n);
-    }
+    VF d[A * A], t[A * A], r[A * A];
+    for (int i = 0; i < A * A; i++) d[i] = load_part(in[i] + k, n);
+    for (int j = 0; j < A; j++) Wino<M>::input(d + j, A, t + j, A);  // down each column
+    for (int i = 0; i < A; i++) Wino<M>::input(t + i * A, 1, r + i * A, 1);  // along each row
+    for (int i = 0; i < A * A; i++) store_part(r[i], u + i * xs + k, n);
   }
 }
 
-/** Aᵀ m A + bias, then ReLU if asked: m[ξ·oc + ch] are the products, out[i·2 + j] receives output (i, j). Aᵀ = [[1,1,1,0],[0,1,-1,-1]]. */
+/** Aᵀ m A + bias, then ReLU if asked: m[ξ·oc + ch] are the products, out[i·M + j] receives output (i, j). */
+template <int M>
 void wino_output_tile(const float* m, long oc, const float* bias, bool relu, float* const* out) {
+  constexpr int A = Wino<M>::A;
   const VF zero = VF::zero();
   for (long k = 0; k < oc; k += W) {
     const int n = static_cast<int>(std::min<long>(W, oc - k));
-    VF q[16];
-    for (int i = 0; i < 16; i++) q[i] = load_part(m + i * oc + k, n);
-    VF s[8];
-    for (int j = 0; j < 4; j++) {
-      s[j] = q[j] + q[4 + j] + q[8 + j];
-      s[4 + j] = q[4 + j] - q[8 + j] - q[12 + j];
-    }
+    VF q[A * A], s[M * A], y[M * M];
+    for (int i = 0; i < A * A; i++) q[i] = load_part(m + i * oc + k, n);
+    for (int j = 0; j < A; j++) Wino<M>::output(q + j, A, s + j, A);
+    for (int i = 0; i < M; i++) Wino<M>::output(s + i * A, 1, y + i * M, 1);
     const VF b = load_part(bias + k, n);
-    VF v[4] = {s[0] + s[1] + s[2] + b, s[1] - s[2] - s[3] + b, s[4] + s[5] + s[6] + b, s[5] - s[6] - s[7] + b};
-    for (int i = 0; i < 4; i++) store_part(relu ? select(v[i] > zero, v[i], zero) : v[i], out[i] + k, n);
+    for (int i = 0; i < M * M; i++) {
+      const VF v = y[i] + b;
+      store_part(relu ? select(v > zero, v, zero) : v, out[i] + k, n);
+    }
   }
 }
 
-/**
- * The filter gradient's transform of a tile's output gradient, A dy Aᵀ (the adjoint of Aᵀ m A): dy[i·2 + j]
- * is output (i, j) (oc floats), m[ξ·xs + ch] the result. Row i of A dy is (p, q); it becomes (p, p+q, p−q, −q).
- */
+/** The filter gradient's transform of a tile's output gradient, A dy Aᵀ: dy[i·M + j] is output (i, j), m[ξ·xs + ch] the result. */
+template <int M>
 void wino_grad_tile(const float* const* dy, float* m, long oc, long xs) {
+  constexpr int A = Wino<M>::A;
   for (long k = 0; k < oc; k += W) {
     const int n = static_cast<int>(std::min<long>(W, oc - k));
-    const VF a = load_part(dy[0] + k, n), b = load_part(dy[1] + k, n), c = load_part(dy[2] + k, n), d = load_part(dy[3] + k, n);
-    const VF zero = VF::zero();
-    const VF p[4] = {a, a + c, a - c, zero - c}, q[4] = {b, b + d, b - d, zero - d};
-    for (int i = 0; i < 4; i++) {
-      store_part(p[i], m + (i * 4 + 0) * xs + k, n);
-      store_part(p[i] + q[i], m + (i * 4 + 1) * xs + k, n);
-      store_part(p[i] - q[i], m + (i * 4 + 2) * xs + k, n);
-      store_part(zero - q[i], m + (i * 4 + 3) * xs + k, n);
-    }
+    VF y[M * M], p[A * M], r[A * A];
+    for (int i = 0; i < M * M; i++) y[i] = load_part(dy[i] + k, n);
+    for (int j = 0; j < M; j++) Wino<M>::grad(y + j, M, p + j, M);
+    for (int i = 0; i < A; i++) Wino<M>::grad(p + i * M, 1, r + i * A, 1);
+    for (int i = 0; i < A * A; i++) store_part(r[i], m + i * xs + k, n);
   }
 }
 
-/** G g Gᵀ of pairs [p0, p1): g from w (3, 3, plane), v[ξ·plane + p]. G = [[1,0,0],[½,½,½],[½,-½,½],[0,0,1]]. */
+/** G g Gᵀ of pairs [p0, p1): g from w (3, 3, plane), v[ξ·plane + p]. */
+template <int M>
 void wino_filter(const float* w, long plane, long p0, long p1, float* v) {
-  const VF half = VF::set1(0.5f);
+  constexpr int A = Wino<M>::A;
   for (long p = p0; p < p1; p += W) {
     const int n = static_cast<int>(std::min<long>(W, p1 - p));
-    VF g[9], t[12];
+    VF g[9], t[A * 3], r[A * A];
     for (int i = 0; i < 9; i++) g[i] = load_part(w + i * plane + p, n);
-    for (int j = 0; j < 3; j++) {
-      t[0 + j] = g[j];
-      t[3 + j] = half * (g[j] + g[3 + j] + g[6 + j]);
-      t[6 + j] = half * (g[j] - g[3 + j] + g[6 + j]);
-      t[9 + j] = g[6 + j];
-    }
-    for (int i = 0; i < 4; i++) {
-      const VF a = t[i * 3], b = t[i * 3 + 1], c = t[i * 3 + 2];
-      store_part(a, v + (i * 4 + 0) * plane + p, n);
-      store_part(half * (a + b + c), v + (i * 4 + 1) * plane + p, n);
-      store_part(half * (a - b + c), v + (i * 4 + 2) * plane + p, n);
-      store_part(c, v + (i * 4 + 3) * plane + p, n);
-    }
+    for (int j = 0; j < 3; j++) Wino<M>::filter(g + j, 3, t + j, 3);
+    for (int i = 0; i < A; i++) Wino<M>::filter(t + i * 3, 1, r + i * A, 1);
+    for (int i = 0; i < A * A; i++) store_part(r[i], v + i * plane + p, n);
   }
 }
 
 /** dw (3, 3, plane) = Gᵀ du G of pairs [p0, p1), du[ξ·plane + p] (the adjoint of wino_filter). */
+template <int M>
 void wino_filter_grad(const float* du, long plane, long p0, long p1, float* dw) {
-  const VF half = VF::set1(0.5f);
+  constexpr int A = Wino<M>::A;
   for (long p = p0; p < p1; p += W) {
     const int n = static_cast<int>(std::min<long>(W, p1 - p));
-    VF r[12];
-    for (int j = 0; j < 4; j++) {
-      const VF u0 = load_part(du + j * plane + p, n), u1 = load_part(du + (4 + j) * plane + p, n);
-      const VF u2 = load_part(du + (8 + j) * plane + p, n), u3 = load_part(du + (12 + j) * plane + p, n);
-      r[0 + j] = u0 + half * (u1 + u2);
-      r[4 + j] = half * (u1 - u2);
-      r[8 + j] = half * (u1 + u2) + u3;
-    }
-    for (int a = 0; a < 3; a++) {
-      const VF* q = r + a * 4;
-      store_part(q[0] + half * (q[1] + q[2]), dw + (a * 3 + 0) * plane + p, n);
-      store_part(half * (q[1] - q[2]), dw + (a * 3 + 1) * plane + p, n);
-      store_part(half * (q[1] + q[2]) + q[3], dw + (a * 3 + 2) * plane + p, n);
-    }
+    VF u[A * A], t[3 * A], g[9];
+    for (int i = 0; i < A * A; i++) u[i] = load_part(du + i * plane + p, n);
+    for (int j = 0; j < A; j++) Wino<M>::filter_grad(u + j, A, t + j, A);
+    for (int i = 0; i < 3; i++) Wino<M>::filter_grad(t + i * A, 1, g + i * 3, 1);
+    for (int i = 0; i < 9; i++) store_part(g[i], dw + i * plane + p, n);
   }
 }
 
-const WinogradKernels kWinograd{wino_input_tile, wino_output_tile, wino_grad_tile, wino_filter, wino_filter_grad};
+const WinogradKernels kWinograd2{2, wino_input_tile<2>, wino_output_tile<2>, wino_grad_tile<2>, wino_filter<2>, wino_filter_grad<2>};
+const WinogradKernels kWinograd4{4, wino_input_tile<4>, wino_output_tile<4>, wino_grad_tile<4>, wino_filter<4>, wino_filter_grad<4>};

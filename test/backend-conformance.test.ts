@@ -433,12 +433,14 @@ const initial = binding?.info();
 // claimed unevenly). An instruction set this CPU lacks gets a test saying so, which checks that the addon
 // refuses it rather than running it.
 const ALL_ISAS = ['avx512', 'avx2', 'generic'] as const;
-// 3x3 stride-1 layers of 24 channels or more take the Winograd kernels by default; each set runs once more
-// with them off, so that the direct kernels stay checked on those shapes too.
-const variants: { label: string; isa: string; threads: number; winograd?: boolean }[] = [];
+// 3x3 stride-1 layers of 24 channels or more take the Winograd kernels by default, with 4x4 output tiles
+// where those save enough (most cases here), else 2x2; each set runs twice more, with 2x2 tiles everywhere
+// and with Winograd off, so that every path stays checked on those shapes.
+const variants: { label: string; isa: string; threads: number; winograd?: boolean | 2 | 4 }[] = [];
 if (binding && initial) {
   for (const isa of initial.supportedIsas) {
     for (const threads of [1, 2, 3]) variants.push({ label: `${isa}, ${threads} thread${threads > 1 ? 's' : ''}`, isa, threads });
+    variants.push({ label: `${isa}, 2 threads, Winograd 2x2 tiles`, isa, threads: 2, winograd: 2 });
     variants.push({ label: `${isa}, 2 threads, direct convolutions`, isa, threads: 2, winograd: false });
   }
 } else {

@@ -9,6 +9,7 @@ import { seedCnn } from '../src/train/zoo/index.js';
 import { referenceBackend } from '../src/engine/backends/reference/index.js';
 import { loadNativeBackend } from '../src/engine/backends/native/index.js';
 import { loadMnist } from '../src/data/mnist.js';
+import { convGeometry, windowGeometry } from '../src/engine/geometry.js';
 
 const native = loadNativeBackend();
 const skip = 'error' in native ? `native addon not loaded: ${native.error}` : false;
@@ -74,6 +75,41 @@ describe('native backend trains the seed CNN like the reference backend', { skip
     assert.ok(relErr(b.getWeights(), a.getWeights()) <= 1e-4, 'weights after 3 Adam steps');
     const e = relErr(db, da);
     assert.ok(e <= 1e-3, `weight change after 3 Adam steps: relative error ${e.toExponential(2)}`);
+  });
+
+  // A fused-ReLU layer's output is exactly 0 wherever its window holds only zeros (a digit's background), and
+  // ReLU passes no gradient there. Winograd with 4x4 tiles would leave ±1e-9 in many of those outputs (and
+  // let the gradient through half of them); its 2x2 tiles keep them 0, so that is what a fused ReLU gets.
+  test('a fused-ReLU convolution keeps exact zeros where its window sees only zeros (the second conv on MNIST activations)', () => {
+    if (!('binding' in native)) return;
+    const be = native.backend;
+    // The seed CNN's first convolution (ReLU) and pooling on 64 MNIST digits: 13x13x32 activations, ≥ 0.
+    const { x } = mnist(64, false);
+    const g1 = convGeometry('conv1', [64, 28, 28, 1], [3, 3], [1, 1], 'valid', 32);
+    const y1 = new Float32Array(64 * 26 * 26 * 32);
+    be.conv2dForward(x.data, Float32Array.from({ length: 9 * 32 }, (_, i) => Math.cos(i) * 0.3), new Float32Array(32), y1, g1, 'relu');
+    const p = windowGeometry('pool', [64, 26, 26, 32], [2, 2], [2, 2], 'valid');
+    const a = { data: new Float32Array(64 * 13 * 13 * 32) };
+    be.maxPool2dForward(y1, a.data, new Int32Array(a.data.length), p);
+    const g = convGeometry('conv2', [64, 13, 13, 32], [3, 3], [1, 1], 'valid', 64);
+    const w = Float32Array.from({ length: 9 * 32 * 64 }, (_, i) => Math.sin(i) * 0.1), b = new Float32Array(64);
+    const zeroWindow = (n: number, oy: number, ox: number) => {
+      for (let ky = 0; ky < 3; ky++)
+        for (let kx = 0; kx < 3; kx++)
+          for (let ci = 0; ci < 32; ci++) if (a.data[((n * 13 + oy + ky) * 13 + ox + kx) * 32 + ci] !== 0) return false;
+      return true;
+    };
+    const y = new Float32Array(64 * 11 * 11 * 64);
+    be.conv2dForward(a.data, w, b, y, g, 'relu');
+    let zeros = 0;
+    for (let n = 0; n < 64; n++)
+      for (let oy = 0; oy < 11; oy++)
+        for (let ox = 0; ox < 11; ox++) {
+          if (!zeroWindow(n, oy, ox)) continue;
+          zeros++;
+          for (let o = 0; o < 64; o++) assert.equal(y[((n * 11 + oy) * 11 + ox) * 64 + o], 0, `image ${n}, output (${oy}, ${ox}, ${o})`);
+        }
+    assert.ok(zeros > 1000, `${zeros} outputs with all-zero windows: the background should give many`);
   });
 
   test('seeded training on 3,000 MNIST images: same test accuracy on both backends (within noise)', async () => {

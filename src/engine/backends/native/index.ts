@@ -14,13 +14,16 @@ import { addonCandidates, buildOnFirstUse, type AddonCandidate } from './locate.
 /** What the addon exports (native/binding.cc): every Backend kernel, with the same signature, plus controls. */
 export interface NativeBinding extends Omit<Backend, 'name'> {
   /** The micro-kernel in use, the pool size, the cores available and the instruction sets this CPU runs. */
-  info(): { isa: string; threads: number; cores: number; supportedIsas: string[]; winograd: boolean };
+  info(): { isa: string; threads: number; cores: number; supportedIsas: string[]; winograd: boolean | 2 | 4 };
   /** Resizes the thread pool (0 = available cores); returns the new size. */
   setThreads(n: number): number;
   /** Picks the instruction set of every kernel: 'auto', 'avx512', 'avx2' or 'generic'; throws when the CPU lacks it. */
   setIsa(isa: string): string;
-  /** Lets 3x3 stride-1 convolutions take the Winograd kernels (on by default) or not; returns the setting. */
-  setWinograd(on: boolean): boolean;
+  /**
+   * Lets 3x3 stride-1 convolutions take the Winograd kernels, with a tile size chosen per layer (true, the
+   * default), not (false), or with 2x2 or 4x4 output tiles on every such layer (2, 4: tests, benchmarks).
+   */
+  setWinograd(mode: boolean | 2 | 4): boolean | 2 | 4;
   /** Frees the grow-only scratch buffers. */
   releaseScratch(): void;
   /** Augments n one-channel h×w images of src into dst (native/augment.cc; defined by src/data/augment/reference.ts), across the pool. */
@@ -44,8 +47,11 @@ export interface NativeOptions {
   threads?: number;
   /** Instruction set of the kernels; default 'auto' (the best this CPU supports). Mostly for tests. */
   isa?: 'auto' | 'avx512' | 'avx2' | 'generic';
-  /** 3x3 stride-1 convolutions (and the input gradients of 'same' ones) by Winograd's F(2x2, 3x3); default DIGITNET_WINOGRAD, else true. */
-  winograd?: boolean;
+  /**
+   * 3x3 stride-1 convolutions (and the input gradients of 'same' ones) by Winograd's F(2x2, 3x3) or F(4x4, 3x3),
+   * chosen per layer (true), or not (false), or one of them everywhere (2, 4); default DIGITNET_WINOGRAD, else true.
+   */
+  winograd?: boolean | 2 | 4;
 }
 
 export const ADDON_NAME = 'digitnet_native';
@@ -97,12 +103,16 @@ function threadsFromEnv(): number | undefined {
   return n;
 }
 
-/** DIGITNET_WINOGRAD=0 sends every convolution to the direct kernels (to compare, or to match runs made without). */
-function winogradFromEnv(): boolean {
+/**
+ * DIGITNET_WINOGRAD=0 sends every convolution to the direct kernels (to compare, or to match runs made
+ * without); 2 or 4 fixes the tile size; 1 or unset chooses it per layer.
+ */
+function winogradFromEnv(): boolean | 2 | 4 {
   const v = process.env.DIGITNET_WINOGRAD;
   if (v === undefined || v === '' || v === '1') return true;
   if (v === '0') return false;
-  throw new Error(`DIGITNET_WINOGRAD must be 0 or 1, got '${v}'`);
+  if (v === '2' || v === '4') return Number(v) as 2 | 4;
+  throw new Error(`DIGITNET_WINOGRAD must be 0, 1, 2 or 4, got '${v}'`);
 }
 
 /** The native backend, or the reason it is not available. */
