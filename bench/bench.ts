@@ -118,6 +118,9 @@ function printTable(rows: AnyRow[], arch: string, threads: number): void {
     }
   }
   for (const r of rows) if (isError(r)) console.log(`${r.backend}: not measured: ${r.error}`);
+  if (ok.some((r) => r.trainGflops !== null)) {
+    console.log('GFLOP/s: the multiply-adds of direct convolutions and GEMMs per second (Winograd layers do fewer, so this can pass the sgemm peak)');
+  }
 }
 
 async function main(): Promise<void> {

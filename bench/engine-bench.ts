@@ -1,7 +1,8 @@
 // Training and inference speed of digitnet's own backends (native, reference) on real MNIST batches:
 // median of R timed runs of B training steps after warm-up, batch-1 latency (median of many single
-// predictions) and batched throughput. FLOPs are counted from the shapes the kernels receive, so the
-// GFLOP/s figure holds for any architecture; --profile times each kernel and reports its share of a step.
+// predictions) and batched throughput. FLOPs are counted from the shapes the kernels receive (a direct
+// convolution's, whatever algorithm the backend runs), so the GFLOP/s figure holds for any architecture;
+// --profile times each kernel and reports its share of a step.
 
 import { adam, Tensor, type Backend } from '../src/engine/index.js';
 import type { ConvGeometry } from '../src/engine/geometry.js';

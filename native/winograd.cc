@@ -71,7 +71,6 @@ struct Plan {
   const float* Vp;  // X packed (c x oc) filter matrices, `vstride` floats apart
   size_t vstride;
   int Npad, kcmax;
-  const float* bias;
   bool relu;
   const WinogradKernels& k;
   // Floats from one tile's X transformed inputs (products) to the next: X·c (X·oc) and one cache line,
@@ -238,7 +237,7 @@ void winograd_forward(const float* x, const float* w, const float* bias, float* 
   };
   if (g.c * g.oc >= 4096) parallel_for(X, pack);
   else for (int xi = 0; xi < X; xi++) pack(xi, 0);
-  const Plan P{g, tiles, Vp, vstride, Npad, depth_block(static_cast<int>(g.c)), bias, relu, K};
+  const Plan P{g, tiles, Vp, vstride, Npad, depth_block(static_cast<int>(g.c)), relu, K};
   // Tiles per task: their transformed inputs and products (X·(c + oc) floats a tile) in half of L2, and
   // at least 4 tasks a thread where there are enough tiles.
   const long fit = std::max<long>(uk.mr, (2 * chunk_floats()) / (X * (g.c + g.oc)) / uk.mr * uk.mr);
