@@ -3,7 +3,7 @@
 // The sum over pixels runs in a fixed order: fixed chunks of pixels (a function of the shape alone) sum
 // into their own partial buffers, which are then added in chunk order, so the result never depends on
 // which thread ran which chunk, nor on the thread count: training is bit-reproducible. 3x3 stride-1 layers
-// of 24 channels or more take the Winograd kernels instead (winograd.cc), with the same guarantee.
+// with enough channels take the Winograd kernels instead (winograd.cc says which), with the same guarantee.
 #include <vector>
 
 #include "conv.h"
