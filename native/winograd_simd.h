@@ -39,25 +39,26 @@ struct Wino<4> {
   static constexpr int A = 6;
   /** u = Bᵀ d, points 0, ±1, ±2 and ∞: Bᵀ rows [4,0,-5,0,1,0] [0,-4,-4,1,1,0] [0,4,-4,-1,1,0] [0,-2,-1,2,1,0] [0,2,-1,-2,1,0] [0,4,0,-5,0,1]. */
   static void input(const VF* d, int ds, VF* u, int us) {
-    const VF four = VF::set1(4.f), five = VF::set1(5.f), two = VF::set1(2.f);
+    // Multiply-adds where they fold a constant in: 13 operations a point instead of 19.
+    const VF four = VF::set1(4.f), m4 = VF::set1(-4.f), m5 = VF::set1(-5.f), two = VF::set1(2.f), m2 = VF::set1(-2.f);
     const VF d0 = d[0], d1 = d[ds], d2 = d[2 * ds], d3 = d[3 * ds], d4 = d[4 * ds], d5 = d[5 * ds];
-    const VF a = d4 - four * d2, b = four * d1 - d3, c = d4 - d2, e = two * (d3 - d1);
-    u[0] = four * d0 - five * d2 + d4;
-    u[us] = a - b, u[2 * us] = a + b;
-    u[3 * us] = c + e, u[4 * us] = c - e;
-    u[5 * us] = four * d1 - five * d3 + d5;
+    const VF a = fma(m4, d2, d4), c = d4 - d2, e = d3 - d1;
+    u[0] = fma(four, d0, fma(m5, d2, d4));
+    u[us] = fma(m4, d1, a + d3), u[2 * us] = fma(four, d1, a - d3);
+    u[3 * us] = fma(two, e, c), u[4 * us] = fma(m2, e, c);
+    u[5 * us] = fma(four, d1, fma(m5, d3, d5));
   }
   /** y = Aᵀ m: rows [1,1,1,1,1,0] [0,1,-1,2,-2,0] [0,1,1,4,4,0] [0,1,-1,8,-8,1]. */
   static void output(const VF* m, int ms, VF* y, int ys) {
     const VF two = VF::set1(2.f), four = VF::set1(4.f), eight = VF::set1(8.f);
     const VF p = m[ms] + m[2 * ms], q = m[ms] - m[2 * ms], r = m[3 * ms] + m[4 * ms], s = m[3 * ms] - m[4 * ms];
-    y[0] = m[0] + p + r, y[ys] = q + two * s, y[2 * ys] = p + four * r, y[3 * ys] = q + eight * s + m[5 * ms];
+    y[0] = m[0] + p + r, y[ys] = fma(two, s, q), y[2 * ys] = fma(four, r, p), y[3 * ys] = fma(eight, s, q) + m[5 * ms];
   }
   /** m = A y (the adjoint of output). */
   static void grad(const VF* y, int ys, VF* m, int ms) {
     const VF two = VF::set1(2.f), four = VF::set1(4.f), eight = VF::set1(8.f);
     const VF y0 = y[0], y1 = y[ys], y2 = y[2 * ys], y3 = y[3 * ys];
-    const VF e = y0 + y2, o = y1 + y3, e4 = y0 + four * y2, o8 = two * y1 + eight * y3;
+    const VF e = y0 + y2, o = y1 + y3, e4 = fma(four, y2, y0), o8 = fma(two, y1, eight * y3);
     m[0] = y0, m[ms] = e + o, m[2 * ms] = e - o, m[3 * ms] = e4 + o8, m[4 * ms] = e4 - o8, m[5 * ms] = y3;
   }
   /** v = G g: G rows [¼,0,0] [-⅙,-⅙,-⅙] [-⅙,⅙,-⅙] [1/24,1/12,⅙] [1/24,-1/12,⅙] [0,0,1]. */
