@@ -80,16 +80,24 @@ struct Wino<4> {
   }
 };
 
+/** A 2-D transform, separable: the 1-D transform f down each of the C columns of an R x C block (R -> RR
+ * points), then along each of the RR rows (C -> CC points); in and out row-major. */
+template <int R, int C, int RR, int CC>
+inline void separable(const VF* in, VF* out, void (*f)(const VF*, int, VF*, int)) {
+  VF t[RR * C];
+  for (int j = 0; j < C; j++) f(in + j, C, t + j, C);
+  for (int i = 0; i < RR; i++) f(t + i * C, 1, out + i * CC, 1);
+}
+
 /** Bᵀ d B: in[i·A + j] is patch pixel (i, j) (c floats), u[ξ·xs + ch] the result, ξ = i·A + j. */
 template <int M>
 void wino_input_tile(const float* const* in, float* u, long c, long xs) {
   constexpr int A = Wino<M>::A;
   for (long k = 0; k < c; k += W) {
     const int n = static_cast<int>(std::min<long>(W, c - k));
-    VF d[A * A], t[A * A], r[A * A];
+    VF d[A * A], r[A * A];
     for (int i = 0; i < A * A; i++) d[i] = load_part(in[i] + k, n);
-    for (int j = 0; j < A; j++) Wino<M>::input(d + j, A, t + j, A);  // down each column
-    for (int i = 0; i < A; i++) Wino<M>::input(t + i * A, 1, r + i * A, 1);  // along each row
+    separable<A, A, A, A>(d, r, Wino<M>::input);
     for (int i = 0; i < A * A; i++) store_part(r[i], u + i * xs + k, n);
   }
 }
@@ -101,10 +109,9 @@ void wino_output_tile(const float* m, long oc, const float* bias, bool relu, flo
   const VF zero = VF::zero();
   for (long k = 0; k < oc; k += W) {
     const int n = static_cast<int>(std::min<long>(W, oc - k));
-    VF q[A * A], s[M * A], y[M * M];
+    VF q[A * A], y[M * M];
     for (int i = 0; i < A * A; i++) q[i] = load_part(m + i * oc + k, n);
-    for (int j = 0; j < A; j++) Wino<M>::output(q + j, A, s + j, A);
-    for (int i = 0; i < M; i++) Wino<M>::output(s + i * A, 1, y + i * M, 1);
+    separable<A, A, M, M>(q, y, Wino<M>::output);
     const VF b = load_part(bias + k, n);
     for (int i = 0; i < M * M; i++) {
       const VF v = y[i] + b;
@@ -119,40 +126,35 @@ void wino_grad_tile(const float* const* dy, float* m, long oc, long xs) {
   constexpr int A = Wino<M>::A;
   for (long k = 0; k < oc; k += W) {
     const int n = static_cast<int>(std::min<long>(W, oc - k));
-    VF y[M * M], p[A * M], r[A * A];
+    VF y[M * M], r[A * A];
     for (int i = 0; i < M * M; i++) y[i] = load_part(dy[i] + k, n);
-    for (int j = 0; j < M; j++) Wino<M>::grad(y + j, M, p + j, M);
-    for (int i = 0; i < A; i++) Wino<M>::grad(p + i * M, 1, r + i * A, 1);
+    separable<M, M, A, A>(y, r, Wino<M>::grad);
     for (int i = 0; i < A * A; i++) store_part(r[i], m + i * xs + k, n);
+  }
+}
+
+/** out[ξ·plane + p] = the separable transform f of the R x R block in[i·plane + p], for pairs p in [p0, p1). */
+template <int R, int RR>
+inline void plane_transform(const float* in, long plane, long p0, long p1, float* out, void (*f)(const VF*, int, VF*, int)) {
+  for (long p = p0; p < p1; p += W) {
+    const int n = static_cast<int>(std::min<long>(W, p1 - p));
+    VF a[R * R], b[RR * RR];
+    for (int i = 0; i < R * R; i++) a[i] = load_part(in + i * plane + p, n);
+    separable<R, R, RR, RR>(a, b, f);
+    for (int i = 0; i < RR * RR; i++) store_part(b[i], out + i * plane + p, n);
   }
 }
 
 /** G g Gᵀ of pairs [p0, p1): g from w (3, 3, plane), v[ξ·plane + p]. */
 template <int M>
 void wino_filter(const float* w, long plane, long p0, long p1, float* v) {
-  constexpr int A = Wino<M>::A;
-  for (long p = p0; p < p1; p += W) {
-    const int n = static_cast<int>(std::min<long>(W, p1 - p));
-    VF g[9], t[A * 3], r[A * A];
-    for (int i = 0; i < 9; i++) g[i] = load_part(w + i * plane + p, n);
-    for (int j = 0; j < 3; j++) Wino<M>::filter(g + j, 3, t + j, 3);
-    for (int i = 0; i < A; i++) Wino<M>::filter(t + i * 3, 1, r + i * A, 1);
-    for (int i = 0; i < A * A; i++) store_part(r[i], v + i * plane + p, n);
-  }
+  plane_transform<3, Wino<M>::A>(w, plane, p0, p1, v, Wino<M>::filter);
 }
 
 /** dw (3, 3, plane) = Gᵀ du G of pairs [p0, p1), du[ξ·plane + p] (the adjoint of wino_filter). */
 template <int M>
 void wino_filter_grad(const float* du, long plane, long p0, long p1, float* dw) {
-  constexpr int A = Wino<M>::A;
-  for (long p = p0; p < p1; p += W) {
-    const int n = static_cast<int>(std::min<long>(W, p1 - p));
-    VF u[A * A], t[3 * A], g[9];
-    for (int i = 0; i < A * A; i++) u[i] = load_part(du + i * plane + p, n);
-    for (int j = 0; j < A; j++) Wino<M>::filter_grad(u + j, A, t + j, A);
-    for (int i = 0; i < 3; i++) Wino<M>::filter_grad(t + i * A, 1, g + i * 3, 1);
-    for (int i = 0; i < 9; i++) store_part(g[i], dw + i * plane + p, n);
-  }
+  plane_transform<Wino<M>::A, 3>(du, plane, p0, p1, dw, Wino<M>::filter_grad);
 }
 
 const WinogradKernels kWinograd2{2, wino_input_tile<2>, wino_output_tile<2>, wino_grad_tile<2>, wino_filter<2>, wino_filter_grad<2>};
