@@ -505,6 +505,17 @@ describe('native binding rejects bad buffers', { skip: nativeSkip }, () => {
   test('conv2dForward with an unknown activation throws', () => {
     assert.throws(() => nb().conv2dForward(ok.x, ok.w, ok.b, ok.y, g, 'tanh' as Activation), RangeError);
   });
+  test('setWinograd takes true, false, 2 or 4 and nothing else', () => {
+    try {
+      for (const bad of [1, 3, 8, '4', null]) assert.throws(() => binding!.setWinograd(bad as never), { name: 'RangeError', message: /winograd must be true, false, 2 or 4/ });
+      assert.equal(binding!.setWinograd(4), 4);
+      assert.equal(binding!.info().winograd, 4);
+      assert.equal(binding!.setWinograd(false), false);
+    } finally {
+      binding!.setWinograd(true);
+    }
+    assert.equal(binding!.info().winograd, true);
+  });
   test('dropoutMask with a state that is not 4 Uint32 words, or a rate outside [0, 1), throws', () => {
     const mask = new Float32Array(8);
     assert.throws(() => nb().dropoutMask(new Float32Array(4) as unknown as Uint32Array, mask, 0.5, 2), { name: 'TypeError', message: /state must be a Uint32Array/ });
