@@ -149,12 +149,13 @@ const convCases: ConvCase[] = [
   { x: [2, 16, 16, 64], k: [3, 3], oc: 8, s: [1, 1], pad: 'same' },
   { x: [2, 7, 6, 3], k: [2, 2], oc: 5, s: [1, 1], pad: 'same' },
   { x: [1, 18, 18, 64], k: [3, 3], oc: 8, s: [1, 1], pad: 'valid' },
-  // 3x3 stride-1 layers of 24 channels or more take the Winograd kernels (forward, and the input gradient
-  // of 'same' ones): odd outputs (a last row and column of half tiles), 'valid' and 'same', channel counts
-  // off every vector width and panel, a sum deeper than one depth block, more tiles than one block of a task.
-  { x: [2, 9, 7, 24], k: [3, 3], oc: 37, s: [1, 1], pad: 'same' },
+  // 3x3 stride-1 layers with enough channels and tiles take the Winograd kernels (forward, filter gradient,
+  // and the input gradient of 'same' ones): odd outputs (a last row and column of partial tiles), 'valid' and
+  // 'same', channel counts off every vector width and panel, a sum deeper than one depth block, more tiles
+  // than one block of a task.
+  { x: [8, 9, 7, 24], k: [3, 3], oc: 37, s: [1, 1], pad: 'same' },
   { x: [3, 13, 13, 32], k: [3, 3], oc: 33, s: [1, 1], pad: 'same' },
-  { x: [1, 11, 12, 41], k: [3, 3], oc: 24, s: [1, 1], pad: 'valid' },
+  { x: [4, 11, 12, 41], k: [3, 3], oc: 24, s: [1, 1], pad: 'valid' },
   { x: [1, 6, 5, 600], k: [3, 3], oc: 40, s: [1, 1], pad: 'same' },
   { x: [9, 14, 14, 32], k: [3, 3], oc: 64, s: [1, 1], pad: 'same' },
 ];
