@@ -13,7 +13,6 @@
 // tiles overhang small images more); its transforms have larger constants, and its results differ from the
 // direct convolution's by about 1e-6 of their scale instead of 1e-7.
 #include <atomic>
-#include <vector>
 
 #include "conv.h"
 #include "simd.h"
@@ -63,6 +62,12 @@ struct Tiles {
   long th, tw, per_image, total;
   Tiles(const Geo& g, int m_)
       : m(m_), a(m_ + 2), X((m_ + 2) * (m_ + 2)), th(ceil_div(g.oh, m_)), tw(ceil_div(g.ow, m_)), per_image(th * tw), total(g.n * th * tw) {}
+  /** Tile t's image and the output pixel at its top-left corner. */
+  void origin(long t, long& b, long& oy, long& ox) const {
+    b = t / per_image;
+    const long r = t % per_image;
+    oy = m * (r / tw), ox = m * (r % tw);
+  }
 };
 
 struct Plan {
@@ -87,8 +92,9 @@ void transform_inputs(const float* x, const Geo& g, const Tiles& tiles, const Wi
   const float* in[36];
   const int A = tiles.a;
   for (long t = t0; t < t1; t++) {
-    const long b = t / tiles.per_image, r = t % tiles.per_image;
-    const long y0 = tiles.m * (r / tiles.tw) - g.pt, x0 = tiles.m * (r % tiles.tw) - g.pl;
+    long b, oy, ox;
+    tiles.origin(t, b, oy, ox);
+    const long y0 = oy - g.pt, x0 = ox - g.pl;
     for (int i = 0; i < A; i++)
       for (int j = 0; j < A; j++) {
         const long iy = y0 + i, ix = x0 + j;
@@ -133,9 +139,9 @@ void multiply(const Plan& P, long nt, const float* u, float* m) {
 void transform_outputs(const float* m, const Plan& P, long t0, long t1, const float* bias, float* sink, float* y) {
   const Geo& g = P.g;
   for (long t = t0; t < t1; t++) {
-    const long b = t / P.tiles.per_image, r = t % P.tiles.per_image;
     const int M = P.tiles.m;
-    const long oy = M * (r / P.tiles.tw), ox = M * (r % P.tiles.tw);
+    long b, oy, ox;
+    P.tiles.origin(t, b, oy, ox);
     float* out[16];
     for (int i = 0; i < M; i++)
       for (int j = 0; j < M; j++)
@@ -182,8 +188,8 @@ void filter_chunk(const float* x, const float* dy, const Geo& g, const Tiles& ti
     const long s1 = std::min(t1, s0 + sub), nt = s1 - s0;
     transform_inputs(x, g, tiles, K, s0, s1, c, us, zeros, u);
     for (long t = s0; t < s1; t++) {
-      const long b = t / tiles.per_image, r = t % tiles.per_image;
-      const long oy = M * (r / tiles.tw), ox = M * (r % tiles.tw);
+      long b, oy, ox;
+      tiles.origin(t, b, oy, ox);
       for (int i = 0; i < M; i++)
         for (int j = 0; j < M; j++)
           dyp[i * M + j] = oy + i < g.oh && ox + j < g.ow ? dy + ((b * g.oh + oy + i) * g.ow + ox + j) * oc : zeros + c;
@@ -247,8 +253,13 @@ void winograd_forward(const float* x, const float* w, const float* bias, float* 
   const long fit = std::max<long>(uk.mr, (2 * chunk_floats()) / (X * (g.c + g.oc)) / uk.mr * uk.mr);
   const long T = std::min(fit, round_up(ceil_div(tiles.total, 4L * pool_threads()), uk.mr));
   const int tasks = static_cast<int>(ceil_div(tiles.total, T));
-  std::vector<float> zero_bias(bias ? 0 : g.oc, 0.f);
-  const float* b = bias ? bias : zero_bias.data();
+  // Bias-free layers (every one before a BatchNormalization, every input gradient) add zeros.
+  float* zero_bias = nullptr;
+  if (!bias) {
+    zero_bias = shared_scratch(kPartialBias).get(g.oc);
+    std::memset(zero_bias, 0, g.oc * sizeof(float));
+  }
+  const float* b = bias ? bias : zero_bias;
   auto task = [&](int t, int tid) {
     const long t0 = t * T, t1 = std::min(tiles.total, t0 + T);
     float* u = scratch(tid, kCol).get(T * (P.us + P.ms) + g.c + g.oc);
