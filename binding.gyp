@@ -10,6 +10,7 @@
         "native/gemm_avx2.cc",
         "native/conv.cc",
         "native/conv_filter.cc",
+        "native/conv_single.cc",
         "native/winograd.cc",
         "native/pool.cc",
         "native/elementwise.cc",

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "conv.h"
+#include "conv_single.h"
 #include "gemm.h"
 #include "winograd.h"
 
@@ -164,6 +165,7 @@ void conv2d_forward(const float* x, const float* w, const float* b, float* y, co
   const long K = g.kh * g.kw * g.c, N = g.oc;
   if (g.n * g.oh * g.ow == 0 || N == 0) return;
   if (winograd_applies(g, relu)) return winograd_forward(x, w, b, y, g, relu);
+  if (single_channel_applies(g)) return single_channel_forward(x, w, b, y, g, relu);
   const int Npad = static_cast<int>(round_up(N, ukernel().nr));
   float* Wp = shared_scratch(kCol).get(packed_b_size(static_cast<int>(K), static_cast<int>(N)));
   pack_b(MatView{w, N, 1}, static_cast<int>(K), static_cast<int>(N), Wp);

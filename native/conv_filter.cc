@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "conv.h"
+#include "conv_single.h"
 #include "gemm.h"
 #include "winograd.h"
 
@@ -120,6 +121,7 @@ void conv2d_backward_filter(const float* x, const float* dy, float* dw, float* d
     std::memset(db, 0, N * sizeof(float));
     return;
   }
+  if (single_channel_applies(g)) return single_channel_backward_filter(x, dy, dw, db, g);
   if (winograd_applies(g)) {
     winograd_backward_filter(x, dy, dw, g);
     return bias_gradient(dy, rows, N, db);

@@ -158,6 +158,16 @@ const convCases: ConvCase[] = [
   { x: [4, 11, 12, 41], k: [3, 3], oc: 24, s: [1, 1], pad: 'valid' },
   { x: [1, 6, 5, 600], k: [3, 3], oc: 40, s: [1, 1], pad: 'same' },
   { x: [9, 14, 14, 32], k: [3, 3], oc: 64, s: [1, 1], pad: 'same' },
+  // One input channel, stride 1, at most 8 filters: the pixel-vectorized kernels (LeNet-5's first layer
+  // on more images than the filter gradient's 8 chunks; rows of two strips and a tail on every vector
+  // width; every filter count from 1 to 8 somewhere; an even kernel's uneven padding; a 1x1 output).
+  { x: [10, 28, 28, 1], k: [5, 5], oc: 6, s: [1, 1], pad: 'same' },
+  { x: [2, 9, 37, 1], k: [3, 3], oc: 1, s: [1, 1], pad: 'valid' },
+  { x: [3, 7, 5, 1], k: [2, 3], oc: 8, s: [1, 1], pad: 'same' },
+  { x: [1, 3, 3, 1], k: [3, 3], oc: 3, s: [1, 1], pad: 'valid' },
+  { x: [2, 19, 17, 1], k: [4, 4], oc: 2, s: [1, 1], pad: 'same' },
+  { x: [1, 11, 40, 1], k: [1, 7], oc: 4, s: [1, 1], pad: 'same' },
+  { x: [2, 6, 33, 1], k: [3, 3], oc: 5, s: [1, 1], pad: 'valid' },
 ];
 interface PoolCase { x: [number, number, number, number]; k: [number, number]; s: [number, number]; pad: Padding }
 const poolCases: PoolCase[] = [

@@ -1,0 +1,179 @@
+// Single-channel convolution bodies for one instruction set (no include guard: compiled once per set by
+// conv_single.cc through simd_foreach.h). The vector runs along the output pixels: a strip is up to W
+// consecutive pixels of one output row, and each kernel tap is one (masked) load of W input pixels that
+// every filter multiplies by its weight. The filters are template parameters, so a strip's OC sums (or a
+// tap group's TG x OC ones) stay in registers.
+
+// The loops over the S strips, OC filters and TG taps are unrolled before the compiler decides what lives in
+// registers; otherwise the sums' arrays stay in memory and every step stores them back.
+#define DN_UNROLL _Pragma("GCC unroll 32")
+
+/**
+ * Fills up to S strips from the walk's position (row r, column ox): their windows' top-left input pixel,
+ * first output pixel and length. Returns how many; slots past that get length 0 (they load zeros).
+ */
+template <int S>
+inline int next_strips(const SingleRows& s, long& r, long& ox, const float** in, long* px, int* n) {
+  int k = 0;
+  for (; k < S && r < s.r1; k++) {
+    const long b = r / s.oh, oy = r % s.oh;
+    in[k] = s.src + (b - s.b0) * s.img + oy * s.rowstride + ox;
+    px[k] = r * s.ow + ox;
+    n[k] = static_cast<int>(std::min<long>(W, s.ow - ox));
+    if ((ox += W) >= s.ow) ox = 0, r++;
+  }
+  for (int i = k; i < S; i++) in[i] = in[0], px[i] = px[0], n[i] = 0;
+  return k;
+}
+
+/** Output rows [s.r0, s.r1) of y = act(conv + bias): S strips at a time, OC sums each. */
+template <int OC, int S>
+void single_forward_t(const SingleRows& s, const float* w, const float* bias, bool relu, float* y) {
+  long r = s.r0, ox = 0;
+  const float* in[S];
+  long px[S];
+  int n[S];
+  float tmp[OC * W];
+  for (int cnt; (cnt = next_strips<S>(s, r, ox, in, px, n)) > 0;) {
+    VF acc[S][OC];
+    DN_UNROLL
+    for (int i = 0; i < S; i++)
+      DN_UNROLL
+      for (int o = 0; o < OC; o++) acc[i][o] = VF::zero();
+    for (int t = 0; t < s.ntaps; t++) {
+      const long off = s.tap[t];
+      VF v[S];
+      DN_UNROLL
+      for (int i = 0; i < S; i++) v[i] = VF::load_n(in[i] + off, n[i]);
+      DN_UNROLL
+      for (int o = 0; o < OC; o++) {
+        const VF wv = VF::set1(w[t * OC + o]);
+        DN_UNROLL
+        for (int i = 0; i < S; i++) acc[i][o] = fma(v[i], wv, acc[i][o]);
+      }
+    }
+    // Bias and ReLU after the whole sum (as the GEMM's epilogue), then pixel-major into y (NHWC). Indices
+    // known at compile time everywhere, so that the sums stay registers (a runtime one spills them all).
+    DN_UNROLL
+    for (int i = 0; i < S; i++) {
+      if (i >= cnt) continue;
+      DN_UNROLL
+      for (int o = 0; o < OC; o++) {
+        VF a = bias ? acc[i][o] + VF::set1(bias[o]) : acc[i][o];
+        if (relu) a = vmax(a, VF::zero());
+        a.store(tmp + o * W);
+      }
+      float* out = y + px[i] * OC;
+      for (int p = 0; p < n[i]; p++)
+        DN_UNROLL
+        for (int o = 0; o < OC; o++) out[p * OC + o] = tmp[o * W + p];
+    }
+  }
+}
+
+/** The lanes of v added in lane order (a fixed order, so the result does not depend on anything else). */
+inline float lane_sum(VF v) {
+  float t[W];
+  v.store(t);
+  float sum = t[0];
+  for (int i = 1; i < W; i++) sum += t[i];
+  return sum;
+}
+
+/**
+ * dw (ntaps x OC) and db (OC) of output rows [s.r0, s.r1), written: dy transposed once into per-strip
+ * filter-major vectors (lanes past a strip's end zero), then per group of TG taps, TG x OC vector sums over
+ * every strip in order, each reduced across its lanes in lane order at the end.
+ */
+template <int OC, int TG>
+void single_filter_t(const SingleRows& s, const float* dy, float* dw, float* db) {
+  const long per_row = ceil_div(s.ow, W), strips = (s.r1 - s.r0) * per_row;
+  const int groups = static_cast<int>(ceil_div(s.ntaps, TG));
+  // Thread-local buffers, reached once here: in a shared library each thread_local access is a call.
+  thread_local std::vector<float> dyt_buf;
+  thread_local std::vector<const float*> in_buf;
+  thread_local std::vector<int> n_buf;
+  thread_local std::vector<long> tap_buf;
+  dyt_buf.resize(static_cast<size_t>(strips * OC * W));
+  in_buf.resize(static_cast<size_t>(strips));
+  n_buf.resize(static_cast<size_t>(strips));
+  // Whole groups of TG taps (the last one padded with tap 0, its sums dropped): a short last group would
+  // need runtime indices, which spill every sum.
+  tap_buf.assign(static_cast<size_t>(groups * TG), s.tap[0]);
+  std::copy(s.tap, s.tap + s.ntaps, tap_buf.begin());
+  float* const dyt = dyt_buf.data();
+  const float** const ins = in_buf.data();
+  int* const ns = n_buf.data();
+  const long* const taps = tap_buf.data();
+  VF bsum[OC];
+  DN_UNROLL
+  for (int o = 0; o < OC; o++) bsum[o] = VF::zero();
+  long r = s.r0, ox = 0;
+  for (long j = 0; j < strips; j++) {
+    long px;
+    next_strips<1>(s, r, ox, &ins[j], &px, &ns[j]);
+    float* d = dyt + j * OC * W;
+    const float* src = dy + px * OC;
+    if (ns[j] == W) {
+      for (int p = 0; p < W; p++)
+        DN_UNROLL
+        for (int o = 0; o < OC; o++) d[o * W + p] = src[p * OC + o];
+    } else {
+      for (int p = 0; p < W; p++)
+        DN_UNROLL
+        for (int o = 0; o < OC; o++) d[o * W + p] = p < ns[j] ? src[p * OC + o] : 0.f;
+    }
+    DN_UNROLL
+    for (int o = 0; o < OC; o++) bsum[o] = bsum[o] + VF::load(d + o * W);
+  }
+  DN_UNROLL
+  for (int o = 0; o < OC; o++) db[o] = lane_sum(bsum[o]);
+  for (int g = 0; g < groups; g++) {
+    const long* tap = taps + g * TG;
+    VF acc[TG][OC];
+    DN_UNROLL
+    for (int t = 0; t < TG; t++)
+      DN_UNROLL
+      for (int o = 0; o < OC; o++) acc[t][o] = VF::zero();
+    for (long j = 0; j < strips; j++) {
+      const float* in = ins[j];
+      const float* d = dyt + j * OC * W;
+      const int n = ns[j];
+      DN_UNROLL
+      for (int t = 0; t < TG; t++) {
+        const VF v = VF::load_n(in + tap[t], n);
+        DN_UNROLL
+        for (int o = 0; o < OC; o++) acc[t][o] = fma(v, VF::load(d + o * W), acc[t][o]);
+      }
+    }
+    DN_UNROLL
+    for (int t = 0; t < TG; t++) {
+      if (g * TG + t >= s.ntaps) continue;
+      DN_UNROLL
+      for (int o = 0; o < OC; o++) dw[(g * TG + t) * OC + o] = lane_sum(acc[t][o]);
+    }
+  }
+}
+
+/** Sums kept in registers: about 24 of AVX-512's 32, 8 of AVX2's 16 (the loads and weights need the rest). */
+constexpr int kSums = W == 16 ? 24 : W == 8 ? 8 : 1;
+template <int OC>
+constexpr int strips_per_pass() { return std::max(1, std::min(4, kSums / OC)); }
+template <int OC>
+constexpr int taps_per_group() { return std::max(1, kSums / OC); }
+
+template <int OC>
+void single_forward_oc(const SingleRows& s, const float* w, const float* bias, bool relu, float* y) {
+  single_forward_t<OC, strips_per_pass<OC>()>(s, w, bias, relu, y);
+}
+template <int OC>
+void single_filter_oc(const SingleRows& s, const float* dy, float* dw, float* db) {
+  single_filter_t<OC, taps_per_group<OC>()>(s, dy, dw, db);
+}
+
+const SingleChannelKernels kSingleChannel{
+    {nullptr, single_forward_oc<1>, single_forward_oc<2>, single_forward_oc<3>, single_forward_oc<4>, single_forward_oc<5>,
+     single_forward_oc<6>, single_forward_oc<7>, single_forward_oc<8>},
+    {nullptr, single_filter_oc<1>, single_filter_oc<2>, single_filter_oc<3>, single_filter_oc<4>, single_filter_oc<5>,
+     single_filter_oc<6>, single_filter_oc<7>, single_filter_oc<8>},
+};
