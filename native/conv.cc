@@ -131,14 +131,21 @@ void forward_pass(const float* x, const float* Wp, int Npad, const float* b, flo
   }
 }
 
+/** dx as a convolution of dy (stride 1): dy padded by kernel − 1 − padding, the kernel turned 180° with its channel axes swapped. */
+Geo turned(const Geo& g) { return Geo{g.n, g.oh, g.ow, g.oc, g.kh, g.kw, 1, 1, g.kh - 1 - g.pt, g.kw - 1 - g.pl, g.h, g.w, g.c}; }
+
 /**
- * With stride 1 the input gradient is itself a convolution: of dy, padded by kernel − 1 − padding, with the
- * kernel turned 180° and its channel axes swapped. When the output is about as large as the input ('same'
- * padding) that costs the same FLOPs as dy · wᵀ and needs no col2im, so it is used there; with 'valid'
- * padding it would multiply the border's zeros too.
+ * With stride 1 the input gradient is itself a convolution (turned). When the output is about as large as
+ * the input ('same' padding) that costs the same FLOPs as dy · wᵀ and needs no col2im, so it is used there.
+ * With 'valid' padding it multiplies the border's zeros too, but where it takes the Winograd path it can
+ * still need fewer multiplications than dy · wᵀ (the seed CNN's second layer: 4x4 tiles of 13x13 outputs,
+ * 576 per channel pair and image against 11·11·9 = 1,089).
  */
 bool input_gradient_as_convolution(const Geo& g) {
-  return g.sh == 1 && g.sw == 1 && 100 * g.h * g.w <= 115 * g.oh * g.ow && g.pt < g.kh && g.pl < g.kw;
+  if (g.sh != 1 || g.sw != 1 || g.pt >= g.kh || g.pl >= g.kw) return false;
+  if (100 * g.h * g.w <= 115 * g.oh * g.ow) return true;
+  const Geo t = turned(g);
+  return winograd_applies(t) && winograd_products(t) < g.n * g.oh * g.ow * g.kh * g.kw;
 }
 
 void backward_input_as_convolution(const float* dy, const float* w, float* dx, const Geo& g) {
@@ -152,7 +159,7 @@ void backward_input_as_convolution(const float* dy, const float* w, float* dx, c
       for (long o = 0; o < g.oc; o++)
         for (long ci = 0; ci < g.c; ci++)
           wt[((ky * g.kw + kx) * g.oc + o) * N + ci] = w[(((g.kh - 1 - ky) * g.kw + (g.kw - 1 - kx)) * g.c + ci) * g.oc + o];
-  const Geo t{g.n, g.oh, g.ow, g.oc, g.kh, g.kw, 1, 1, g.kh - 1 - g.pt, g.kw - 1 - g.pl, g.h, g.w, g.c};
+  const Geo t = turned(g);
   if (winograd_applies(t)) return winograd_forward(dy, wt, nullptr, dx, t, false);
   float* Wp = shared_scratch(kCol).get(packed_b_size(static_cast<int>(K), static_cast<int>(N)));
   pack_b(MatView{wt, N, 1}, static_cast<int>(K), static_cast<int>(N), Wp);

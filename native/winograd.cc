@@ -232,6 +232,11 @@ bool winograd_applies(const Geo& g, bool relu) {
   return g.c >= least && g.oc >= least && work >= 32768;
 }
 
+long winograd_products(const Geo& g, bool relu) {
+  const Tiles tiles(g, tile_size(g, relu));
+  return tiles.total * tiles.X;
+}
+
 void winograd_forward(const float* x, const float* w, const float* bias, float* y, const Geo& g, bool relu) {
   const Tiles tiles(g, tile_size(g, relu));
   if (tiles.total == 0 || g.oc == 0) return;

@@ -11,6 +11,8 @@ bool set_winograd(int mode);
 int winograd_mode();
 /** Whether the convolution kernels take the Winograd path for this geometry (3x3, stride 1, ≥ 16 or 24 channels in and out). */
 bool winograd_applies(const Geo& g, bool relu = false);
+/** Multiplications per channel pair for the whole batch, with the tile size this geometry would take. */
+long winograd_products(const Geo& g, bool relu = false);
 /** y = act(conv(x, w) + b) for a geometry winograd_applies() accepts; w is (3, 3, c, oc); b may be null. */
 void winograd_forward(const float* x, const float* w, const float* b, float* y, const Geo& g, bool relu);
 /** dw (3, 3, c, oc) of x and dy for a geometry winograd_applies() accepts (the bias gradient stays with the caller). */
