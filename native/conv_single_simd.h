@@ -4,10 +4,6 @@
 // every filter multiplies by its weight. The filters are template parameters, so a strip's OC sums (or a
 // tap group's TG x OC ones) stay in registers.
 
-// The loops over the S strips, OC filters and TG taps are unrolled before the compiler decides what lives in
-// registers; otherwise the sums' arrays stay in memory and every step stores them back.
-#define DN_UNROLL _Pragma("GCC unroll 32")
-
 /**
  * Fills up to S strips from the walk's position (row r, column ox): their windows' top-left input pixel,
  * first output pixel and length. Returns how many; slots past that get length 0 (they load zeros).

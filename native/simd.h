@@ -19,6 +19,13 @@
 #define DN_SIMD_X86 1
 #endif
 
+/**
+ * Before a loop of a compile-time count over an array of vectors (a Winograd tile's points, a strip's sums):
+ * unrolled early, before the compiler decides what lives in registers. Otherwise GCC keeps such arrays in
+ * memory and stores every element back at every step (measured: the one-channel convolution 2.5x slower).
+ */
+#define DN_UNROLL _Pragma("GCC unroll 64")
+
 namespace dn {
 
 enum class Isa { kGeneric, kAvx2, kAvx512 };

@@ -85,7 +85,9 @@ struct Wino<4> {
 template <int R, int C, int RR, int CC>
 inline void separable(const VF* in, VF* out, void (*f)(const VF*, int, VF*, int)) {
   VF t[RR * C];
+  DN_UNROLL
   for (int j = 0; j < C; j++) f(in + j, C, t + j, C);
+  DN_UNROLL
   for (int i = 0; i < RR; i++) f(t + i * C, 1, out + i * CC, 1);
 }
 
@@ -96,8 +98,10 @@ void wino_input_tile(const float* const* in, float* u, long c, long xs) {
   for (long k = 0; k < c; k += W) {
     const int n = static_cast<int>(std::min<long>(W, c - k));
     VF d[A * A], r[A * A];
+    DN_UNROLL
     for (int i = 0; i < A * A; i++) d[i] = load_part(in[i] + k, n);
     separable<A, A, A, A>(d, r, Wino<M>::input);
+    DN_UNROLL
     for (int i = 0; i < A * A; i++) store_part(r[i], u + i * xs + k, n);
   }
 }
@@ -110,9 +114,11 @@ void wino_output_tile(const float* m, long oc, const float* bias, bool relu, flo
   for (long k = 0; k < oc; k += W) {
     const int n = static_cast<int>(std::min<long>(W, oc - k));
     VF q[A * A], y[M * M];
+    DN_UNROLL
     for (int i = 0; i < A * A; i++) q[i] = load_part(m + i * oc + k, n);
     separable<A, A, M, M>(q, y, Wino<M>::output);
     const VF b = load_part(bias + k, n);
+    DN_UNROLL
     for (int i = 0; i < M * M; i++) {
       const VF v = y[i] + b;
       store_part(relu ? select(v > zero, v, zero) : v, out[i] + k, n);
@@ -127,8 +133,10 @@ void wino_grad_tile(const float* const* dy, float* m, long oc, long xs) {
   for (long k = 0; k < oc; k += W) {
     const int n = static_cast<int>(std::min<long>(W, oc - k));
     VF y[M * M], r[A * A];
+    DN_UNROLL
     for (int i = 0; i < M * M; i++) y[i] = load_part(dy[i] + k, n);
     separable<M, M, A, A>(y, r, Wino<M>::grad);
+    DN_UNROLL
     for (int i = 0; i < A * A; i++) store_part(r[i], m + i * xs + k, n);
   }
 }
@@ -139,8 +147,10 @@ inline void plane_transform(const float* in, long plane, long p0, long p1, float
   for (long p = p0; p < p1; p += W) {
     const int n = static_cast<int>(std::min<long>(W, p1 - p));
     VF a[R * R], b[RR * RR];
+    DN_UNROLL
     for (int i = 0; i < R * R; i++) a[i] = load_part(in + i * plane + p, n);
     separable<R, R, RR, RR>(a, b, f);
+    DN_UNROLL
     for (int i = 0; i < RR * RR; i++) store_part(b[i], out + i * plane + p, n);
   }
 }
