@@ -67,6 +67,46 @@ DN_CLONES void pool2x2_row(const float* x, float* y, int32_t* am, const Geo& g, 
   }
 }
 
+/**
+ * The backward of pool2x2_row for image b, gathered: every dx cell of a window is written once, dy where the
+ * window's argmax points at it, else 0 (+0 added, so a −0 gradient lands as +0, as the reference's scatter
+ * gives), with no zeroing pass and no read-modify-write; cells no window covers (an odd last row or column)
+ * are zeroed. Returns false if some argmax is not a cell of its own window (not this forward's output).
+ */
+DN_CLONES bool pool2x2_backward_image(const float* dy, const int32_t* am, float* dx, const Geo& g, long b) {
+  const long c = g.c, xb = b * g.h * g.w * c;
+  bool ok = true;
+  for (long oy = 0; oy < g.oh; oy++) {
+    for (long ox = 0; ox < g.ow; ox++) {
+      const int32_t i0 = static_cast<int32_t>(xb + ((2 * oy) * g.w + 2 * ox) * c), i1 = i0 + static_cast<int32_t>(c);
+      const int32_t i2 = i0 + static_cast<int32_t>(g.w * c), i3 = i2 + static_cast<int32_t>(c);
+      const long o = ((b * g.oh + oy) * g.ow + ox) * c;
+      const int32_t* a = am + o;
+      const float* s = dy + o;
+      int hits = 0;
+      for (const int32_t i : {i0, i1, i2, i3}) {
+        float* d = dx + i;
+        for (long ch = 0; ch < c; ch++) {
+          const bool at = a[ch] == i + static_cast<int32_t>(ch);
+          d[ch] = (at ? s[ch] : 0.f) + 0.f;
+          hits += at;
+        }
+      }
+      ok = ok && hits == c;
+    }
+    if (g.w > 2 * g.ow) {
+      std::memset(dx + xb + ((2 * oy) * g.w + 2 * g.ow) * c, 0, (g.w - 2 * g.ow) * c * sizeof(float));
+      std::memset(dx + xb + ((2 * oy + 1) * g.w + 2 * g.ow) * c, 0, (g.w - 2 * g.ow) * c * sizeof(float));
+    }
+  }
+  if (g.h > 2 * g.oh) std::memset(dx + xb + 2 * g.oh * g.w * c, 0, (g.h - 2 * g.oh) * g.w * c * sizeof(float));
+  return ok;
+}
+
+bool pool2x2(const Geo& g) {
+  return g.kh == 2 && g.kw == 2 && g.sh == 2 && g.sw == 2 && g.pt == 0 && g.pl == 0 && 2 * g.oh <= g.h && 2 * g.ow <= g.w;
+}
+
 }  // namespace
 
 void maxpool_forward(const float* x, float* y, int32_t* argmax, const Geo& g) {
@@ -74,8 +114,7 @@ void maxpool_forward(const float* x, float* y, int32_t* argmax, const Geo& g) {
   const long per = std::max<long>(1, 4096 / std::max<long>(1, g.ow * g.c));  // rows per task
   const int tasks = static_cast<int>(ceil_div(rows, per));
   auto f = [&](int t, int) {
-    const bool fast = g.kh == 2 && g.kw == 2 && g.sh == 2 && g.sw == 2 && g.pt == 0 && g.pl == 0 && 2 * g.oh <= g.h &&
-                      2 * g.ow <= g.w;
+    const bool fast = pool2x2(g);
     for (long r = t * per; r < std::min(rows, (t + 1) * per); r++) {
       if (fast) pool2x2_row(x, y, argmax, g, r / g.oh, r % g.oh);
       else pool_row(x, y, argmax, g, r / g.oh, r % g.oh);
@@ -88,6 +127,16 @@ void maxpool_forward(const float* x, float* y, int32_t* argmax, const Geo& g) {
 bool maxpool_backward(const float* dy, const int32_t* argmax, float* dx, const Geo& g) {
   const long img = g.h * g.w * g.c, oimg = g.oh * g.ow * g.c, total = g.n * img;
   std::atomic<int> bad{0}, foreign{0};
+  if (pool2x2(g)) {
+    // Gathered per window; an argmax outside its window (not this forward's) falls back to the scatter below.
+    std::atomic<int> miss{0};
+    auto fast = [&](int b, int) {
+      if (!pool2x2_backward_image(dy, argmax, dx, g, b)) miss.store(1, std::memory_order_relaxed);
+    };
+    if (g.n * oimg < 16384) for (long b = 0; b < g.n; b++) fast(static_cast<int>(b), 0);
+    else parallel_for(static_cast<int>(g.n), fast);
+    if (!miss.load()) return true;
+  }
   auto f = [&](int b, int) {
     float* d = dx + b * img;
     std::memset(d, 0, img * sizeof(float));

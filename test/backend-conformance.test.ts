@@ -254,6 +254,16 @@ function conformance(be: () => Backend, precision: Precision = 'ulps'): void {
       ref.maxPool2dBackward(dy, am, dr, g);
       close(dx, dr, 'dx vs reference');
     });
+    // argmax from elsewhere (any cell, in any image, several outputs on one cell): the scatter's sums still.
+    test(`maxPool2dBackward ${label}, argmax anywhere`, () => {
+      const am = new Int32Array(dy.length);
+      for (let i = 0; i < am.length; i++) am[i] = (i * 7919 + 13) % x.length;
+      const dx = new Float32Array(x.length).fill(NaN);
+      be().maxPool2dBackward(dy, am, dx, g);
+      const wdx = new Float64Array(x.length);
+      for (let i = 0; i < dy.length; i++) wdx[am[i]] += dy[i];
+      close(dx, wdx, 'dx vs naive');
+    });
   }
 
   for (const [m, n, k] of matmulCases) {
