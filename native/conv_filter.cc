@@ -107,9 +107,7 @@ void bias_gradient(const float* dy, long rows, long N, float* db) {
   } else {
     parallel_for(S, chunk);
   }
-  for (long j = 0; j < N; j++) db[j] = pdb[j];
-  for (int s = 1; s < S; s++)
-    for (long j = 0; j < N; j++) db[j] += pdb[s * N + j];
+  sum_in_order(pdb, S, N, 0, N, db);
 }
 
 }  // namespace
@@ -141,20 +139,11 @@ void conv2d_backward_filter(const float* x, const float* dy, float* dw, float* d
   // dw = Σ_s partial_s, always in chunk order; split over element ranges, which do not interact.
   const long total = K * N;
   const long per = std::max<long>(4096, round_up(ceil_div(total, 2L * pool_threads()), 16));
-  auto reduce = [&](int t, int) {
-    const long i0 = t * per, i1 = std::min(total, i0 + per);
-    for (long i = i0; i < i1; i++) dw[i] = pdw[i];
-    for (int s = 1; s < S; s++) {
-      const float* p = pdw + s * total;
-      for (long i = i0; i < i1; i++) dw[i] += p[i];
-    }
-  };
+  auto reduce = [&](int t, int) { sum_in_order(pdw, S, total, t * per, std::min(total, (t + 1) * per), dw); };
   const int rtasks = static_cast<int>(ceil_div(total, per));
   if (rtasks > 1 && S > 1) parallel_for(rtasks, reduce);
   else for (int t = 0; t < rtasks; t++) reduce(t, 0);
-  for (long j = 0; j < N; j++) db[j] = pdb[j];
-  for (int s = 1; s < S; s++)
-    for (long j = 0; j < N; j++) db[j] += pdb[s * N + j];
+  sum_in_order(pdb, S, N, 0, N, db);
 }
 
 }  // namespace dn

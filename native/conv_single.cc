@@ -106,13 +106,8 @@ void single_channel_backward_filter(const float* x, const float* dy, float* dw, 
   } else {
     parallel_for(S, chunk);
   }
-  // Partials added in chunk order.
-  for (long i = 0; i < K * N; i++) dw[i] = pdw[i];
-  for (long j = 0; j < N; j++) db[j] = pdb[j];
-  for (int s = 1; s < S; s++) {
-    for (long i = 0; i < K * N; i++) dw[i] += pdw[s * K * N + i];
-    for (long j = 0; j < N; j++) db[j] += pdb[s * N + j];
-  }
+  sum_in_order(pdw, S, K * N, 0, K * N, dw);
+  sum_in_order(pdb, S, N, 0, N, db);
 }
 
 }  // namespace dn
