@@ -46,8 +46,8 @@ std::vector<long> tap_offsets(const Geo& g, long rowstride) {
 }
 
 /**
- * Runs f(rows, tid) on images [b0, b1): rows describes their output rows, read from x itself or from a
- * zero-padded copy in the task's scratch.
+ * Runs f(rows) on images [b0, b1): rows describes their output rows, read from x itself or from a
+ * zero-padded copy in the scratch of task thread tid.
  */
 template <typename F>
 void on_images(const float* x, const Geo& g, const PaddedInput& pi, const std::vector<long>& tap, long b0, long b1, int tid, F&& f) {
