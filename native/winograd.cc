@@ -30,6 +30,7 @@ struct WinogradKernels {
   void (*filter)(const float* w, long plane, long p0, long p1, float* v);
   void (*filter_grad)(const float* du, long plane, long p0, long p1, float* dw);
   void (*products)(const float* u, long us, const float* v, long c, long oc, long nt, float* m, long ms);
+  void (*filter_products)(const float* u, long us, const float* m, long ms, long nt, long c, long oc, float* du, bool accumulate);
 };
 
 }  // namespace dn
@@ -173,44 +174,83 @@ struct FilterBlocks {
 };
 
 /**
- * Partial du (X x c x oc) of tiles [t0, t1): per block of tiles, u[ξ] (tiles x c) and m[ξ] (tiles x ocp) are
- * transformed, then du[ξ] (+)= u[ξ]ᵀ · m[ξ] on the micro-kernels, u[ξ]ᵀ read in place as a column-major block.
+ * Whether a layer's Winograd GEMMs run on K.products / K.filter_products, register blocks sized for its
+ * skinny shapes, rather than the micro-kernels. Forward, per call at batch 128 (AVX-512 / AVX2): 16 -> 16
+ * channels on 28x28 images 21% / 30% faster, 32 -> 32 on 14x14 16% / 23%, 64 -> 64 on 7x7 6% / 8%. From
+ * 128 channels the micro-kernels' packed depth blocks are faster (AVX-512, 128 -> 128 on 7x7: 4.4 ms
+ * against 5.9), where K.products reads each tile's long rows from L2 once per panel.
+ */
+bool few_channels(const Geo& g) { return g.c <= 64 && g.oc <= 64; }
+
+/**
+ * Where filter_chunk keeps a block's transformed inputs u and gradients m, in floats from one tile (one
+ * value ξ) to the next: tile-major for K.filter_products (a tile's X values side by side, as the forward
+ * has them), value-major for the micro-kernels (u[ξ] a tiles x c block read as uᵀ in place, m[ξ] tiles x
+ * ocp). Value-major matrices lie one cache line more than their size apart: at exactly 16 or 32 KB apart,
+ * the transforms' X store streams fell into one L1 set and ran 3x slower.
+ */
+struct FilterLayout {
+  bool tile_major;
+  long u_tile, u_value, m_tile, m_value, u_size, m_size;
+  FilterLayout(const Geo& g, const Tiles& tiles, const FilterBlocks& fb) : tile_major(few_channels(g)) {
+    const long X = tiles.X, sub = fb.sub;
+    if (tile_major) u_tile = X * g.c + 16, u_value = g.c, m_tile = X * g.oc + 16, m_value = g.oc;
+    else u_tile = g.c, u_value = sub * g.c + 16, m_tile = fb.ocp, m_value = sub * fb.ocp + 16;
+    u_size = tile_major ? sub * u_tile : X * u_value;
+    m_size = tile_major ? sub * m_tile : X * m_value;
+  }
+};
+
+/** Transforms the output gradients of tiles [t0, t1) into m (A dy Aᵀ): tile t's value ξ at m + (t − t0)·ts + ξ·xs. */
+void transform_grads(const float* dy, const Geo& g, const Tiles& tiles, const WinogradKernels& K, long t0, long t1, long ts, long xs,
+                     const float* zeros, float* m) {
+  const float* dyp[16];
+  const int M = tiles.m;
+  for (long t = t0; t < t1; t++) {
+    long b, oy, ox;
+    tiles.origin(t, b, oy, ox);
+    for (int i = 0; i < M; i++)
+      for (int j = 0; j < M; j++)
+        dyp[i * M + j] = oy + i < g.oh && ox + j < g.ow ? dy + ((b * g.oh + oy + i) * g.ow + ox + j) * g.oc : zeros;
+    K.grad_tile(dyp, m + (t - t0) * ts, g.oc, xs);
+  }
+}
+
+/**
+ * Partial du (X x c x oc) of tiles [t0, t1): per block of tiles, their inputs and output gradients are
+ * transformed (u, m), then du[ξ] (+)= u[ξ]ᵀ · m[ξ] for each ξ, on K.filter_products or the micro-kernels.
  */
 void filter_chunk(const float* x, const float* dy, const Geo& g, const Tiles& tiles, const FilterBlocks& fb, long t0, long t1,
                   float* du, int tid) {
   const UKernel& uk = ukernel();
   const WinogradKernels& K = kernels_for(tiles.m);
-  const long c = g.c, oc = g.oc, ocp = fb.ocp, sub = fb.sub;
-  const int X = tiles.X, M = tiles.m;
+  const long c = g.c, oc = g.oc;
+  const FilterLayout L(g, tiles, fb);
   // u, then m, then c zeros (patch pixels outside the image) and oc zeros (outputs past the edge), then MR
   // floats that the last channel panel may read past u's end.
-  // The X matrices of u (and of m) lie one cache line more than their size apart: at exactly 16 or 32 KB
-  // apart, the transforms' X store streams fell into one L1 set and ran 3x slower.
-  const long us = sub * c + 16, ms = sub * ocp + 16;
-  float* u = scratch(tid, kCol).get(X * (us + ms) + c + oc + uk.mr);
-  float* m = u + X * us;
-  float* zeros = m + X * ms;
-  std::memset(m, 0, (X * ms + c + oc + uk.mr) * sizeof(float));  // also m's padding columns, never written
-  const float* dyp[16];
-  for (long s0 = t0; s0 < t1; s0 += sub) {
-    const long s1 = std::min(t1, s0 + sub), nt = s1 - s0;
-    transform_inputs(x, g, tiles, K, s0, s1, c, us, zeros, u);
-    for (long t = s0; t < s1; t++) {
-      long b, oy, ox;
-      tiles.origin(t, b, oy, ox);
-      for (int i = 0; i < M; i++)
-        for (int j = 0; j < M; j++)
-          dyp[i * M + j] = oy + i < g.oh && ox + j < g.ow ? dy + ((b * g.oh + oy + i) * g.ow + ox + j) * oc : zeros + c;
-      K.grad_tile(dyp, m + (t - s0) * ocp, oc, ms);
-    }
-    for (int xi = 0; xi < X; xi++) {
-      KernelArgs k{static_cast<int>(nt), nullptr, 1, c, nullptr, ocp, nullptr, oc, 0, 0, s0 > t0, nullptr, false, nullptr, 0, 0};
+  float* u = scratch(tid, kCol).get(L.u_size + L.m_size + c + oc + uk.mr);
+  float* m = u + L.u_size;
+  float* zeros = m + L.m_size;
+  std::memset(m, 0, (L.m_size + c + oc + uk.mr) * sizeof(float));  // also m's padding columns, never written
+  for (long s0 = t0; s0 < t1; s0 += fb.sub) {
+    const long s1 = std::min(t1, s0 + fb.sub), nt = s1 - s0;
+    transform_inputs(x, g, tiles, K, s0, s1, L.u_tile, L.u_value, zeros, u);
+    transform_grads(dy, g, tiles, K, s0, s1, L.m_tile, L.m_value, zeros + c, m);
+    for (int xi = 0; xi < tiles.X; xi++) {
+      const float* ux = u + xi * L.u_value;
+      const float* mx = m + xi * L.m_value;
+      float* dux = du + xi * c * oc;
+      if (L.tile_major) {
+        K.filter_products(ux, L.u_tile, mx, L.m_tile, nt, c, oc, dux, s0 > t0);
+        continue;
+      }
+      KernelArgs k{static_cast<int>(nt), nullptr, 1, c, nullptr, fb.ocp, nullptr, oc, 0, 0, s0 > t0, nullptr, false, nullptr, 0, 0};
       for (long i0 = 0; i0 < c; i0 += uk.mr) {
-        k.a = u + xi * us + i0;
+        k.a = ux + i0;
         k.mr = static_cast<int>(std::min<long>(uk.mr, c - i0));
         for (long j = 0; j < oc; j += uk.nr) {
-          k.b = m + xi * ms + j;
-          k.c = du + (xi * c + i0) * oc + j;
+          k.b = mx + j;
+          k.c = dux + i0 * oc + j;
           k.nr = static_cast<int>(std::min<long>(uk.nr, oc - j));
           uk.fn(k);
         }
@@ -251,11 +291,7 @@ void winograd_forward(const float* x, const float* w, const float* bias, float* 
   const UKernel& uk = ukernel();
   const int Npad = static_cast<int>(round_up(g.oc, uk.nr)), X = tiles.X;
   const WinogradKernels& K = kernels_for(tiles.m);
-  // The GEMMs on K.products where the channels are few: per call at batch 128 (AVX-512 / AVX2), 16 -> 16
-  // channels on 28x28 images 21% / 30% faster than on the micro-kernels, 32 -> 32 on 14x14 16% / 23%,
-  // 64 -> 64 on 7x7 6% / 8%. From 128 channels on the micro-kernels' packed depth blocks are faster (AVX-512,
-  // 128 -> 128 on 7x7: 4.4 ms against 5.9), where K.products reads each tile's long rows from L2 once per panel.
-  const bool panels = g.c <= 64 && g.oc <= 64;
+  const bool panels = few_channels(g);
   const long L = K.lanes;
   const size_t vstride = panels ? static_cast<size_t>(round_up(g.oc, L) * g.c) : packed_b_size(static_cast<int>(g.c), static_cast<int>(g.oc));
   float* v = shared_scratch(kPackB).get(X * g.c * g.oc);

@@ -198,6 +198,68 @@ void wino_products(const float* u, long us, const float* v, long c, long oc, lon
   for (; j < oc; j += W) products_panels<T, 1>(u, us, v + j * c, c, nt, m + j, ms, static_cast<int>(std::min<long>(W, oc - j)));
 }
 
+/**
+ * One register block of wino_filter_products: rows [0, rows) of du (c x oc) by P neighbouring W-wide column
+ * panels (the last n_last wide), summed over the nt tiles in order (R·P sums in registers; per tile P rows
+ * of m loaded and `rows` values of u broadcast), then stored, or added to what du holds (the GEMM
+ * micro-kernel's order: the same bits).
+ */
+template <int R, int P, bool FullRows>
+inline void filter_block(const float* u, long us, const float* m, long ms, long nt, int rows, int n_last, float* du, long oc,
+                         bool accumulate) {
+  VF acc[R][P];
+  DN_UNROLL
+  for (int r = 0; r < R; r++) {
+    DN_UNROLL
+    for (int p = 0; p < P; p++) acc[r][p] = VF::zero();
+  }
+  for (long t = 0; t < nt; t++) {
+    VF b[P];
+    DN_UNROLL
+    for (int p = 0; p < P; p++) b[p] = load_part(m + t * ms + p * W, p == P - 1 ? n_last : W);
+    DN_UNROLL
+    for (int r = 0; r < R; r++) {
+      if (!FullRows && r >= rows) break;
+      const VF a = VF::set1(u[t * us + r]);
+      DN_UNROLL
+      for (int p = 0; p < P; p++) acc[r][p] = fma(a, b[p], acc[r][p]);
+    }
+  }
+  DN_UNROLL
+  for (int r = 0; r < R; r++) {
+    if (!FullRows && r >= rows) break;
+    DN_UNROLL
+    for (int p = 0; p < P; p++) {
+      const int n = p == P - 1 ? n_last : W;
+      float* d = du + r * oc + p * W;
+      store_part(accumulate ? load_part(d, n) + acc[r][p] : acc[r][p], d, n);
+    }
+  }
+}
+
+/** filter_block over rows [0, c) of du: R at a time, the last block short. */
+template <int R, int P>
+inline void filter_rows(const float* u, long us, const float* m, long ms, long nt, long c, int n_last, float* du, long oc, bool accumulate) {
+  long r = 0;
+  for (; r + R <= c; r += R) filter_block<R, P, true>(u + r, us, m, ms, nt, R, n_last, du + r * oc, oc, accumulate);
+  if (r < c) filter_block<R, P, false>(u + r, us, m, ms, nt, static_cast<int>(c - r), n_last, du + r * oc, oc, accumulate);
+}
+
+/**
+ * du (c x oc) = Σ_t u[t]ᵀ · m[t] over tiles t in [0, nt) for one transformed value ξ (or du += that sum):
+ * u[t] (c floats) at u + t·us, m[t] (oc floats) at m + t·ms, du row-major. The filter gradient's skinny
+ * GEMMs (c and oc 16 to 64, summed over hundreds of tiles) on register blocks of du's rows x columns, with
+ * u and m read in the tile-major layout the transforms write (as in the forward).
+ */
+void wino_filter_products(const float* u, long us, const float* m, long ms, long nt, long c, long oc, float* du, bool accumulate) {
+  // AVX-512: 16 rows x 16 columns (16 sums, one row of m a tile); AVX2: 6 x 16 (12 sums in its 16 registers).
+  constexpr int R = W >= 16 ? 16 : W >= 8 ? 6 : 4, P = W == 8 ? 2 : 1;
+  long j = 0;
+  for (; j + P * W <= oc; j += P * W) filter_rows<R, P>(u, us, m + j, ms, nt, c, W, du + j, oc, accumulate);
+  for (; j < oc; j += W)
+    filter_rows<R, 1>(u, us, m + j, ms, nt, c, static_cast<int>(std::min<long>(W, oc - j)), du + j, oc, accumulate);
+}
+
 /** out[ξ·plane + p] = the separable transform f of the R x R block in[i·plane + p], for pairs p in [p0, p1). */
 template <int R, int RR>
 inline void plane_transform(const float* in, long plane, long p0, long p1, float* out, void (*f)(const VF*, int, VF*, int)) {
@@ -224,5 +286,5 @@ void wino_filter_grad(const float* du, long plane, long p0, long p1, float* dw) 
   plane_transform<Wino<M>::A, 3>(du, plane, p0, p1, dw, Wino<M>::filter_grad);
 }
 
-const WinogradKernels kWinograd2{2, W, wino_input_tile<2>, wino_output_tile<2>, wino_grad_tile<2>, wino_filter<2>, wino_filter_grad<2>, wino_products};
-const WinogradKernels kWinograd4{4, W, wino_input_tile<4>, wino_output_tile<4>, wino_grad_tile<4>, wino_filter<4>, wino_filter_grad<4>, wino_products};
+const WinogradKernels kWinograd2{2, W, wino_input_tile<2>, wino_output_tile<2>, wino_grad_tile<2>, wino_filter<2>, wino_filter_grad<2>, wino_products, wino_filter_products};
+const WinogradKernels kWinograd4{4, W, wino_input_tile<4>, wino_output_tile<4>, wino_grad_tile<4>, wino_filter<4>, wino_filter_grad<4>, wino_products, wino_filter_products};
