@@ -96,7 +96,7 @@ Napi::Value Conv2dForward(const Napi::CallbackInfo& info) {
   const bool relu = activation(c, 5);
   const float* x = c.f32(0, "x", sz(g));
   const float* w = c.f32(1, "w", static_cast<double>(g.kh) * g.kw * g.c * g.oc);
-  const float* b = c.f32(2, "b", static_cast<double>(g.oc));
+  const float* b = c.f32(2, "b", static_cast<double>(g.oc), true);
   float* y = c.f32(3, "y", osz(g));
   dn::conv2d_forward(x, w, b, y, g, relu);
   return info.Env().Undefined();
@@ -120,7 +120,7 @@ Napi::Value Conv2dBackwardFilter(const Napi::CallbackInfo& info) {
   const float* x = c.f32(0, "x", sz(g));
   const float* dy = c.f32(1, "dy", osz(g));
   float* dw = c.f32(2, "dw", static_cast<double>(g.kh) * g.kw * g.c * g.oc);
-  float* db = c.f32(3, "db", static_cast<double>(g.oc));
+  float* db = c.f32(3, "db", static_cast<double>(g.oc), true);
   dn::conv2d_backward_filter(x, dy, dw, db, g);
   return info.Env().Undefined();
 }

@@ -31,7 +31,7 @@ long reduction_chunk(long rows) { return std::max<long>(512, round_up(ceil_div(r
  * The filter gradient of pixels [r0, r1) into partial dw (K x N) and db (N): dW = colᵀ · dy with colᵀ read
  * in place, one row pointer per kernel tap and channel, stepping from pixel to pixel along output rows
  * (zero-padded copies of the chunk's images where windows leave them), and dy read in place (through a
- * copy with whole panels when the filter count is not a multiple of the panel width).
+ * copy with whole panels when the filter count is not a multiple of the panel width). pdb may be null.
  */
 void filter_chunk(const float* x, const float* dy, const Geo& g, long r0, long r1, float* pdw, float* pdb, int tid) {
   const UKernel& uk = ukernel();
@@ -88,6 +88,7 @@ void filter_chunk(const float* x, const float* dy, const Geo& g, long r0, long r
       uk.fn(k);
     }
   }
+  if (!pdb) return;
   for (long j = 0; j < N; j++) pdb[j] = 0.f;
   add_column_sums(dy + r0 * N, r1 - r0, N, pdb);
 }
@@ -116,20 +117,21 @@ void conv2d_backward_filter(const float* x, const float* dy, float* dw, float* d
   const long rows = g.n * g.oh * g.ow, K = g.kh * g.kw * g.c, N = g.oc;
   if (rows == 0) {
     std::memset(dw, 0, K * N * sizeof(float));
-    std::memset(db, 0, N * sizeof(float));
+    if (db) std::memset(db, 0, N * sizeof(float));
     return;
   }
   if (single_channel_applies(g)) return single_channel_backward_filter(x, dy, dw, db, g);
   if (winograd_applies(g)) {
     winograd_backward_filter(x, dy, dw, g);
-    return bias_gradient(dy, rows, N, db);
+    if (db) bias_gradient(dy, rows, N, db);
+    return;
   }
   const long Rc = reduction_chunk(rows);
   const int S = static_cast<int>(ceil_div(rows, Rc));
   float* pdw = shared_scratch(kPartial).get(S * K * N);
   float* pdb = shared_scratch(kPartialBias).get(S * N);
   auto chunk = [&](int s, int tid) {
-    filter_chunk(x, dy, g, s * Rc, std::min(rows, (s + 1) * Rc), pdw + s * K * N, pdb + s * N, tid);
+    filter_chunk(x, dy, g, s * Rc, std::min(rows, (s + 1) * Rc), pdw + s * K * N, db ? pdb + s * N : nullptr, tid);
   };
   if (rows * K * N < 65536) {
     for (int s = 0; s < S; s++) chunk(s, 0);
@@ -143,7 +145,7 @@ void conv2d_backward_filter(const float* x, const float* dy, float* dw, float* d
   const int rtasks = static_cast<int>(ceil_div(total, per));
   if (rtasks > 1 && S > 1) parallel_for(rtasks, reduce);
   else for (int t = 0; t < rtasks; t++) reduce(t, 0);
-  sum_in_order(pdb, S, N, 0, N, db);
+  if (db) sum_in_order(pdb, S, N, 0, N, db);
 }
 
 }  // namespace dn

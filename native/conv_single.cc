@@ -107,7 +107,7 @@ void single_channel_backward_filter(const float* x, const float* dy, float* dw, 
     parallel_for(S, chunk);
   }
   sum_in_order(pdw, S, K * N, 0, K * N, dw);
-  sum_in_order(pdb, S, N, 0, N, db);
+  if (db) sum_in_order(pdb, S, N, 0, N, db);
 }
 
 }  // namespace dn

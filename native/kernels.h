@@ -8,8 +8,10 @@ struct Geo {
   long n, h, w, c, kh, kw, sh, sw, pt, pl, oh, ow, oc;
 };
 
+/** b may be null: no bias. */
 void conv2d_forward(const float* x, const float* w, const float* b, float* y, const Geo& g, bool relu);
 void conv2d_backward_input(const float* dy, const float* w, float* dx, const Geo& g);
+/** db may be null: the bias gradient is not computed (a layer without bias). */
 void conv2d_backward_filter(const float* x, const float* dy, float* dw, float* db, const Geo& g);
 
 void maxpool_forward(const float* x, float* y, int32_t* argmax, const Geo& g);

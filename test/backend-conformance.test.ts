@@ -210,7 +210,20 @@ function conformance(be: () => Backend, precision: Precision = 'ulps'): void {
         close(y, yr, 'vs reference');
       });
     }
+    // A layer without bias passes null: no bias added, no bias gradient computed, the rest the same.
+    test(`conv2dForward ${label} relu, no bias`, () => {
+      const y = new Float32Array(g.n * g.oh * g.ow * g.oc).fill(NaN);
+      be().conv2dForward(x, w, null, y, g, 'relu');
+      close(y, naiveConv(x, w, new Float32Array(c.oc), g, 'relu'), 'vs naive');
+    });
     const want = naiveConvBackward(x, w, dy, g);
+    test(`conv2dBackwardFilter ${label}, no bias gradient`, () => {
+      const dw = new Float32Array(w.length).fill(NaN), dwb = new Float32Array(w.length), db = new Float32Array(c.oc);
+      be().conv2dBackwardFilter(x, dy, dw, null, g);
+      be().conv2dBackwardFilter(x, dy, dwb, db, g);
+      assert.deepEqual(dw, dwb, 'dw as with the bias gradient');
+      close(dw, want.dw, 'dw vs naive');
+    });
     test(`conv2dBackwardInput ${label}`, () => {
       const dx = new Float32Array(x.length).fill(NaN);
       be().conv2dBackwardInput(dy, w, dx, g);

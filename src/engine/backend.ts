@@ -57,14 +57,14 @@ export interface Backend {
     n: number, inSize: number, outSize: number,
   ): void;
 
-  /** x (n,h,w,c), w (kh,kw,c,oc), b (oc) → y (n,oh,ow,oc) = act(conv(x, w) + b). */
-  conv2dForward(x: Float32Array, w: Float32Array, b: Float32Array, y: Float32Array, g: ConvGeometry, act: FusedActivation): void;
+  /** x (n,h,w,c), w (kh,kw,c,oc), b (oc) → y (n,oh,ow,oc) = act(conv(x, w) + b); b null: no bias. */
+  conv2dForward(x: Float32Array, w: Float32Array, b: Float32Array | null, y: Float32Array, g: ConvGeometry, act: FusedActivation): void;
 
   /** dy (n,oh,ow,oc), w (kh,kw,c,oc) → dx (n,h,w,c). */
   conv2dBackwardInput(dy: Float32Array, w: Float32Array, dx: Float32Array, g: ConvGeometry): void;
 
-  /** x (n,h,w,c), dy (n,oh,ow,oc) → dw (kh,kw,c,oc), db (oc). */
-  conv2dBackwardFilter(x: Float32Array, dy: Float32Array, dw: Float32Array, db: Float32Array, g: ConvGeometry): void;
+  /** x (n,h,w,c), dy (n,oh,ow,oc) → dw (kh,kw,c,oc), db (oc; skipped when null: a layer without bias). */
+  conv2dBackwardFilter(x: Float32Array, dy: Float32Array, dw: Float32Array, db: Float32Array | null, g: ConvGeometry): void;
 
   /** x (n,h,w,c) → y (n,oh,ow,c) and argmax (n,oh,ow,c): the flat index into x of each maximum. */
   maxPool2dForward(x: Float32Array, y: Float32Array, argmax: Int32Array, g: WindowGeometry): void;

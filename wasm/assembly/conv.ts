@@ -100,7 +100,7 @@ function pointwise(): bool {
   return KH == 1 && KW == 1 && SH == 1 && SW == 1 && PT == 0 && PL == 0;
 }
 
-/** x (n,h,w,c), w (kh,kw,c,oc), b (oc) → y (n,oh,ow,oc) = act(conv(x, w) + b); relu: 0 or 1. */
+/** x (n,h,w,c), w (kh,kw,c,oc), b (oc; 0: none) → y (n,oh,ow,oc) = act(conv(x, w) + b); relu: 0 or 1. */
 export function conv2dForward(x: usize, w: usize, b: usize, y: usize, relu: i32, scratch: usize): void {
   const k = KH * KW * C, rows = N * OH * OW, ldc = (<usize>OC) << 2;
   const packed = align64(scratch);
@@ -140,7 +140,7 @@ export function conv2dBackwardInput(dy: usize, w: usize, dx: usize, scratch: usi
   }
 }
 
-/** x (n,h,w,c), dy (n,oh,ow,oc) → dw (kh,kw,c,oc), db (oc). */
+/** x (n,h,w,c), dy (n,oh,ow,oc) → dw (kh,kw,c,oc), db (oc; 0: not computed). */
 export function conv2dBackwardFilter(x: usize, dy: usize, dw: usize, db: usize, scratch: usize): void {
   const k = KH * KW * C, rows = N * OH * OW, ldy = (<usize>OC) << 2;
   const step = blockRows(k);
@@ -160,6 +160,6 @@ export function conv2dBackwardFilter(x: usize, dy: usize, dw: usize, db: usize, 
       gemm(a, 4, (<usize>k) << 2, packed, dw, ldy, k, OC, r1 - r0, ACCUMULATE, 0);
     }
   }
-  columnSums(dy, db, rows, OC);
+  if (db) columnSums(dy, db, rows, OC);
 }
 

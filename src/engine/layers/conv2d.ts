@@ -8,7 +8,7 @@ import {
   channelsLast, checkActivation, commonOptions, initializerConfig, LAYER_ACTIVATIONS, readActivation, readInitializer,
   readRegularizer, regularizerConfig, type LayerActivation, type Regularizer,
 } from './config.js';
-import { BatchBuffer, Layer, pair, scratchOf, type Initializer, type LayerConfig, type ParamSpec, type RunContext } from './layer.js';
+import { BatchBuffer, Layer, pair, type Initializer, type LayerConfig, type ParamSpec, type RunContext } from './layer.js';
 import { registerLayer } from './registry.js';
 
 const CONV_ACTIVATIONS = LAYER_ACTIVATIONS.filter((a) => a !== 'softmax');
@@ -41,9 +41,6 @@ export class Conv2D extends Layer {
   private readonly y = new BatchBuffer();
   private readonly dx = new BatchBuffer();
   private x: Tensor | null = null;
-  /** Zero bias for a layer without one, and where its discarded gradients go: allocated once. */
-  private readonly noBias: { buf?: Float32Array } = {};
-  private readonly discard: { buf?: Float32Array } = {};
 
   constructor(o: Conv2dOptions) {
     super(o.name, o.inputShape);
@@ -79,7 +76,7 @@ export class Conv2D extends Layer {
   forward(x: Tensor, ctx: RunContext): Tensor {
     const g = withBatch(this.geometry, x.shape[0]);
     const y = this.y.view(g.n, this.outputShape);
-    const bias = this.useBias ? this.weights[1] : scratchOf(this.noBias, this.filters);
+    const bias = this.useBias ? this.weights[1] : null;
     const fused = this.act.fusable;
     ctx.backend.conv2dForward(x.data, this.weights[0], bias, y.data, g, fused ? (this.activation as 'relu' | 'linear') : 'linear');
     this.x = x;
@@ -91,8 +88,7 @@ export class Conv2D extends Layer {
     const g = withBatch(this.geometry, x.shape[0]);
     const dz = this.act.backward(ctx, dy);
     if (this.wantsWeightGrads(ctx)) {
-      const db = this.useBias ? this.grads[1] : scratchOf(this.discard, this.filters);
-      ctx.backend.conv2dBackwardFilter(x.data, dz.data, this.grads[0], db, g);
+      ctx.backend.conv2dBackwardFilter(x.data, dz.data, this.grads[0], this.useBias ? this.grads[1] : null, g);
     }
     if (!needDx) return null;
     const dx = this.dx.view(g.n, this.inputShape!);

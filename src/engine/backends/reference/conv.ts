@@ -62,11 +62,11 @@ export function col2im(col: Float32Array, dx: Float32Array, g: WindowGeometry): 
   }
 }
 
-export function biasActivation(y: Float32Array, b: Float32Array, rows: number, cols: number, act: FusedActivation): void {
+export function biasActivation(y: Float32Array, b: Float32Array | null, rows: number, cols: number, act: FusedActivation): void {
   for (let r = 0; r < rows; r++) {
     const o = r * cols;
     for (let j = 0; j < cols; j++) {
-      const v = y[o + j] + b[j];
+      const v = b ? y[o + j] + b[j] : y[o + j];
       y[o + j] = act === 'relu' && v < 0 ? 0 : v;
     }
   }
@@ -81,7 +81,7 @@ export function columnSums(dy: Float32Array, db: Float32Array, rows: number, col
   }
 }
 
-export function conv2dForward(x: Float32Array, w: Float32Array, b: Float32Array, y: Float32Array, g: ConvGeometry, act: FusedActivation): void {
+export function conv2dForward(x: Float32Array, w: Float32Array, b: Float32Array | null, y: Float32Array, g: ConvGeometry, act: FusedActivation): void {
   const rows = g.n * g.oh * g.ow;
   const k = g.kh * g.kw * g.c;
   const col = scratch.get('col', rows * k);
@@ -98,11 +98,11 @@ export function conv2dBackwardInput(dy: Float32Array, w: Float32Array, dx: Float
   col2im(col, dx, g);
 }
 
-export function conv2dBackwardFilter(x: Float32Array, dy: Float32Array, dw: Float32Array, db: Float32Array, g: ConvGeometry): void {
+export function conv2dBackwardFilter(x: Float32Array, dy: Float32Array, dw: Float32Array, db: Float32Array | null, g: ConvGeometry): void {
   const rows = g.n * g.oh * g.ow;
   const k = g.kh * g.kw * g.c;
   const col = scratch.get('col', rows * k);
   im2col(x, col, g);
   matmul(col, dy, dw, k, g.oc, rows, true, false);
-  columnSums(dy, db, rows, g.oc);
+  if (db) columnSums(dy, db, rows, g.oc);
 }

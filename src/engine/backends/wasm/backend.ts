@@ -61,7 +61,7 @@ export function makeWasmBackend(k: WasmKernels, name: string): WasmBackend {
 
     conv2dForward(x, w, b, y, g: ConvGeometry, act) {
       A.begin('conv2dForward');
-      const px = A.in(x, inSize(g), 'x'), pw = A.in(w, g.kh * g.kw * g.c * g.oc, 'w'), pb = A.in(b, g.oc, 'b');
+      const px = A.in(x, inSize(g), 'x'), pw = A.in(w, g.kh * g.kw * g.c * g.oc, 'w'), pb = b ? A.in(b, g.oc, 'b') : 0;
       const py = A.out(y, outSize(g, g.oc), 'y');
       geometry(g, g.oc);
       k.conv2dForward(px, pw, pb, py, relu(act), A.scratch());
@@ -79,7 +79,7 @@ export function makeWasmBackend(k: WasmKernels, name: string): WasmBackend {
     conv2dBackwardFilter(x, dy, dw, db, g: ConvGeometry) {
       A.begin('conv2dBackwardFilter');
       const px = A.in(x, inSize(g), 'x'), pdy = A.in(dy, outSize(g, g.oc), 'dy');
-      const pdw = A.out(dw, g.kh * g.kw * g.c * g.oc, 'dw'), pdb = A.out(db, g.oc, 'db');
+      const pdw = A.out(dw, g.kh * g.kw * g.c * g.oc, 'dw'), pdb = db ? A.out(db, g.oc, 'db') : 0;
       geometry(g, g.oc);
       k.conv2dBackwardFilter(px, pdy, pdw, pdb, A.scratch());
       A.end();
