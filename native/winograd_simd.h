@@ -2,6 +2,7 @@
 // per set by winograd.cc through simd_foreach.h). A tile's A x A input pixels (A = M + 2), its A² products
 // and its M x M outputs are each c (or oc) contiguous floats: the transforms run along the channels, W at a
 // time, the last c mod W masked; each 2-D transform is its 1-D transform down the columns, then along the rows.
+// Also the GEMMs between the transforms for layers with few channels (wino_products, wino_filter_products).
 
 /** The 1-D transforms of F(M, 3) on A = M + 2 points (Lavin & Gray 2016), each value a vector of channels. */
 template <int M>
