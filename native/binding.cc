@@ -66,7 +66,7 @@ Napi::Value DenseForward(const Napi::CallbackInfo& info) {
   c.check_elems(static_cast<double>(n) * out, "y");
   const float* x = c.f32(0, "x", static_cast<double>(n) * in);
   const float* w = c.f32(1, "w", static_cast<double>(in) * out);
-  const float* b = c.f32(2, "b", static_cast<double>(out));
+  const float* b = c.f32(2, "b", static_cast<double>(out), true);
   float* y = c.f32(3, "y", static_cast<double>(n) * out);
   dn::dense_forward(x, w, b, y, n, in, out, relu);
   return info.Env().Undefined();
@@ -84,7 +84,7 @@ Napi::Value DenseBackward(const Napi::CallbackInfo& info) {
   const float* dy = c.f32(2, "dy", static_cast<double>(n) * out);
   float* dx = c.f32(3, "dx", static_cast<double>(n) * in, true);
   float* dw = c.f32(4, "dw", static_cast<double>(in) * out);
-  float* db = c.f32(5, "db", static_cast<double>(out));
+  float* db = c.f32(5, "db", static_cast<double>(out), true);
   dn::dense_backward(x, w, dy, dx, dw, db, n, in, out);
   return info.Env().Undefined();
 }

@@ -104,7 +104,7 @@ void dense_backward(const float* x, const float* w, const float* dy, float* dx, 
   // dw (in x out) = xᵀ · dy
   sgemm(static_cast<int>(in), static_cast<int>(out), static_cast<int>(n), MatView{x, 1, in}, MatView{dy, out, 1}, dw, out,
         nullptr, false);
-  column_sums(dy, db, n, out);
+  if (db) column_sums(dy, db, n, out);
   // dx (n x in) = dy · wᵀ
   if (dx)
     sgemm(static_cast<int>(n), static_cast<int>(in), static_cast<int>(out), MatView{dy, out, 1}, MatView{w, 1, out}, dx,

@@ -18,6 +18,7 @@ void maxpool_forward(const float* x, float* y, int32_t* argmax, const Geo& g);
 /** Returns false when an argmax entry points outside x (dx is then partly written). */
 bool maxpool_backward(const float* dy, const int32_t* argmax, float* dx, const Geo& g);
 
+/** b may be null: no bias. */
 void dense_forward(const float* x, const float* w, const float* b, float* y, long n, long in, long out, bool relu);
 void dense_backward(const float* x, const float* w, const float* dy, float* dx, float* dw, float* db, long n, long in, long out);
 void column_sums(const float* dy, float* db, long rows, long cols);

@@ -326,6 +326,19 @@ function conformance(be: () => Backend, precision: Precision = 'ulps'): void {
         if (dx && dxr) close(dx, dxr, 'dx vs reference');
       });
     }
+    // A layer without bias passes null: no bias added, no bias gradient, dw and dx as with them.
+    test(`denseForward + denseBackward x=[${n},${inSize}] w=[${inSize},${outSize}] ${act}, no bias`, () => {
+      const y = new Float32Array(n * outSize).fill(NaN);
+      be().denseForward(x, w, null, y, n, inSize, outSize, act);
+      const want = naiveMatmul(x, w, n, outSize, inSize, false, false).map((v) => (act === 'relu' ? Math.max(v, 0) : v));
+      close(y, want, 'y vs naive');
+      const dx = new Float32Array(n * inSize).fill(NaN), dw = new Float32Array(w.length).fill(NaN);
+      const dx1 = new Float32Array(n * inSize), dw1 = new Float32Array(w.length), db1 = new Float32Array(outSize);
+      be().denseBackward(x, w, dy, dx, dw, null, n, inSize, outSize);
+      be().denseBackward(x, w, dy, dx1, dw1, db1, n, inSize, outSize);
+      assert.deepEqual(dw, dw1, 'dw as with the bias gradient');
+      assert.deepEqual(dx, dx1, 'dx as with the bias gradient');
+    });
   }
 
   for (const size of sizes) {

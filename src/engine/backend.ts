@@ -48,12 +48,12 @@ export interface Backend {
   /** y (m,n) = op(a) · op(b), op(a) (m,k), op(b) (k,n); a is (k,m) when transA, b is (n,k) when transB. */
   matmul(a: Float32Array, b: Float32Array, y: Float32Array, m: number, n: number, k: number, transA: boolean, transB: boolean): void;
 
-  /** x (n,in), w (in,out), b (out) → y (n,out) = act(x·w + b). */
-  denseForward(x: Float32Array, w: Float32Array, b: Float32Array, y: Float32Array, n: number, inSize: number, outSize: number, act: FusedActivation): void;
+  /** x (n,in), w (in,out), b (out) → y (n,out) = act(x·w + b); b null: no bias. */
+  denseForward(x: Float32Array, w: Float32Array, b: Float32Array | null, y: Float32Array, n: number, inSize: number, outSize: number, act: FusedActivation): void;
 
-  /** dy (n,out) → dw (in,out) = xᵀ·dy, db (out) = Σ dy, and dx (n,in) = dy·wᵀ unless dx is null. */
+  /** dy (n,out) → dw (in,out) = xᵀ·dy, db (out) = Σ dy unless db is null, and dx (n,in) = dy·wᵀ unless dx is null. */
   denseBackward(
-    x: Float32Array, w: Float32Array, dy: Float32Array, dx: Float32Array | null, dw: Float32Array, db: Float32Array,
+    x: Float32Array, w: Float32Array, dy: Float32Array, dx: Float32Array | null, dw: Float32Array, db: Float32Array | null,
     n: number, inSize: number, outSize: number,
   ): void;
 

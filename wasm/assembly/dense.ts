@@ -41,12 +41,12 @@ export function denseForward(x: usize, w: usize, b: usize, y: usize, n: i32, inS
   gemm(x, (<usize>inSize) << 2, 4, packed, y, (<usize>outSize) << 2, n, outSize, inSize, relu ? RELU : 0, b);
 }
 
-/** dw (in,out) = xᵀ·dy, db (out) = Σ dy, and dx (n,in) = dy·wᵀ unless dx is 0. */
+/** dw (in,out) = xᵀ·dy, db (out) = Σ dy unless db is 0, and dx (n,in) = dy·wᵀ unless dx is 0. */
 export function denseBackward(x: usize, w: usize, dy: usize, dx: usize, dw: usize, db: usize, n: i32, inSize: i32, outSize: i32, scratch: usize): void {
   const ldy = (<usize>outSize) << 2;
   if (outSize % 8 == 0) gemmInPlace(x, 4, (<usize>inSize) << 2, dy, ldy, dw, ldy, inSize, outSize, n, 0, 0);
   else gemm(x, 4, (<usize>inSize) << 2, packInto(scratch, dy, <usize>outSize, 1, n, outSize), dw, ldy, inSize, outSize, n, 0, 0);
-  columnSums(dy, db, n, outSize);
+  if (db) columnSums(dy, db, n, outSize);
   if (!dx) return;
   const packed = packInto(scratch, w, 1, <usize>outSize, outSize, inSize);
   gemm(dy, (<usize>outSize) << 2, 4, packed, dx, (<usize>inSize) << 2, n, inSize, outSize, 0, 0);

@@ -7,7 +7,7 @@ import {
   checkActivation, commonOptions, initializerConfig, readActivation, readInitializer, readRegularizer, regularizerConfig,
   type LayerActivation, type Regularizer,
 } from './config.js';
-import { BatchBuffer, Layer, scratchOf, type Initializer, type LayerConfig, type ParamSpec, type RunContext } from './layer.js';
+import { BatchBuffer, Layer, type Initializer, type LayerConfig, type ParamSpec, type RunContext } from './layer.js';
 import { registerLayer } from './registry.js';
 
 export type DenseActivation = LayerActivation;
@@ -33,8 +33,6 @@ export class Dense extends Layer {
   private readonly y = new BatchBuffer();
   private readonly dx = new BatchBuffer();
   private x: Tensor | null = null;
-  private readonly noBias: { buf?: Float32Array } = {};
-  private readonly discard: { buf?: Float32Array } = {};
 
   constructor(o: DenseOptions) {
     super(o.name, o.inputShape);
@@ -65,7 +63,7 @@ export class Dense extends Layer {
   forward(x: Tensor, ctx: RunContext): Tensor {
     const n = x.shape[0];
     const z = this.y.view(n, [this.units]);
-    const bias = this.useBias ? this.weights[1] : scratchOf(this.noBias, this.units);
+    const bias = this.useBias ? this.weights[1] : null;
     const fused = this.act.fusable;
     ctx.backend.denseForward(x.data, this.weights[0], bias, z.data, n, this.inputShape![0], this.units, fused ? (this.activation as 'relu' | 'linear') : 'linear');
     this.x = x;
@@ -87,7 +85,7 @@ export class Dense extends Layer {
     const inSize = this.inputShape![0];
     const dx = needDx ? this.dx.view(n, [inSize]) : null;
     if (this.wantsWeightGrads(ctx)) {
-      const db = this.useBias ? this.grads[1] : scratchOf(this.discard, this.units);
+      const db = this.useBias ? this.grads[1] : null;
       ctx.backend.denseBackward(x.data, this.weights[0], dz.data, dx ? dx.data : null, this.grads[0], db, n, inSize, this.units);
     } else if (dx) {
       ctx.backend.matmul(dz.data, this.weights[0], dx.data, n, inSize, this.units, false, true);

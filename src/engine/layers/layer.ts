@@ -139,7 +139,7 @@ export class BatchBuffer {
   }
 }
 
-/** A per-channel buffer allocated once (batch statistics, the weight gradients a frozen or bias-free layer discards). */
+/** A per-channel buffer allocated once (batch statistics, the constant scale and shift of a BatchNormalization without them). */
 export function scratchOf(holder: { buf?: Float32Array }, size: number): Float32Array {
   if (!holder.buf || holder.buf.length !== size) holder.buf = new Float32Array(size);
   return holder.buf;

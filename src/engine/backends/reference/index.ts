@@ -13,17 +13,17 @@ import {
   avgPool2dBackward, avgPool2dForward, globalAvgPoolBackward, globalAvgPoolForward, maxPool2dBackward, maxPool2dForward,
 } from './pool.js';
 
-function denseForward(x: Float32Array, w: Float32Array, b: Float32Array, y: Float32Array, n: number, inSize: number, outSize: number, act: FusedActivation): void {
+function denseForward(x: Float32Array, w: Float32Array, b: Float32Array | null, y: Float32Array, n: number, inSize: number, outSize: number, act: FusedActivation): void {
   matmulNN(x, w, y, n, outSize, inSize);
   biasActivation(y, b, n, outSize, act);
 }
 
 function denseBackward(
-  x: Float32Array, w: Float32Array, dy: Float32Array, dx: Float32Array | null, dw: Float32Array, db: Float32Array,
+  x: Float32Array, w: Float32Array, dy: Float32Array, dx: Float32Array | null, dw: Float32Array, db: Float32Array | null,
   n: number, inSize: number, outSize: number,
 ): void {
   matmul(x, dy, dw, inSize, outSize, n, true, false);
-  columnSums(dy, db, n, outSize);
+  if (db) columnSums(dy, db, n, outSize);
   if (dx) matmul(dy, w, dx, n, inSize, outSize, false, true);
 }
 

@@ -46,7 +46,7 @@ export function makeWasmBackend(k: WasmKernels, name: string): WasmBackend {
 
     denseForward(x, w, b, y, n, i, o, act) {
       A.begin('denseForward');
-      const px = A.in(x, n * i, 'x'), pw = A.in(w, i * o, 'w'), pb = A.in(b, o, 'b'), py = A.out(y, n * o, 'y');
+      const px = A.in(x, n * i, 'x'), pw = A.in(w, i * o, 'w'), pb = b ? A.in(b, o, 'b') : 0, py = A.out(y, n * o, 'y');
       k.denseForward(px, pw, pb, py, n, i, o, relu(act), A.scratch());
       A.end();
     },
@@ -54,7 +54,7 @@ export function makeWasmBackend(k: WasmKernels, name: string): WasmBackend {
     denseBackward(x, w, dy, dx, dw, db, n, i, o) {
       A.begin('denseBackward');
       const px = A.in(x, n * i, 'x'), pw = A.in(w, i * o, 'w'), pdy = A.in(dy, n * o, 'dy');
-      const pdx = dx ? A.out(dx, n * i, 'dx') : 0, pdw = A.out(dw, i * o, 'dw'), pdb = A.out(db, o, 'db');
+      const pdx = dx ? A.out(dx, n * i, 'dx') : 0, pdw = A.out(dw, i * o, 'dw'), pdb = db ? A.out(db, o, 'db') : 0;
       k.denseBackward(px, pw, pdy, pdx, pdw, pdb, n, i, o, A.scratch());
       A.end();
     },
