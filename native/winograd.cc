@@ -72,6 +72,14 @@ struct Tiles {
     const long r = t % per_image;
     oy = m * (r / tw), ox = m * (r % tw);
   }
+  /** out[i·m + j]: where output (i, j) of tile t lies in an (n, oh, ow, ch) tensor at base; `sink` past the bottom/right edge. */
+  template <class T>
+  void outputs(const Geo& g, long t, long ch, T* base, T* sink, T** out) const {
+    long b, oy, ox;
+    origin(t, b, oy, ox);
+    for (int i = 0; i < m; i++)
+      for (int j = 0; j < m; j++) out[i * m + j] = oy + i < g.oh && ox + j < g.ow ? base + ((b * g.oh + oy + i) * g.ow + ox + j) * ch : sink;
+  }
 };
 
 struct Plan {
@@ -147,14 +155,9 @@ void multiply(const Plan& P, long nt, const float* u, float* m) {
 /** Transforms tiles [t0, t1)'s products back into y; outputs past the bottom/right edge go to `sink`. */
 void transform_outputs(const float* m, const Plan& P, long t0, long t1, const float* bias, float* sink, float* y) {
   const Geo& g = P.g;
+  float* out[16];
   for (long t = t0; t < t1; t++) {
-    const int M = P.tiles.m;
-    long b, oy, ox;
-    P.tiles.origin(t, b, oy, ox);
-    float* out[16];
-    for (int i = 0; i < M; i++)
-      for (int j = 0; j < M; j++)
-        out[i * M + j] = oy + i < g.oh && ox + j < g.ow ? y + ((b * g.oh + oy + i) * g.ow + ox + j) * g.oc : sink;
+    P.tiles.outputs(g, t, g.oc, y, sink, out);
     P.k.output_tile(m + (t - t0) * P.ms, g.oc, bias, P.relu, out);
   }
 }
@@ -205,13 +208,8 @@ struct FilterLayout {
 void transform_grads(const float* dy, const Geo& g, const Tiles& tiles, const WinogradKernels& K, long t0, long t1, long ts, long xs,
                      const float* zeros, float* m) {
   const float* dyp[16];
-  const int M = tiles.m;
   for (long t = t0; t < t1; t++) {
-    long b, oy, ox;
-    tiles.origin(t, b, oy, ox);
-    for (int i = 0; i < M; i++)
-      for (int j = 0; j < M; j++)
-        dyp[i * M + j] = oy + i < g.oh && ox + j < g.ow ? dy + ((b * g.oh + oy + i) * g.ow + ox + j) * g.oc : zeros;
+    tiles.outputs(g, t, g.oc, dy, zeros, dyp);
     K.grad_tile(dyp, m + (t - t0) * ts, g.oc, xs);
   }
 }
