@@ -76,9 +76,9 @@ function layerRow(be: Backend, l: Layer, reps: number): KernelRow {
   // Training-mode forward: this batch's statistics, then the normalization.
   const bnForward = time(reps, () => {
     be.batchNormStats(x, mean, variance, rows, l.c);
-    be.batchNormForward(x, mean, variance, gamma, beta, 1e-3, y, rows, l.c);
+    be.batchNormForward(x, mean, variance, gamma, beta, 1e-3, y, rows, l.c, false);
   });
-  const bnBackward = time(reps, () => be.batchNormBackward(x, mean, variance, gamma, 1e-3, dy, dx, dgamma, dbeta, rows, l.c, true));
+  const bnBackward = time(reps, () => be.batchNormBackward(x, mean, variance, gamma, 1e-3, dy, dx, dgamma, dbeta, rows, l.c, true, null));
   const add = time(reps, () => be.add(x, dy, y));
   const relu = time(reps, () => {
     be.activationForward('relu', x, y, 0);

@@ -64,8 +64,9 @@ Value BatchNormStats(const Info& info) {
 
 Value BatchNormForward(const Info& info) {
   Call c{info, "batchNormForward"};
-  c.need_args(9);
+  c.need_args(10);
   const long rows = c.dim(7, "rows"), ch = c.dim(8, "c");
+  const bool relu = c.boolean(9, "relu");
   c.check_elems(prod(rows, ch), "x");
   const double n = prod(rows, ch), cc = static_cast<double>(ch);
   const float* x = c.f32(0, "x", n);
@@ -75,13 +76,13 @@ Value BatchNormForward(const Info& info) {
   const float* beta = c.f32(4, "beta", cc);
   const double eps = c.number(info[5], "epsilon");
   float* y = c.f32(6, "y", n);
-  batchnorm_forward(x, mean, var, gamma, beta, eps, y, rows, ch);
+  batchnorm_forward(x, mean, var, gamma, beta, eps, y, rows, ch, relu);
   return info.Env().Undefined();
 }
 
 Value BatchNormBackward(const Info& info) {
   Call c{info, "batchNormBackward"};
-  c.need_args(12);
+  c.need_args(13);
   const long rows = c.dim(9, "rows"), ch = c.dim(10, "c");
   const bool batch_stats = c.boolean(11, "batchStats");
   c.check_elems(prod(rows, ch), "x");
@@ -95,7 +96,8 @@ Value BatchNormBackward(const Info& info) {
   float* dx = c.f32(6, "dx", n, true);
   float* dgamma = c.f32(7, "dgamma", cc, true);
   float* dbeta = c.f32(8, "dbeta", cc, true);
-  batchnorm_backward(x, mean, var, gamma, eps, dy, dx, dgamma, dbeta, rows, ch, batch_stats);
+  const float* relu_beta = c.f32(12, "reluBeta", cc, true);
+  batchnorm_backward(x, mean, var, gamma, eps, dy, dx, dgamma, dbeta, rows, ch, batch_stats, relu_beta);
   return info.Env().Undefined();
 }
 

@@ -11,11 +11,13 @@
 
 namespace dn {
 
+// gate: a fused ReLU's scale (c floats) then shift (c floats), or null where no ReLU followed the normalization.
 struct NormKernels {
   void (*chunk_moments)(const float* x, long c, long r0, long r1, double* sum, double* m2);
-  void (*affine_rows)(const float* x, const float* scale, const float* shift, float* y, long c, long r0, long r1);
-  void (*chunk_grad_sums)(const float* x, const float* dy, const float* mean, long c, long r0, long r1, double* sdy, double* sdyxc);
-  void (*dx_rows)(const float* x, const float* dy, const float* mean, double rows, const double* neg_sdy, const double* neg_q,
+  void (*affine_rows)(const float* x, const float* scale, const float* shift, float* y, long c, long r0, long r1, bool relu);
+  void (*gate_rows)(const float* x, const float* dy, const float* gate, float* out, long c, long r0, long r1);
+  void (*chunk_grad_sums)(const float* x, const float* dy, const float* mean, const float* gate, long c, long r0, long r1, double* sdy, double* sdyxc);
+  void (*dx_rows)(const float* x, const float* dy, const float* mean, const float* gate, double rows, const double* neg_sdy, const double* neg_q,
                   const double* scale, float* dx, long c, long r0, long r1);
 };
 
@@ -47,6 +49,18 @@ T* scratch_of(size_t n) {
 double* partials(size_t n) { return scratch_of<double, 0>(n); }
 double* channel_doubles(size_t n) { return scratch_of<double, 1>(n); }
 float* channel_floats(size_t n) { return scratch_of<float, 0>(n); }
+float* gate_floats(size_t n) { return scratch_of<float, 1>(n); }
+
+/**
+ * The forward's y = x·scale + shift per channel (scale, then shift, into out: 2c floats), rounded to float32
+ * as the reference rounds them. The backward of a fused ReLU recomputes them here, so its mask is the forward's.
+ */
+void scale_shift(const float* mean, const float* var, const float* gamma, const float* beta, double eps, long c, float* out) {
+  for (long j = 0; j < c; j++) {
+    out[j] = static_cast<float>(gamma[j] / std::sqrt(static_cast<double>(var[j]) + eps));
+    out[c + j] = static_cast<float>(beta[j] - static_cast<double>(mean[j]) * out[j]);
+  }
+}
 
 /** Runs per_chunk(r0, r1, out0, out1) over the fixed chunks: two c-vectors of float64 partials per chunk. */
 template <class F>
@@ -90,23 +104,20 @@ void batchnorm_stats(const float* x, float* mean, float* var, long rows, long c)
 }
 
 void batchnorm_forward(const float* x, const float* mean, const float* var, const float* gamma, const float* beta, double eps,
-                       float* y, long rows, long c) {
+                       float* y, long rows, long c, bool relu) {
   if (rows == 0 || c == 0) return;
-  // scale and shift rounded to float32 as the reference rounds them, then one fma per element.
-  float* scale = channel_floats(static_cast<size_t>(2 * c));
-  float* shift = scale + c;
-  for (long j = 0; j < c; j++) {
-    scale[j] = static_cast<float>(gamma[j] / std::sqrt(static_cast<double>(var[j]) + eps));
-    shift[j] = static_cast<float>(beta[j] - static_cast<double>(mean[j]) * scale[j]);
-  }
+  float* ss = channel_floats(static_cast<size_t>(2 * c));
+  scale_shift(mean, var, gamma, beta, eps, c, ss);
   const NormKernels& k = DN_SIMD_TABLE(kNorm);
-  parallel_ranges(rows, std::max(1L, kGrain / c), [&](long r0, long r1) { k.affine_rows(x, scale, shift, y, c, r0, r1); });
+  parallel_ranges(rows, std::max(1L, kGrain / c), [&](long r0, long r1) { k.affine_rows(x, ss, ss + c, y, c, r0, r1, relu); });
 }
 
 void batchnorm_backward(const float* x, const float* mean, const float* var, const float* gamma, double eps, const float* dy,
-                        float* dx, float* dgamma, float* dbeta, long rows, long c, bool batch_stats) {
+                        float* dx, float* dgamma, float* dbeta, long rows, long c, bool batch_stats, const float* relu_beta) {
   if (c == 0) return;
   const NormKernels& k = DN_SIMD_TABLE(kNorm);
+  float* gate = nullptr;
+  if (relu_beta) scale_shift(mean, var, gamma, relu_beta, eps, c, gate = gate_floats(static_cast<size_t>(2 * c)));
   // Per channel: invstd, Σdy and Σdy·(x − mean) (float64), then the coefficients of dx.
   double* inv = channel_doubles(static_cast<size_t>(6 * c));
   double* sdy = inv + c;
@@ -114,7 +125,7 @@ void batchnorm_backward(const float* x, const float* mean, const float* var, con
   std::fill(sdy, sdy + 2 * c, 0.0);
   for (long j = 0; j < c; j++) inv[j] = 1.0 / std::sqrt(static_cast<double>(var[j]) + eps);
   if (dgamma || dbeta || (dx && batch_stats)) {
-    const double* acc = chunk_partials(rows, c, grad_chunk_rows(c), [&](long r0, long r1, double* s, double* p) { k.chunk_grad_sums(x, dy, mean, c, r0, r1, s, p); });
+    const double* acc = chunk_partials(rows, c, grad_chunk_rows(c), [&](long r0, long r1, double* s, double* p) { k.chunk_grad_sums(x, dy, mean, gate, c, r0, r1, s, p); });
     const long chunks = ceil_div(rows, grad_chunk_rows(c));
     for (long i = 0; i < chunks; i++)
       for (long j = 0; j < c; j++) {
@@ -136,7 +147,11 @@ void batchnorm_backward(const float* x, const float* mean, const float* var, con
       a[j] = static_cast<float>(gamma[j] * inv[j]);
       zero[j] = 0.f;
     }
-    parallel_ranges(rows, grain, [&](long r0, long r1) { k.affine_rows(dy, a, zero, dx, c, r0, r1); });
+    // Gated: dy masked into dx first, then scaled there (the same values the ReLU's own backward would pass).
+    parallel_ranges(rows, grain, [&](long r0, long r1) {
+      if (gate) k.gate_rows(x, dy, gate, dx, c, r0, r1);
+      k.affine_rows(gate ? dx : dy, a, zero, dx, c, r0, r1, false);
+    });
     return;
   }
   // dx = gamma·invstd/rows · (rows·dy − Σdy − x̂·Σdy·x̂), with x̂·Σdy·x̂ = (x − mean)·invstd²·Σdy·(x − mean).
@@ -147,7 +162,7 @@ void batchnorm_backward(const float* x, const float* mean, const float* var, con
     neg_q[j] = -inv[j] * inv[j] * sdyxc[j];
     scale[j] = gamma[j] * inv[j] / n;
   }
-  parallel_ranges(rows, grain, [&](long r0, long r1) { k.dx_rows(x, dy, mean, n, neg_sdy, neg_q, scale, dx, c, r0, r1); });
+  parallel_ranges(rows, grain, [&](long r0, long r1) { k.dx_rows(x, dy, mean, gate, n, neg_sdy, neg_q, scale, dx, c, r0, r1); });
 }
 
 }  // namespace dn

@@ -57,34 +57,65 @@ void bn_chunk_moments(const float* x, long c, long r0, long r1, double* sum, dou
   });
 }
 
-/** Rows [r0, r1): y = x·scale + shift per channel (one rounding); y may be x. Row by row: sequential access. */
-void bn_affine_rows(const float* x, const float* scale, const float* shift, float* y, long c, long r0, long r1) {
+/** The ReLU as the activation kernels apply it: v where v > 0, else +0 (NaN too). */
+inline VF relu(VF v) { return select(v > VF::zero(), v, VF::zero()); }
+
+/**
+ * dy at one place of a block, as the backward sees it: where a fused ReLU followed the normalization (gate:
+ * its scale, then its shift, as the forward computed them), 0 wherever the forward's x·scale + shift (the
+ * same fma, so the same bits) was not above 0, as the ReLU's own backward would have made it.
+ */
+template <bool Gated, bool F>
+inline VF gated_dy(const float* dy, const float* x, const float* gate, long c, long o, long j, int n) {
+  const VF d = ld<F>(dy + o, n);
+  if constexpr (!Gated) return d;
+  else return select(fma(ld<F>(x + o, n), ld<F>(gate + j, n), ld<F>(gate + c + j, n)) > VF::zero(), d, VF::zero());
+}
+
+/** Rows [r0, r1): y = x·scale + shift per channel (one rounding), then the ReLU when relu; y may be x. Row by row: sequential access. */
+template <bool Relu>
+void affine_rows(const float* x, const float* scale, const float* shift, float* y, long c, long r0, long r1) {
   for (long r = r0; r < r1; r++)
     for_blocks(c, [&](auto full, long j, int n) {
       constexpr bool F = decltype(full)::value;
-      st<F>(fma(ld<F>(x + r * c + j, n), ld<F>(scale + j, n), ld<F>(shift + j, n)), y + r * c + j, n);
+      const VF v = fma(ld<F>(x + r * c + j, n), ld<F>(scale + j, n), ld<F>(shift + j, n));
+      st<F>(Relu ? relu(v) : v, y + r * c + j, n);
+    });
+}
+void bn_affine_rows(const float* x, const float* scale, const float* shift, float* y, long c, long r0, long r1, bool relu) {
+  relu ? affine_rows<true>(x, scale, shift, y, c, r0, r1) : affine_rows<false>(x, scale, shift, y, c, r0, r1);
+}
+
+/** Rows [r0, r1): out = dy gated by the fused ReLU (see gated_dy); out may be dy. */
+void bn_gate_rows(const float* x, const float* dy, const float* gate, float* out, long c, long r0, long r1) {
+  for (long r = r0; r < r1; r++)
+    for_blocks(c, [&](auto full, long j, int n) {
+      constexpr bool F = decltype(full)::value;
+      st<F>(gated_dy<true, F>(dy, x, gate, c, r * c + j, j, n), out + r * c + j, n);
     });
 }
 
-/** One chunk of rows [r0, r1): per channel, Σdy and Σdy·(x − mean), float64 (exact products). */
-void bn_chunk_grad_sums(const float* x, const float* dy, const float* mean, long c, long r0, long r1, double* sdy, double* sdyxc) {
+/** One chunk of rows [r0, r1): per channel, Σdy and Σdy·(x − mean), float64 (exact products); dy gated when Gated. */
+template <bool Gated>
+void chunk_grad_sums(const float* x, const float* dy, const float* mean, const float* gate, long c, long r0, long r1, double* sdy, double* sdyxc) {
   const long nr = r1 - r0;
   for_blocks(c, [&](auto full, long j, int n) {
     constexpr bool F = decltype(full)::value;
     const float* px = x + r0 * c + j;
-    const float* pd = dy + r0 * c + j;
+    const long o = r0 * c + j;
     const VD m = VD::from(ld<F>(mean + j, n));
     VD a0 = VD::zero(), a1 = VD::zero(), b0 = VD::zero(), b1 = VD::zero();
     long r = 0;
     for (; r + 2 <= nr; r += 2) {
-      const VD d0 = VD::from(ld<F>(pd + r * c, n)), d1 = VD::from(ld<F>(pd + (r + 1) * c, n));
+      const VD d0 = VD::from(gated_dy<Gated, F>(dy, x, gate, c, o + r * c, j, n));
+      const VD d1 = VD::from(gated_dy<Gated, F>(dy, x, gate, c, o + (r + 1) * c, j, n));
       a0 = a0 + d0;
       a1 = a1 + d1;
       b0 = fma(d0, VD::from(ld<F>(px + r * c, n)) - m, b0);
       b1 = fma(d1, VD::from(ld<F>(px + (r + 1) * c, n)) - m, b1);
     }
     if (r < nr) {
-      const VD d0 = VD::from(ld<F>(pd + r * c, n));
+      const VD d0 = VD::from(gated_dy<Gated, F>(dy, x, gate, c, o + r * c, j, n));
       a0 = a0 + d0;
       b0 = fma(d0, VD::from(ld<F>(px + r * c, n)) - m, b0);
     }
@@ -92,14 +123,18 @@ void bn_chunk_grad_sums(const float* x, const float* dy, const float* mean, long
     store_part(b0 + b1, sdyxc + j, n);
   });
 }
+void bn_chunk_grad_sums(const float* x, const float* dy, const float* mean, const float* gate, long c, long r0, long r1, double* sdy, double* sdyxc) {
+  gate ? chunk_grad_sums<true>(x, dy, mean, gate, c, r0, r1, sdy, sdyxc) : chunk_grad_sums<false>(x, dy, mean, gate, c, r0, r1, sdy, sdyxc);
+}
 
 /**
  * Rows [r0, r1): dx = scale·(rows·dy − Σdy − (x − mean)·q) per channel, in float64 as the reference: dx is
  * small where its terms nearly cancel (few rows, dy nearly constant), and float32 would keep only their
- * rounding noise. neg_sdy = −Σdy, neg_q = −q. dx may be dy.
+ * rounding noise. neg_sdy = −Σdy, neg_q = −q. dx may be dy. dy gated when Gated.
  */
-void bn_dx_rows(const float* x, const float* dy, const float* mean, double rows, const double* neg_sdy, const double* neg_q,
-                const double* scale, float* dx, long c, long r0, long r1) {
+template <bool Gated>
+void dx_rows(const float* x, const float* dy, const float* mean, const float* gate, double rows, const double* neg_sdy, const double* neg_q,
+             const double* scale, float* dx, long c, long r0, long r1) {
   const VD n_rows = VD::set1(rows);
   // Four rows per channel block: the float64 coefficients are loaded once per four rows, and access stays
   // within a few cache lines (channel blocks outermost over many rows was 7x slower at c = 64).
@@ -112,11 +147,16 @@ void bn_dx_rows(const float* x, const float* dy, const float* mean, double rows,
       const VD m = VD::from(ld<F>(mean + j, n));
       for (long r = g0; r < g1; r++) {
         const long o = r * c + j;
-        const VD u = fma(VD::from(ld<F>(dy + o, n)), n_rows, s);
+        const VD u = fma(VD::from(gated_dy<Gated, F>(dy, x, gate, c, o, j, n)), n_rows, s);
         st<F>((fma(VD::from(ld<F>(x + o, n)) - m, q, u) * k).to_float(), dx + o, n);
       }
     });
   }
 }
+void bn_dx_rows(const float* x, const float* dy, const float* mean, const float* gate, double rows, const double* neg_sdy, const double* neg_q,
+                const double* scale, float* dx, long c, long r0, long r1) {
+  gate ? dx_rows<true>(x, dy, mean, gate, rows, neg_sdy, neg_q, scale, dx, c, r0, r1)
+       : dx_rows<false>(x, dy, mean, gate, rows, neg_sdy, neg_q, scale, dx, c, r0, r1);
+}
 
-const NormKernels kNorm{bn_chunk_moments, bn_affine_rows, bn_chunk_grad_sums, bn_dx_rows};
+const NormKernels kNorm{bn_chunk_moments, bn_affine_rows, bn_gate_rows, bn_chunk_grad_sums, bn_dx_rows};

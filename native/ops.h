@@ -22,11 +22,15 @@ void activation_forward(Act act, const float* x, float* y, long n, double alpha)
 void activation_backward(Act act, const float* y, const float* dy, float* dx, long n, double alpha);
 
 void batchnorm_stats(const float* x, float* mean, float* var, long rows, long c);
+/** relu: a ReLU after the normalization, in the same pass. */
 void batchnorm_forward(const float* x, const float* mean, const float* var, const float* gamma, const float* beta, double eps,
-                       float* y, long rows, long c);
-/** dx, dgamma, dbeta may each be null; dx may be dy. */
+                       float* y, long rows, long c, bool relu);
+/**
+ * dx, dgamma, dbeta may each be null; dx may be dy. relu_beta: the forward fused a ReLU
+ * (with this beta); dy is the gradient at its output, taken as 0 where the forward's normalized value was ≤ 0.
+ */
 void batchnorm_backward(const float* x, const float* mean, const float* var, const float* gamma, double eps, const float* dy,
-                        float* dx, float* dgamma, float* dbeta, long rows, long c, bool batch_stats);
+                        float* dx, float* dgamma, float* dbeta, long rows, long c, bool batch_stats, const float* relu_beta);
 
 void avgpool_forward(const float* x, float* y, const Geo& g);
 void avgpool_backward(const float* dy, float* dx, const Geo& g);

@@ -621,7 +621,7 @@ describe('native reductions give the same bits for any thread count', { skip: na
       const mean = new Float32Array(c), variance = new Float32Array(c), gamma = uniform(c, 5, 0.5, 1.5);
       be.batchNormStats(x, mean, variance, rows, c);
       const dx = new Float32Array(rows * c), dgamma = new Float32Array(c), dbeta = new Float32Array(c);
-      be.batchNormBackward(x, mean, variance, gamma, 1e-3, dy, dx, dgamma, dbeta, rows, c, true);
+      be.batchNormBackward(x, mean, variance, gamma, 1e-3, dy, dx, dgamma, dbeta, rows, c, true, null);
       const n = rows >= 16 ? 16 : 1, hw = Math.floor(rows / n), y = new Float32Array(n * c);
       be.globalAvgPoolForward(x, y, n, hw, c);
       out.push(mean, variance, dx, dgamma, dbeta, y);
@@ -661,20 +661,23 @@ describe('native binding rejects bad arguments to the graph-model kernels', { sk
     assert.throws(() => nb().batchNormStats(f(12), f(3), f(3), -4, 3), RangeError);
     assert.throws(() => nb().batchNormStats(f(12), f(3), f(3), 4, 1.5), RangeError);
     assert.throws(() => nb().batchNormStats(f(12), f(3), f(3), 1e10, 1e10), RangeError);
-    assert.throws(() => nb().batchNormForward(f(12), f(3), f(3), bad(new Float64Array(3)), f(3), 1e-3, f(12), 4, 3), { name: 'TypeError', message: /gamma must be a Float32Array/ });
-    assert.throws(() => nb().batchNormForward(f(12), f(3), f(3), f(3), f(3), bad('1e-3'), f(12), 4, 3), { name: 'TypeError', message: /epsilon/ });
-    assert.throws(() => nb().batchNormForward(f(12), f(3), f(3), f(3), f(3), 1e-3, f(6), 4, 3), { name: 'RangeError', message: /y has 6/ });
+    assert.throws(() => nb().batchNormForward(f(12), f(3), f(3), bad(new Float64Array(3)), f(3), 1e-3, f(12), 4, 3, false), { name: 'TypeError', message: /gamma must be a Float32Array/ });
+    assert.throws(() => nb().batchNormForward(f(12), f(3), f(3), f(3), f(3), bad('1e-3'), f(12), 4, 3, false), { name: 'TypeError', message: /epsilon/ });
+    assert.throws(() => nb().batchNormForward(f(12), f(3), f(3), f(3), f(3), 1e-3, f(6), 4, 3, false), { name: 'RangeError', message: /y has 6/ });
+    assert.throws(() => nb().batchNormForward(f(12), f(3), f(3), f(3), f(3), 1e-3, f(12), 4, 3, bad(1)), { name: 'TypeError', message: /relu must be a boolean/ });
   });
-  test('batchNormBackward: short outputs, a non-boolean batchStats, missing arguments; null outputs are fine', () => {
-    const args = (dx: Float32Array | null, dg: Float32Array | null, db: Float32Array | null, bs: unknown = true) =>
-      [f(12), f(3), f(3), f(3), 1e-3, f(12), dx, dg, db, 4, 3, bs] as const;
+  test('batchNormBackward: short outputs, a non-boolean batchStats, a short reluBeta, missing arguments; null outputs are fine', () => {
+    const args = (dx: Float32Array | null, dg: Float32Array | null, db: Float32Array | null, bs: unknown = true, rb: Float32Array | null = null) =>
+      [f(12), f(3), f(3), f(3), 1e-3, f(12), dx, dg, db, 4, 3, bs, rb] as const;
     const call = (a: readonly unknown[]) => (nb().batchNormBackward as unknown as (...x: unknown[]) => void)(...a);
     assert.throws(() => call(args(f(11), f(3), f(3))), { name: 'RangeError', message: /dx has 11/ });
     assert.throws(() => call(args(f(12), f(2), f(3))), { name: 'RangeError', message: /dgamma has 2/ });
     assert.throws(() => call(args(null, null, f(1))), { name: 'RangeError', message: /dbeta has 1/ });
     assert.throws(() => call(args(f(12), f(3), f(3), 1)), { name: 'TypeError', message: /batchStats must be a boolean/ });
-    assert.throws(() => call(args(f(12), f(3), f(3)).slice(0, 11)), TypeError);
+    assert.throws(() => call(args(f(12), f(3), f(3), true, f(2))), { name: 'RangeError', message: /reluBeta has 2/ });
+    assert.throws(() => call(args(f(12), f(3), f(3)).slice(0, 12)), TypeError);
     call(args(null, null, null));
+    call(args(f(12), null, null, false, f(3)));
   });
   test('avgPool2d: a window made only of padding, short buffers', () => {
     const g = windowGeometry('test', [1, 5, 5, 2], [2, 2], [2, 2], 'same');

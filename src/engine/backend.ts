@@ -131,20 +131,26 @@ export interface Backend {
    */
   batchNormStats(x: Float32Array, mean: Float32Array, variance: Float32Array, rows: number, c: number): void;
 
-  /** y (rows, c) = gamma · (x − mean) / sqrt(variance + epsilon) + beta, per column; x and y may be the same array. */
+  /**
+   * y (rows, c) = gamma · (x − mean) / sqrt(variance + epsilon) + beta, per column; x and y may be the same array.
+   * relu: y = max(y, 0) in the same pass (a ReLU layer after the normalization, fused by the graph).
+   */
   batchNormForward(
     x: Float32Array, mean: Float32Array, variance: Float32Array, gamma: Float32Array, beta: Float32Array, epsilon: number,
-    y: Float32Array, rows: number, c: number,
+    y: Float32Array, rows: number, c: number, relu: boolean,
   ): void;
 
   /**
    * dy (rows, c) → dgamma (c) = Σ dy·x̂ and dbeta (c) = Σ dy (skipped when null), and dx (rows, c) (skipped when null).
    * dx may be the same array as dy. batchStats: the mean and variance were this batch's (training), so dx includes the gradient through them:
    * dx = gamma·invstd/rows · (rows·dy − Σdy − x̂·Σ(dy·x̂)); otherwise they are constants: dx = gamma·invstd·dy.
+   * reluBeta: the forward ran with relu and this beta, and dy is the gradient w.r.t. the ReLU's output: it is
+   * taken as 0 wherever the forward's normalized value (recomputed from x, the same bits) was not above 0.
    */
   batchNormBackward(
     x: Float32Array, mean: Float32Array, variance: Float32Array, gamma: Float32Array, epsilon: number, dy: Float32Array,
     dx: Float32Array | null, dgamma: Float32Array | null, dbeta: Float32Array | null, rows: number, c: number, batchStats: boolean,
+    reluBeta: Float32Array | null,
   ): void;
 
   /** Row-wise softmax of x (rows, cols) into y, computed stably (max subtracted). */

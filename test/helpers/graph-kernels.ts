@@ -269,7 +269,7 @@ function batchNormCases(be: () => Backend, ref: Backend): void {
     ref.batchNormStats(x, mean, variance, rows, c);
     test(`batchNormForward rows=${rows} c=${c}, and in place`, () => {
       const y = filled(rows * c);
-      be().batchNormForward(x, mean, variance, gamma, beta, eps, y, rows, c);
+      be().batchNormForward(x, mean, variance, gamma, beta, eps, y, rows, c, false);
       const want = Array.from(x, (v, i) => (gamma[i % c] * (v - mean[i % c])) / Math.sqrt(variance[i % c] + eps) + beta[i % c]);
       // The definition computes x·scale + shift with scale and shift rounded to float32: its error is a few
       // ulps of x·scale, however small y is (y = beta exactly when rows is 1).
@@ -277,37 +277,67 @@ function batchNormCases(be: () => Backend, ref: Backend): void {
       for (let i = 0; i < x.length; i++) big = Math.max(big, Math.abs(x[i] * gamma[i % c]) / Math.sqrt(variance[i % c] + eps));
       near(y, want, 2, 'vs naive', 2 * ulp(big));
       const yr = new Float32Array(rows * c);
-      ref.batchNormForward(x, mean, variance, gamma, beta, eps, yr, rows, c);
+      ref.batchNormForward(x, mean, variance, gamma, beta, eps, yr, rows, c, false);
       near(y, yr, 1, 'vs reference', float32 ? 2 * ulp(big) : 0);
       const inPlace = x.slice();
-      be().batchNormForward(inPlace, mean, variance, gamma, beta, eps, inPlace, rows, c);
+      be().batchNormForward(inPlace, mean, variance, gamma, beta, eps, inPlace, rows, c, false);
       assertSameBits(inPlace, y, 'in place (y = x)');
+    });
+    test(`batchNorm with a fused ReLU rows=${rows} c=${c}: the same bits as the normalization and then the ReLU, forward and backward`, () => {
+      const b = be();
+      const bn = filled(rows * c), relu = filled(rows * c), fused = filled(rows * c);
+      b.batchNormForward(x, mean, variance, gamma, beta, eps, bn, rows, c, false);
+      b.activationForward('relu', bn, relu, 0);
+      b.batchNormForward(x, mean, variance, gamma, beta, eps, fused, rows, c, true);
+      assertSameBits(fused, relu, 'forward');
+      const zeros = relu.filter((v) => v === 0).length;
+      if (rows * c >= 16) assert.ok(zeros > 0 && zeros < relu.length, `the ReLU clears some values and keeps others (${zeros} of ${relu.length} cleared)`);
+      const inPlace = x.slice();
+      b.batchNormForward(inPlace, mean, variance, gamma, beta, eps, inPlace, rows, c, true);
+      assertSameBits(inPlace, relu, 'forward in place');
+      for (const batchStats of [true, false]) {
+        // The layers on their own: the ReLU's backward gates dy, then the normalization's backward.
+        const gated = filled(rows * c);
+        b.activationBackward('relu', relu, dy, gated, 0);
+        const dx = filled(rows * c), dgamma = filled(c), dbeta = filled(c);
+        b.batchNormBackward(x, mean, variance, gamma, eps, gated, dx, dgamma, dbeta, rows, c, batchStats, null);
+        const fx = filled(rows * c), fg = filled(c), fb = filled(c);
+        b.batchNormBackward(x, mean, variance, gamma, eps, dy, fx, fg, fb, rows, c, batchStats, beta);
+        assertSameBits(fx, dx, `dx, batchStats=${batchStats}`);
+        assertSameBits(fg, dgamma, `dgamma, batchStats=${batchStats}`);
+        assertSameBits(fb, dbeta, `dbeta, batchStats=${batchStats}`);
+        const over = dy.slice(), only = filled(c);
+        b.batchNormBackward(x, mean, variance, gamma, eps, over, over, null, null, rows, c, batchStats, beta);
+        assertSameBits(over, dx, `dx written over dy, batchStats=${batchStats}`);
+        b.batchNormBackward(x, mean, variance, gamma, eps, dy, null, only, null, rows, c, batchStats, beta);
+        assertSameBits(only, dgamma, `dgamma alone, batchStats=${batchStats}`);
+      }
     });
     for (const batchStats of [true, false]) {
       test(`batchNormBackward rows=${rows} c=${c} batchStats=${batchStats}: all outputs, null ones, dx = dy`, () => {
         const want = naiveBnBackward(x, mean, variance, gamma, eps, dy, rows, c, batchStats);
         const dx = filled(rows * c), dgamma = filled(c), dbeta = filled(c);
-        be().batchNormBackward(x, mean, variance, gamma, eps, dy, dx, dgamma, dbeta, rows, c, batchStats);
+        be().batchNormBackward(x, mean, variance, gamma, eps, dy, dx, dgamma, dbeta, rows, c, batchStats, null);
         assertClose(dgamma, want.dgamma, 'dgamma vs naive', 1e-6, 1e-6);
         assertClose(dbeta, want.dbeta, 'dbeta vs naive', 1e-6, 1e-6);
         assertClose(dx, want.dx, 'dx vs naive', 1e-6, 1e-5);
         const dxr = new Float32Array(rows * c), dgr = new Float32Array(c), dbr = new Float32Array(c);
-        ref.batchNormBackward(x, mean, variance, gamma, eps, dy, dxr, dgr, dbr, rows, c, batchStats);
+        ref.batchNormBackward(x, mean, variance, gamma, eps, dy, dxr, dgr, dbr, rows, c, batchStats, null);
         assertClose(dx, dxr, 'dx vs reference', 1e-6, 1e-5);
         assertClose(dgamma, dgr, 'dgamma vs reference', 1e-6, 1e-6);
         assertClose(dbeta, dbr, 'dbeta vs reference', 1e-6, 1e-6);
         // Null outputs: the others are still written, and dy is left alone.
         const dy2 = dy.slice(), dg2 = filled(c), db2 = filled(c), dx2 = filled(rows * c);
-        be().batchNormBackward(x, mean, variance, gamma, eps, dy2, null, dg2, null, rows, c, batchStats);
+        be().batchNormBackward(x, mean, variance, gamma, eps, dy2, null, dg2, null, rows, c, batchStats, null);
         assertSameBits(dg2, dgamma, 'dgamma with dx and dbeta null');
-        be().batchNormBackward(x, mean, variance, gamma, eps, dy2, null, null, db2, rows, c, batchStats);
+        be().batchNormBackward(x, mean, variance, gamma, eps, dy2, null, null, db2, rows, c, batchStats, null);
         assertSameBits(db2, dbeta, 'dbeta with dx and dgamma null');
-        be().batchNormBackward(x, mean, variance, gamma, eps, dy2, dx2, null, null, rows, c, batchStats);
+        be().batchNormBackward(x, mean, variance, gamma, eps, dy2, dx2, null, null, rows, c, batchStats, null);
         assertSameBits(dx2, dx, 'dx with dgamma and dbeta null');
-        be().batchNormBackward(x, mean, variance, gamma, eps, dy2, null, null, null, rows, c, batchStats);
+        be().batchNormBackward(x, mean, variance, gamma, eps, dy2, null, null, null, rows, c, batchStats, null);
         assertSameBits(dy2, dy, 'dy untouched');
         // dx written over dy.
-        be().batchNormBackward(x, mean, variance, gamma, eps, dy2, dy2, null, null, rows, c, batchStats);
+        be().batchNormBackward(x, mean, variance, gamma, eps, dy2, dy2, null, null, rows, c, batchStats, null);
         assertSameBits(dy2, dx, 'dx = dy');
       });
     }

@@ -130,8 +130,8 @@ function batchNormCases(): KernelCase[] {
       name: `batchNormForward x=[${rows},${c}] (and in place)`, group: 'graph', tol: 1e-5,
       run(be) {
         const y = new Float32Array(rows * c).fill(NaN), inPlace = copy(x);
-        be.batchNormForward(x, mean, variance, gamma, beta, eps, y, rows, c);
-        be.batchNormForward(inPlace, mean, variance, gamma, beta, eps, inPlace, rows, c);
+        be.batchNormForward(x, mean, variance, gamma, beta, eps, y, rows, c, false);
+        be.batchNormForward(inPlace, mean, variance, gamma, beta, eps, inPlace, rows, c, false);
         return { y, inPlace };
       },
       naive() {
@@ -139,15 +139,52 @@ function batchNormCases(): KernelCase[] {
         return { y, inPlace: y };
       },
     });
+    // A fused ReLU: the forward clamps at 0; the backward passes dy only where the forward's value was above 0.
+    const scale = Float32Array.from(gamma, (g, j) => g / Math.sqrt(variance[j] + eps));
+    const shift = Float32Array.from(beta, (b, j) => b - mean[j] * scale[j]);
+    const open = Array.from(x, (v, i) => Math.fround(v * scale[i % c] + shift[i % c]) > 0);
+    out.push({
+      name: `batchNormForward with a fused ReLU x=[${rows},${c}] (and in place)`, group: 'graph', tol: 1e-5,
+      run(be) {
+        const y = new Float32Array(rows * c).fill(NaN), inPlace = copy(x);
+        be.batchNormForward(x, mean, variance, gamma, beta, eps, y, rows, c, true);
+        be.batchNormForward(inPlace, mean, variance, gamma, beta, eps, inPlace, rows, c, true);
+        return { y, inPlace };
+      },
+      naive() {
+        const y = Array.from(x, (v, i) => { const j = i % c; return Math.max(0, (gamma[j] * (v - mean[j])) / Math.sqrt(variance[j] + eps) + beta[j]); });
+        return { y, inPlace: y };
+      },
+    });
+    out.push({
+      name: `batchNormBackward with a fused ReLU x=[${rows},${c}] batchStats=true`, group: 'graph', tol: rows === 1 ? 1e-3 : 1e-4,
+      run(be) {
+        const dx = new Float32Array(rows * c).fill(NaN), dg = new Float32Array(c).fill(NaN), db = new Float32Array(c).fill(NaN);
+        be.batchNormBackward(x, mean, variance, gamma, eps, dy, dx, dg, db, rows, c, true, beta);
+        return { dx, dgamma: dg, dbeta: db };
+      },
+      naive() {
+        const g = Array.from(dy, (d, i) => (open[i] ? d : 0));
+        const sumDy = new Float64Array(c), sumDyXhat = new Float64Array(c);
+        const inv = Array.from(variance, (v) => 1 / Math.sqrt(v + eps));
+        const xhat = (i: number) => (x[i] - mean[i % c]) * inv[i % c];
+        g.forEach((d, i) => {
+          sumDy[i % c] += d;
+          sumDyXhat[i % c] += d * xhat(i);
+        });
+        const dx = g.map((d, i) => { const j = i % c; return ((gamma[j] * inv[j]) / rows) * (rows * d - sumDy[j] - xhat(i) * sumDyXhat[j]); });
+        return { dx, dgamma: sumDyXhat, dbeta: sumDy };
+      },
+    });
     for (const batchStats of [true, false]) {
       out.push({
         name: `batchNormBackward x=[${rows},${c}] batchStats=${batchStats} (and dx in place, nulls)`, group: 'graph', tol: rows === 1 && batchStats ? 1e-3 : 1e-4,
         run(be) {
           const dx = new Float32Array(rows * c).fill(NaN), dg = new Float32Array(c).fill(NaN), db = new Float32Array(c).fill(NaN);
-          be.batchNormBackward(x, mean, variance, gamma, eps, dy, dx, dg, db, rows, c, batchStats);
+          be.batchNormBackward(x, mean, variance, gamma, eps, dy, dx, dg, db, rows, c, batchStats, null);
           const inPlace = copy(dy), dgOnly = new Float32Array(c).fill(NaN);
-          be.batchNormBackward(x, mean, variance, gamma, eps, inPlace, inPlace, null, null, rows, c, batchStats);
-          be.batchNormBackward(x, mean, variance, gamma, eps, dy, null, dgOnly, null, rows, c, batchStats);
+          be.batchNormBackward(x, mean, variance, gamma, eps, inPlace, inPlace, null, null, rows, c, batchStats, null);
+          be.batchNormBackward(x, mean, variance, gamma, eps, dy, null, dgOnly, null, rows, c, batchStats, null);
           return { dx, dgamma: dg, dbeta: db, dxInPlace: inPlace, dgammaOnly: dgOnly };
         },
         naive() {

@@ -55,35 +55,85 @@ export function batchNormStats(x: usize, mean: usize, variance: usize, rows: i32
   }
 }
 
-/** y (rows, c) = gamma·(x − mean)/sqrt(variance + epsilon) + beta, per column. */
-export function batchNormForward(x: usize, mean: usize, variance: usize, gamma: usize, beta: usize, epsilon: f64, y: usize, rows: i32, c: i32, scratch: usize): void {
+/** scale (c) and shift (c) at scratch, so that the normalized value is x·scale + shift; returns the end. */
+function scaleShift(mean: usize, variance: usize, gamma: usize, beta: usize, epsilon: f64, c: i32, scratch: usize): usize {
   const scale = align64(scratch);
   const shift = align64(scale + (<usize>c << 2) + 16);
-  ensure(shift + (<usize>c << 2) + 64);
+  const end = shift + (<usize>c << 2) + 64;
+  ensure(end);
   for (let j = 0; j < c; j++) {
     const s = <f32>(<f64>load<f32>(f4(gamma, j)) / Math.sqrt(<f64>load<f32>(f4(variance, j)) + epsilon));
     store<f32>(f4(scale, j), s);
     store<f32>(f4(shift, j), <f32>(<f64>load<f32>(f4(beta, j)) - <f64>load<f32>(f4(mean, j)) * <f64>s));
   }
+  return end;
+}
+
+/**
+ * y (rows, c) = gamma·(x − mean)/sqrt(variance + epsilon) + beta, per column; relu: clamped at 0 (as the
+ * reference's relu, NaN and −0 give +0: the lanes not above 0 are cleared).
+ */
+export function batchNormForward(
+  x: usize, mean: usize, variance: usize, gamma: usize, beta: usize, epsilon: f64, y: usize, rows: i32, c: i32, relu: i32, scratch: usize,
+): void {
+  const scale = align64(scratch);
+  const shift = align64(scale + (<usize>c << 2) + 16);
+  scaleShift(mean, variance, gamma, beta, epsilon, c, scratch);
+  const zero = f32x4.splat(0);
+  for (let r = 0; r < rows; r++) {
+    const o = (<usize>r * <usize>c) << 2;
+    let j = 0;
+    for (; j + 4 <= c; j += 4) {
+      let v = f32x4.add(f32x4.mul(v128.load(f4(x + o, j)), v128.load(f4(scale, j))), v128.load(f4(shift, j)));
+      if (relu) v = v128.and(v, f32x4.gt(v, zero));
+      v128.store(f4(y + o, j), v);
+    }
+    for (; j < c; j++) {
+      const v = load<f32>(f4(x + o, j)) * load<f32>(f4(scale, j)) + load<f32>(f4(shift, j));
+      store<f32>(f4(y + o, j), relu && !(v > 0) ? 0 : v);
+    }
+  }
+}
+
+/**
+ * dy where the forward's fused ReLU passed the gradient, else 0, written to scratch: the forward's normalized
+ * value recomputed from x with the same float32 operations, so the mask is the forward's. Returns where it is.
+ */
+function reluGate(x: usize, mean: usize, variance: usize, gamma: usize, beta: usize, epsilon: f64, dy: usize, rows: i32, c: i32, scratch: usize): usize {
+  const scale = align64(scratch);
+  const shift = align64(scale + (<usize>c << 2) + 16);
+  const out = align64(scaleShift(mean, variance, gamma, beta, epsilon, c, scratch));
+  ensure(out + ((<usize>rows * <usize>c) << 2) + 64);
+  const zero = f32x4.splat(0);
   for (let r = 0; r < rows; r++) {
     const o = (<usize>r * <usize>c) << 2;
     let j = 0;
     for (; j + 4 <= c; j += 4) {
       const v = f32x4.add(f32x4.mul(v128.load(f4(x + o, j)), v128.load(f4(scale, j))), v128.load(f4(shift, j)));
-      v128.store(f4(y + o, j), v);
+      v128.store(f4(out + o, j), v128.and(v128.load(f4(dy + o, j)), f32x4.gt(v, zero)));
     }
-    for (; j < c; j++) store<f32>(f4(y + o, j), load<f32>(f4(x + o, j)) * load<f32>(f4(scale, j)) + load<f32>(f4(shift, j)));
+    for (; j < c; j++) {
+      const v = load<f32>(f4(x + o, j)) * load<f32>(f4(scale, j)) + load<f32>(f4(shift, j));
+      store<f32>(f4(out + o, j), v > 0 ? load<f32>(f4(dy + o, j)) : 0);
+    }
   }
+  return out;
 }
 
 /**
  * dgamma = Σ dy·x̂, dbeta = Σ dy (each skipped when 0), and dx (skipped when 0): with batchStats,
- * gamma·invstd/rows·(rows·dy − Σdy − x̂·Σ(dy·x̂)); else gamma·invstd·dy.
+ * gamma·invstd/rows·(rows·dy − Σdy − x̂·Σ(dy·x̂)); else gamma·invstd·dy. reluBeta (when not 0): dy is taken
+ * as 0 where the forward's fused ReLU passed no gradient.
  */
 export function batchNormBackward(
   x: usize, mean: usize, variance: usize, gamma: usize, epsilon: f64, dy: usize,
-  dx: usize, dgamma: usize, dbeta: usize, rows: i32, c: i32, batchStats: i32, scratch: usize,
+  dx: usize, dgamma: usize, dbeta: usize, rows: i32, c: i32, batchStats: i32, reluBeta: usize, scratch: usize,
 ): void {
+  if (reluBeta) {
+    // The gated dy goes to scratch; the per-column sums below come after it.
+    dy = reluGate(x, mean, variance, gamma, reluBeta, epsilon, dy, rows, c, scratch);
+    scratch = dy + ((<usize>rows * <usize>c) << 2);
+  }
   const invStd = align64(scratch);
   const sumDy = align64(invStd + (<usize>c << 3));
   const sumDyXhat = align64(sumDy + (<usize>c << 3));

@@ -1,16 +1,47 @@
 // Running a plan: the forward pass in topological order and the backward pass in reverse, with gradients
 // summed where a tensor fans out to several layers. Layers own their output and input-gradient buffers, so
 // nothing is allocated per batch; a gradient buffer handed to a layer is that layer's to overwrite.
+// A ReLU layer that alone reads a layer able to apply it (BatchNormalization) runs inside that layer: one
+// pass over the activations instead of two, forward and backward, with the same results bit for bit. A pass
+// that must see the tensor between the two (a layer's output asked for by name) names it in `keep`; the
+// forward and backward of one step must be given the same `keep`.
 
 import type { RunContext } from '../layers/layer.js';
 import type { Tensor } from '../tensor.js';
 import type { Plan } from './plan.js';
 
+/** Per node: 'fuses' (runs the ReLU after it), 'fused' (a ReLU run by the node before it), or null. */
+type Fusion = 'fuses' | 'fused' | null;
+
+/** Which nodes fuse in a pass: every pair of the plan whose middle tensor is not in keep (none when !fuse). */
+function fusions(plan: Plan, keep: ReadonlySet<number>, fuse: boolean): Fusion[] {
+  const f = new Array<Fusion>(plan.nodes.length).fill(null);
+  if (!fuse) return f;
+  for (const p of plan.reluPairs) {
+    if (keep.has(p.tensor)) continue;
+    f[p.producer] = 'fuses';
+    f[p.relu] = 'fused';
+  }
+  return f;
+}
+
+export interface PassOptions {
+  /** Tensors the caller reads or observes, which must hold their own values (not fused away). */
+  keep?: ReadonlySet<number>;
+  /** False: every layer runs on its own (for checking the fused passes against). Default true. */
+  fuse?: boolean;
+}
+
 /** Runs every node on x; returns each tensor's value (views into the layers' buffers, valid until the next pass). */
-export function forwardPass(plan: Plan, x: Tensor, ctx: RunContext): Tensor[] {
+export function forwardPass(plan: Plan, x: Tensor, ctx: RunContext, p: PassOptions = {}): Tensor[] {
+  const f = fusions(plan, p.keep ?? new Set(), p.fuse ?? true);
   const values = new Array<Tensor>(plan.tensors);
   values[0] = x;
-  for (const node of plan.nodes) values[node.output] = node.layer.forwardAll(node.inputs.map((i) => values[i]), ctx);
+  plan.nodes.forEach((node, k) => {
+    // A fused ReLU's output is its producer's: that layer has already applied it.
+    if (f[k] === 'fused') values[node.output] = values[node.inputs[0]];
+    else values[node.output] = node.layer.forwardAll(node.inputs.map((i) => values[i]), ctx, f[k] === 'fuses');
+  });
   return values;
 }
 
@@ -29,7 +60,7 @@ export function gradientNeeds(plan: Plan, weightGrads: boolean, wantInput: boole
   return need;
 }
 
-export interface BackwardOptions {
+export interface BackwardOptions extends PassOptions {
   /** Start from the gradient w.r.t. the output layer's softmax logits rather than its output. */
   fromLogits: boolean;
   need: boolean[];
@@ -39,6 +70,7 @@ export interface BackwardOptions {
 
 /** Back-propagates dOut from the output; returns the gradient w.r.t. the input when need[0], else null. */
 export function backwardPass(plan: Plan, dOut: Tensor, ctx: RunContext, o: BackwardOptions): Tensor | null {
+  const f = fusions(plan, o.keep ?? new Set(), o.fuse ?? true);
   const grads = new Array<Tensor | null>(plan.tensors).fill(null);
   const last = plan.nodes.length - 1;
   grads[plan.nodes[last].output] = dOut;
@@ -47,6 +79,11 @@ export function backwardPass(plan: Plan, dOut: Tensor, ctx: RunContext, o: Backw
     const dy = grads[node.output];
     if (!dy || !o.need[node.output]) continue;
     o.onGradient?.(node.output, dy);
+    if (f[k] === 'fused') {
+      // The producer's backward takes the gradient at the ReLU's output (its input is read by nothing else).
+      grads[node.inputs[0]] = dy;
+      continue;
+    }
     const needDx = node.inputs.map((i) => o.need[i]);
     const dxs = k === last && o.fromLogits ? [node.layer.backwardFromLogits(dy, ctx, needDx[0])] : node.layer.backwardAll(dy, ctx, needDx);
     node.inputs.forEach((i, j) => {

@@ -55,6 +55,11 @@ export class Model {
   fromLogits = false;
   /** Set by a callback to end `fit` after the current epoch. */
   stopTraining = false;
+  /**
+   * Whether a ReLU layer runs inside the BatchNormalization before it (one pass over the activations instead
+   * of two, the same results bit for bit); false runs every layer on its own, for checking the two against each other.
+   */
+  fuseLayers = true;
   /** Stream for shuffles and dropout masks. */
   rng: Random;
   protected readonly plan: Plan;
@@ -128,7 +133,7 @@ export class Model {
 
   /** Runs the layers on a batch; the result is a view into the last layer's buffer (valid until the next call). */
   forward(x: Tensor, training: boolean): Tensor {
-    const values = forwardPass(this.plan, x, this.context(training));
+    const values = forwardPass(this.plan, x, this.context(training), { fuse: this.fuseLayers });
     return values[this.plan.nodes[this.plan.nodes.length - 1].output];
   }
 
@@ -175,7 +180,7 @@ export class Model {
     const out = this.forward(x, true);
     const { loss, probs, dOut, fromLogits } = this.lossOf(out, targets, true);
     const need = gradientNeeds(this.plan, true, false);
-    backwardPass(this.plan, dOut!, ctx, { fromLogits, need });
+    backwardPass(this.plan, dOut!, ctx, { fromLogits, need, fuse: this.fuseLayers });
     for (const s of this.weightSpecs) {
       if (!s.spec.l2 || !s.layer.trainable) continue;
       const end = s.offset + sizeOf(s.shape);
@@ -273,7 +278,7 @@ export class Model {
   activations(x: Tensor, layerNames: string[]): Record<string, Tensor> {
     this.checkInput('activations', x);
     const ids = layerNames.map((n) => this.tensorOf(n));
-    const values = forwardPass(this.plan, x, this.context(false));
+    const values = forwardPass(this.plan, x, this.context(false), { keep: new Set(ids), fuse: this.fuseLayers });
     return Object.fromEntries(layerNames.map((n, i) => [n, copy(values[ids[i]])]));
   }
 
@@ -293,14 +298,15 @@ export class Model {
     const names = o.layers ?? [];
     const ids = new Map(names.map((n) => [this.tensorOf(n), n]));
     const ctx = this.context(false, false);
-    const values = forwardPass(this.plan, x, ctx);
+    const pass = { keep: new Set(ids.keys()), fuse: this.fuseLayers };
+    const values = forwardPass(this.plan, x, ctx, pass);
     const layers: Record<string, { output: Tensor; gradient: Tensor }> = {};
     for (const [id, n] of ids) layers[n] = { output: copy(values[id]), gradient: Tensor.zeros(values[id].shape) };
     const fromLogits = (o.atLogits ?? true) && this.outputLayer.softmaxLogits() !== null;
     const output = copy(values[this.plan.nodes[this.plan.nodes.length - 1].output]);
     const need = gradientNeeds(this.plan, false, true, new Set(ids.keys()));
     const dx = backwardPass(this.plan, copy(dOut), ctx, {
-      fromLogits, need, onGradient: (t, g) => ids.has(t) && layers[ids.get(t)!].gradient.data.set(g.data),
+      ...pass, fromLogits, need, onGradient: (t, g) => ids.has(t) && layers[ids.get(t)!].gradient.data.set(g.data),
     });
     return { input: dx ? copy(dx.reshape(x.shape)) : Tensor.zeros(x.shape), output, layers };
   }

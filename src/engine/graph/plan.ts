@@ -20,6 +20,17 @@ export interface Plan {
   inputLayer: Layer;
   /** Number of tensors (node outputs + the input). */
   tensors: number;
+  /**
+   * ReLU layers that the layer before them can run in its own pass (see Layer.fusesRelu): node indices of
+   * the producer and the ReLU, and the tensor between them, which nothing else reads.
+   */
+  reluPairs: ReluPair[];
+}
+
+export interface ReluPair {
+  producer: number;
+  relu: number;
+  tensor: number;
 }
 
 /** Traces output back to input; throws when the output depends on another input, or does not reach this one. */
@@ -48,7 +59,22 @@ export function planGraph(input: SymbolicTensor, output: SymbolicTensor, op: str
   if (!nodes.some((n) => n.inputs.includes(0))) {
     throw new Error(`${op}: input '${input.producer.name}' is not connected to the output`);
   }
-  return { nodes, inputLayer: input.producer as Layer, tensors: ids.size };
+  const plan = { nodes, inputLayer: input.producer as Layer, tensors: ids.size, reluPairs: [] };
+  return { ...plan, reluPairs: reluPairs(plan) };
+}
+
+/** The ReLU layers whose input is read by nothing else and comes from a layer that can apply the ReLU itself. */
+function reluPairs(plan: Plan): ReluPair[] {
+  const counts = consumerCounts(plan);
+  const producerOf = new Map(plan.nodes.map((n, k) => [n.output, k]));
+  const pairs: ReluPair[] = [];
+  plan.nodes.forEach((n, relu) => {
+    const tensor = n.inputs[0];
+    const producer = producerOf.get(tensor);
+    if (!n.layer.isRelu || producer === undefined || counts[tensor] !== 1 || !plan.nodes[producer].layer.fusesRelu) return;
+    pairs.push({ producer, relu, tensor });
+  });
+  return pairs;
 }
 
 /** How many layers read each tensor (the output counts once more: the loss reads it). */

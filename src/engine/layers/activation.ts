@@ -44,6 +44,10 @@ export class Activation extends ElementwiseActivation {
     this.step = new ActivationStep(this.activation);
   }
 
+  override get isRelu(): boolean {
+    return this.activation === 'relu';
+  }
+
   config(): LayerConfig {
     return { activation: this.activation };
   }
@@ -56,6 +60,10 @@ export class ReLU extends ElementwiseActivation {
 
   constructor(o: { inputShape?: number[]; name?: string } = {}) {
     super(o.name, o.inputShape);
+  }
+
+  override get isRelu(): boolean {
+    return true;
   }
 
   config(): LayerConfig {

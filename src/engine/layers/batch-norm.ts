@@ -33,6 +33,8 @@ export class BatchNormalization extends Layer {
   private x: Tensor | null = null;
   /** Whether the last forward normalized with this batch's statistics (training) or the moving ones. */
   private usedBatchStats = false;
+  /** Whether the last forward applied a ReLU after the normalization (forwardAll's relu). */
+  private reluFused = false;
   /**
    * When a number, training-mode forwards replace the moving statistics by the running mean of the batches'
    * statistics (this counts them) instead of the momentum update: how re-estimation ("precise BN") works.
@@ -78,21 +80,32 @@ export class BatchNormalization extends Layer {
     return { gamma, beta, movingMean: this.weights[i], movingVar: this.weights[i + 1] };
   }
 
+  override get fusesRelu(): boolean {
+    return true;
+  }
+
   forward(x: Tensor, ctx: RunContext): Tensor {
+    return this.forwardAll([x], ctx);
+  }
+
+  /** relu: the output is max(normalized, 0), for a ReLU layer the graph runs here (see Layer.fusesRelu). */
+  override forwardAll(xs: Tensor[], ctx: RunContext, relu = false): Tensor {
+    const x = xs[0];
     const c = this.channels;
     const rows = x.size / c;
     const { gamma, beta, movingMean, movingVar } = this.views();
     const y = this.y.view(x.shape[0], this.outputShape);
     this.x = x;
+    this.reluFused = relu;
     this.usedBatchStats = ctx.training && this.trainable;
     if (!this.usedBatchStats) {
-      ctx.backend.batchNormForward(x.data, movingMean, movingVar, gamma, beta, this.epsilon, y.data, rows, c);
+      ctx.backend.batchNormForward(x.data, movingMean, movingVar, gamma, beta, this.epsilon, y.data, rows, c, relu);
       return y;
     }
     const mean = scratchOf(this.batchMean, c);
     const variance = scratchOf(this.batchVar, c);
     ctx.backend.batchNormStats(x.data, mean, variance, rows, c);
-    ctx.backend.batchNormForward(x.data, mean, variance, gamma, beta, this.epsilon, y.data, rows, c);
+    ctx.backend.batchNormForward(x.data, mean, variance, gamma, beta, this.epsilon, y.data, rows, c, relu);
     // Keras: moving = moving·momentum + batch·(1 − momentum), with the biased batch variance.
     const momentum = this.averagedBatches === null ? this.momentum : 1 - 1 / ++this.averagedBatches;
     for (let j = 0; j < c; j++) {
@@ -106,7 +119,7 @@ export class BatchNormalization extends Layer {
     const c = this.channels;
     const x = this.x!;
     const rows = x.size / c;
-    const { gamma, movingMean, movingVar } = this.views();
+    const { gamma, beta, movingMean, movingVar } = this.views();
     const [mean, variance] = this.usedBatchStats ? [this.batchMean.buf!, this.batchVar.buf!] : [movingMean, movingVar];
     const weightGrads = this.wantsWeightGrads(ctx);
     let i = 0;
@@ -114,7 +127,9 @@ export class BatchNormalization extends Layer {
     const dbeta = weightGrads && this.center ? this.grads[i++] : null;
     const dx = needDx ? this.dx.view(x.shape[0], this.inputShape!) : null;
     if (!dx && !dgamma && !dbeta) return null;
-    ctx.backend.batchNormBackward(x.data, mean, variance, gamma, this.epsilon, dy.data, dx ? dx.data : null, dgamma, dbeta, rows, c, this.usedBatchStats);
+    // After a fused forward, dy is the gradient at the ReLU's output: the kernel masks it as the ReLU would.
+    const reluBeta = this.reluFused ? beta : null;
+    ctx.backend.batchNormBackward(x.data, mean, variance, gamma, this.epsilon, dy.data, dx ? dx.data : null, dgamma, dbeta, rows, c, this.usedBatchStats, reluBeta);
     return dx;
   }
 

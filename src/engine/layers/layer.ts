@@ -90,8 +90,23 @@ export abstract class Layer {
   /** dy: gradient of the loss w.r.t. this layer's last output; fills `grads`; returns dx, or null when not needed. */
   abstract backward(dy: Tensor, ctx: RunContext, needDx: boolean): Tensor | null;
 
-  /** The graph calls these; layers of several inputs override them. */
-  forwardAll(xs: Tensor[], ctx: RunContext): Tensor {
+  /**
+   * Whether this layer can apply a ReLU to its own output in the same pass (forwardAll's relu): the graph then
+   * runs a ReLU layer that alone reads this layer's output inside this layer, and skips it. The backward
+   * knows from the forward it follows.
+   */
+  get fusesRelu(): boolean {
+    return false;
+  }
+
+  /** Whether this layer is a plain ReLU (max(x, 0)), which a layer that fusesRelu may run for it. */
+  get isRelu(): boolean {
+    return false;
+  }
+
+  /** The graph calls these; layers of several inputs override them. relu: only where fusesRelu. */
+  forwardAll(xs: Tensor[], ctx: RunContext, relu = false): Tensor {
+    if (relu) throw new Error(`${this.describe()} cannot apply a fused ReLU`);
     return this.forward(xs[0], ctx);
   }
 

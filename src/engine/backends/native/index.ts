@@ -158,10 +158,10 @@ export function loadNativeBackend(opts: NativeOptions = {}): { backend: Backend;
     copyColumns: (src, srcCols, srcOffset, dst, dstCols, dstOffset, rows, cols) =>
       nb.copyColumns(src, srcCols, srcOffset, dst, dstCols, dstOffset, rows, cols),
     batchNormStats: (x, mean, variance, rows, c) => nb.batchNormStats(x, mean, variance, rows, c),
-    batchNormForward: (x, mean, variance, gamma, beta, epsilon, y, rows, c) =>
-      nb.batchNormForward(x, mean, variance, gamma, beta, epsilon, y, rows, c),
-    batchNormBackward: (x, mean, variance, gamma, epsilon, dy, dx, dgamma, dbeta, rows, c, batchStats) =>
-      nb.batchNormBackward(x, mean, variance, gamma, epsilon, dy, dx, dgamma, dbeta, rows, c, batchStats),
+    batchNormForward: (x, mean, variance, gamma, beta, epsilon, y, rows, c, relu) =>
+      nb.batchNormForward(x, mean, variance, gamma, beta, epsilon, y, rows, c, relu),
+    batchNormBackward: (x, mean, variance, gamma, epsilon, dy, dx, dgamma, dbeta, rows, c, batchStats, reluBeta) =>
+      nb.batchNormBackward(x, mean, variance, gamma, epsilon, dy, dx, dgamma, dbeta, rows, c, batchStats, reluBeta),
     softmax: (x, y, rows, cols) => nb.softmax(x, y, rows, cols),
     softmaxBackward: (y, dy, dx, rows, cols) => nb.softmaxBackward(y, dy, dx, rows, cols),
     softmaxCrossEntropy: (logits, targets, probs, dlogits, rows, cols) => nb.softmaxCrossEntropy(logits, targets, probs, dlogits, rows, cols),

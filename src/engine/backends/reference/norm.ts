@@ -1,5 +1,7 @@
 // Reference batch normalization over the last axis: x is (rows, c), one mean and variance per column.
 // Statistics are accumulated in float64, row by row, so the result is the definition the fast kernels meet.
+// A ReLU after the normalization can run in the same passes: the forward clamps y at 0, and the backward
+// recomputes the forward's y from x to know where the ReLU passed no gradient (y ≤ 0: dy taken as 0).
 
 export function batchNormStats(x: Float32Array, mean: Float32Array, variance: Float32Array, rows: number, c: number): void {
   const sum = new Float64Array(c);
@@ -21,24 +23,47 @@ export function batchNormStats(x: Float32Array, mean: Float32Array, variance: Fl
 
 export function batchNormForward(
   x: Float32Array, mean: Float32Array, variance: Float32Array, gamma: Float32Array, beta: Float32Array, epsilon: number,
-  y: Float32Array, rows: number, c: number,
+  y: Float32Array, rows: number, c: number, relu: boolean,
 ): void {
+  const { scale, shift } = scaleShift(mean, variance, gamma, beta, epsilon, c);
+  for (let r = 0; r < rows; r++) {
+    const o = r * c;
+    for (let j = 0; j < c; j++) {
+      const v = Math.fround(x[o + j] * scale[j] + shift[j]);
+      y[o + j] = relu && !(v > 0) ? 0 : v;
+    }
+  }
+}
+
+/** The forward's y = x·scale + shift per column, scale and shift rounded to float32. */
+function scaleShift(mean: Float32Array, variance: Float32Array, gamma: Float32Array, beta: Float32Array, epsilon: number, c: number) {
   const scale = new Float32Array(c);
   const shift = new Float32Array(c);
   for (let j = 0; j < c; j++) {
     scale[j] = gamma[j] / Math.sqrt(variance[j] + epsilon);
     shift[j] = beta[j] - mean[j] * scale[j];
   }
+  return { scale, shift };
+}
+
+/** dy where the forward's fused ReLU passed the gradient (its y > 0), else 0; dy itself without a ReLU. */
+function reluGate(x: Float32Array, dy: Float32Array, mean: Float32Array, variance: Float32Array, gamma: Float32Array, reluBeta: Float32Array | null, epsilon: number, rows: number, c: number): Float32Array {
+  if (!reluBeta) return dy;
+  const { scale, shift } = scaleShift(mean, variance, gamma, reluBeta, epsilon, c);
+  const out = new Float32Array(rows * c);
   for (let r = 0; r < rows; r++) {
     const o = r * c;
-    for (let j = 0; j < c; j++) y[o + j] = x[o + j] * scale[j] + shift[j];
+    for (let j = 0; j < c; j++) out[o + j] = Math.fround(x[o + j] * scale[j] + shift[j]) > 0 ? dy[o + j] : 0;
   }
+  return out;
 }
 
 export function batchNormBackward(
-  x: Float32Array, mean: Float32Array, variance: Float32Array, gamma: Float32Array, epsilon: number, dy: Float32Array,
+  x: Float32Array, mean: Float32Array, variance: Float32Array, gamma: Float32Array, epsilon: number, dyIn: Float32Array,
   dx: Float32Array | null, dgamma: Float32Array | null, dbeta: Float32Array | null, rows: number, c: number, batchStats: boolean,
+  reluBeta: Float32Array | null,
 ): void {
+  const dy = reluGate(x, dyIn, mean, variance, gamma, reluBeta, epsilon, rows, c);
   const invStd = new Float64Array(c);
   for (let j = 0; j < c; j++) invStd[j] = 1 / Math.sqrt(variance[j] + epsilon);
   // Σ dy and Σ dy·x̂ per column: the parameter gradients, and the terms dx needs through the batch statistics.

@@ -214,21 +214,22 @@ export function makeWasmBackend(k: WasmKernels, name: string): WasmBackend {
       A.end();
     },
 
-    batchNormForward(x, mean, variance, gamma, beta, epsilon, y, rows, c) {
+    batchNormForward(x, mean, variance, gamma, beta, epsilon, y, rows, c, relu) {
       A.begin('batchNormForward');
       const px = A.in(x, rows * c, 'x'), pm = A.in(mean, c, 'mean'), pv = A.in(variance, c, 'variance');
       const pg = A.in(gamma, c, 'gamma'), pb = A.in(beta, c, 'beta'), py = A.out(y, rows * c, 'y');
-      k.batchNormForward(px, pm, pv, pg, pb, epsilon, py, rows, c, A.scratch());
+      k.batchNormForward(px, pm, pv, pg, pb, epsilon, py, rows, c, relu ? 1 : 0, A.scratch());
       A.end();
     },
 
-    batchNormBackward(x, mean, variance, gamma, epsilon, dy, dx, dgamma, dbeta, rows, c, batchStats) {
+    batchNormBackward(x, mean, variance, gamma, epsilon, dy, dx, dgamma, dbeta, rows, c, batchStats, reluBeta) {
       A.begin('batchNormBackward');
       const px = A.in(x, rows * c, 'x'), pm = A.in(mean, c, 'mean'), pv = A.in(variance, c, 'variance');
       const pg = A.in(gamma, c, 'gamma'), pdy = A.in(dy, rows * c, 'dy');
+      const pr = reluBeta ? A.in(reluBeta, c, 'reluBeta') : 0;
       const pdx = dx ? A.out(dx, rows * c, 'dx') : 0;
       const pdg = dgamma ? A.out(dgamma, c, 'dgamma') : 0, pdb = dbeta ? A.out(dbeta, c, 'dbeta') : 0;
-      k.batchNormBackward(px, pm, pv, pg, epsilon, pdy, pdx, pdg, pdb, rows, c, batchStats ? 1 : 0, A.scratch());
+      k.batchNormBackward(px, pm, pv, pg, epsilon, pdy, pdx, pdg, pdb, rows, c, batchStats ? 1 : 0, pr, A.scratch());
       A.end();
     },
 

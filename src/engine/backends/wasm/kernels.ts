@@ -33,10 +33,10 @@ export interface WasmKernels {
   activationForward(act: number, x: Ptr, y: Ptr, n: number, alpha: number): void;
   activationBackward(act: number, y: Ptr, dy: Ptr, dx: Ptr, n: number, alpha: number): void;
   batchNormStats(x: Ptr, mean: Ptr, variance: Ptr, rows: number, c: number, scratch: Ptr): void;
-  batchNormForward(x: Ptr, mean: Ptr, variance: Ptr, gamma: Ptr, beta: Ptr, epsilon: number, y: Ptr, rows: number, c: number, scratch: Ptr): void;
+  batchNormForward(x: Ptr, mean: Ptr, variance: Ptr, gamma: Ptr, beta: Ptr, epsilon: number, y: Ptr, rows: number, c: number, relu: number, scratch: Ptr): void;
   batchNormBackward(
     x: Ptr, mean: Ptr, variance: Ptr, gamma: Ptr, epsilon: number, dy: Ptr, dx: Ptr, dgamma: Ptr, dbeta: Ptr,
-    rows: number, c: number, batchStats: number, scratch: Ptr,
+    rows: number, c: number, batchStats: number, reluBeta: Ptr, scratch: Ptr,
   ): void;
   softmax(x: Ptr, y: Ptr, rows: number, cols: number): void;
   softmaxBackward(y: Ptr, dy: Ptr, dx: Ptr, rows: number, cols: number): void;
