@@ -79,7 +79,7 @@ function layerRow(be: Backend, l: Layer, reps: number): KernelRow {
     be.batchNormForward(x, mean, variance, gamma, beta, 1e-3, y, rows, l.c, false);
   });
   const bnBackward = time(reps, () => be.batchNormBackward(x, mean, variance, gamma, 1e-3, dy, dx, dgamma, dbeta, rows, l.c, true, null));
-  const add = time(reps, () => be.add(x, dy, y));
+  const add = time(reps, () => be.add(x, dy, y, false));
   const relu = time(reps, () => {
     be.activationForward('relu', x, y, 0);
     be.activationBackward('relu', y, dy, dx, 0);

@@ -152,12 +152,13 @@ Value GlobalAvgPoolBackward(const Info& info) {
 
 Value Add(const Info& info) {
   Call c{info, "add"};
-  c.need_args(3);
+  c.need_args(4);
   const double n = static_cast<double>(c.length(0));
   const float* a = c.f32(0, "a", 0);
   const float* b = c.f32(1, "b", n);
   float* y = c.f32(2, "y", n);
-  add(a, b, y, static_cast<long>(n));
+  const bool relu = c.boolean(3, "relu");
+  add(a, b, y, static_cast<long>(n), relu);
   return info.Env().Undefined();
 }
 

@@ -45,6 +45,13 @@ DN_CLONES void colsum_range(const float* dy, float* db, long rows, long cols, lo
 DN_CLONES void add_range(const float* x, const float* z, float* y, long a, long b) {
   for (long i = a; i < b; i++) y[i] = x[i] + z[i];
 }
+// The ReLU as relu's own kernel: NaN and −0 give +0.
+DN_CLONES void add_relu_range(const float* x, const float* z, float* y, long a, long b) {
+  for (long i = a; i < b; i++) {
+    const float s = x[i] + z[i];
+    y[i] = s > 0.f ? s : 0.f;
+  }
+}
 // In float64, as the reference: alpha is a double (a learning rate, a penalty) and y + alpha·x rounds once.
 DN_CLONES void axpy_range(double alpha, const float* x, float* y, long a, long b) {
   for (long i = a; i < b; i++) y[i] = static_cast<float>(y[i] + alpha * x[i]);
@@ -187,8 +194,8 @@ void rmsprop_step(float* p, const float* g, float* ms, float* mom, long n, doubl
   chunked(n, [&](long a, long b) { rmsprop_range(p, g, ms, mom, a, b, lr, rho, momentum, eps); });
 }
 
-void add(const float* a, const float* b, float* y, long n) {
-  chunked(n, [&](long s, long e) { add_range(a, b, y, s, e); });
+void add(const float* a, const float* b, float* y, long n, bool relu) {
+  chunked(n, [&](long s, long e) { relu ? add_relu_range(a, b, y, s, e) : add_range(a, b, y, s, e); });
 }
 
 void axpy(double alpha, const float* x, float* y, long n) {

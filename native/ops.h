@@ -37,7 +37,8 @@ void avgpool_backward(const float* dy, float* dx, const Geo& g);
 void global_avgpool_forward(const float* x, float* y, long n, long hw, long c);
 void global_avgpool_backward(const float* dy, float* dx, long n, long hw, long c);
 
-void add(const float* a, const float* b, float* y, long n);
+/** relu: max(a + b, 0), a ReLU after the add in the same pass. */
+void add(const float* a, const float* b, float* y, long n, bool relu);
 void axpy(double alpha, const float* x, float* y, long n);
 void copy_columns(const float* src, long src_cols, long src_off, float* dst, long dst_cols, long dst_off, long rows, long cols);
 void softmax_backward(const float* y, const float* dy, float* dx, long rows, long cols);

@@ -691,9 +691,10 @@ describe('native binding rejects bad arguments to the graph-model kernels', { sk
     assert.throws(() => nb().globalAvgPoolForward(f(29), f(6), 2, 5, 3), { name: 'RangeError', message: /x has 29/ });
     assert.throws(() => nb().globalAvgPoolBackward(f(6), f(29), 2, 5, 3), { name: 'RangeError', message: /dx has 29/ });
   });
-  test('add, axpy, softmaxBackward: short buffers, bad alpha', () => {
-    assert.throws(() => nb().add(f(5), f(4), f(5)), { name: 'RangeError', message: /b has 4/ });
-    assert.throws(() => nb().add(f(5), f(5), f(4)), { name: 'RangeError', message: /y has 4/ });
+  test('add, axpy, softmaxBackward: short buffers, a non-boolean relu, bad alpha', () => {
+    assert.throws(() => nb().add(f(5), f(4), f(5), false), { name: 'RangeError', message: /b has 4/ });
+    assert.throws(() => nb().add(f(5), f(5), f(4), true), { name: 'RangeError', message: /y has 4/ });
+    assert.throws(() => nb().add(f(5), f(5), f(5), bad(0)), { name: 'TypeError', message: /relu must be a boolean/ });
     assert.throws(() => nb().axpy(bad('2'), f(5), f(5)), TypeError);
     assert.throws(() => nb().axpy(Infinity, f(5), f(5)), RangeError);
     assert.throws(() => nb().axpy(2, f(5), f(4)), { name: 'RangeError', message: /y has 4/ });

@@ -1,4 +1,4 @@
-// A ReLU layer run inside the BatchNormalization before it (graph/execute.ts): which pairs the plan fuses,
+// A ReLU layer run inside the BatchNormalization or Add before it (graph/execute.ts): which pairs the plan fuses,
 // that the fused passes are really taken (fewer ReLU kernel calls), and that training, inference, a frozen
 // normalization and the explanations' passes give the same bits as every layer run on its own, on the
 // reference, WebAssembly and native backends.
@@ -11,8 +11,8 @@ import { loadWasmBackend } from '../src/engine/backends/wasm/node.js';
 import { oneHotRows, randomLabels, randomTensor } from './helpers/random.js';
 
 /**
- * Three fusable pairs (BN → ReLU layer, BN → Activation('relu'), a frozen BN → ReLU) and two that must not
- * fuse: a BN whose output also feeds the residual add, and a ReLU after the add (Add does not fuse one).
+ * Four fusable pairs (BN → ReLU layer, BN → Activation('relu'), Add → ReLU, a frozen BN → ReLU) and one that
+ * must not fuse: a BN whose output also feeds the residual add.
  */
 function residual(seed: number): Model {
   const inp = input({ shape: [8, 8, 2] });
@@ -74,13 +74,13 @@ function failed(why: string): never {
 }
 
 describe('which ReLU layers the plan fuses', () => {
-  test('a ReLU or Activation(relu) that alone reads a BatchNormalization; not one after a BN another layer reads, nor after an Add', () => {
+  test('a ReLU or Activation(relu) that alone reads a BatchNormalization or an Add; not one after a BN another layer reads', () => {
     const calls: Record<string, number> = {};
     const m = residual(1);
     m.compile({ optimizer: adam(), loss: 'categoricalCrossentropy', backend: counted(referenceBackend(), calls) });
     m.forward(x, true);
-    // r1, r2 and r5 run inside their BN; r3 (bn3 is read by the add too) and r4 (after the add) on their own.
-    assert.equal(calls.activationForward, 2, 'ReLU kernel calls with fusion');
+    // r1, r2 and r5 run inside their BN, r4 inside the add; r3 (bn3 is read by the add too) on its own.
+    assert.equal(calls.activationForward, 1, 'ReLU kernel calls with fusion');
     assert.equal(calls.batchNormForward, 4);
     m.fuseLayers = false;
     calls.activationForward = 0;
@@ -95,7 +95,9 @@ for (const [name, be] of backends()) {
       const fusedCalls: Record<string, number> = {}, plainCalls: Record<string, number> = {};
       const fused = trained(be, true, fusedCalls), plain = trained(be, false, plainCalls);
       sameBits(fused.params, plain.params, 'weights and moving statistics');
-      assert.equal(plainCalls.activationBackward - fusedCalls.activationBackward, 3 * 3, 'three ReLU backward calls a step run inside the BN');
+      // The Add gates its dy with the ReLU's backward kernel itself; the BNs in their own passes.
+      assert.equal(plainCalls.activationBackward - fusedCalls.activationBackward, 3 * 3, 'three ReLU backward calls a step run inside the BNs');
+      assert.equal(plainCalls.activationForward - fusedCalls.activationForward, 3 * 4, 'four ReLU forward calls a step run inside their layers');
       sameBits(fused.predict(x).data, plain.predict(x).data, 'predictions (inference mode)');
       // The moving statistics did move (a training-mode forward ran), and the frozen one did not.
       const moved = fused.getLayer('bn1').weights[2];

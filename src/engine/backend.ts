@@ -112,8 +112,8 @@ export interface Backend {
    */
   dropoutMask(state: Uint32Array, mask: Float32Array, rate: number, scale: number): void;
 
-  /** y = a + b elementwise (residual adds); y may be a or b. */
-  add(a: Float32Array, b: Float32Array, y: Float32Array): void;
+  /** y = a + b elementwise (residual adds); y may be a or b. relu: y = max(a + b, 0) (a ReLU layer after the add, fused by the graph). */
+  add(a: Float32Array, b: Float32Array, y: Float32Array, relu: boolean): void;
 
   /** y += alpha · x over x's length (gradients that meet where a tensor fans out, L2 penalties). */
   axpy(alpha: number, x: Float32Array, y: Float32Array): void;

@@ -388,16 +388,27 @@ function elementwiseCases(be: () => Backend, ref: Backend): void {
   const near = nearFor(precision);
   const strictAliasing = precision === 'ulps';
   for (const size of SIZES) {
-    test(`add and axpy size=${size}, in place`, () => {
+    test(`add (and with a fused ReLU) and axpy size=${size}, in place`, () => {
       const a = uniform(size, size), b = uniform(size, size + 1, -1e3, 1e3);
       const y = filled(size);
-      be().add(a, b, y);
+      be().add(a, b, y, false);
       assertSameBits(y, Float32Array.from(a, (v, i) => v + b[i]), 'add vs naive');
       const a2 = a.slice(), b2 = b.slice();
-      be().add(a2, b, a2);
-      be().add(a, b2, b2);
+      be().add(a2, b, a2, false);
+      be().add(a, b2, b2, false);
       assertSameBits(a2, y, 'add into a');
       assertSameBits(b2, y, 'add into b');
+      // With the ReLU: the same bits as the add and then the backend's own ReLU; in place too.
+      const relu = filled(size), fused = filled(size), fusedInPlace = a.slice();
+      be().activationForward('relu', y, relu, 0);
+      be().add(a, b, fused, true);
+      be().add(fusedInPlace, b, fusedInPlace, true);
+      assertSameBits(fused, relu, 'add with a ReLU vs add, then relu');
+      assertSameBits(fusedInPlace, relu, 'add with a ReLU into a');
+      if (size >= 16) assert.ok(fused.some((v) => v === 0) && fused.some((v) => v > 0), 'the ReLU clears some sums and keeps others');
+      const special = Float32Array.of(NaN, -0, 0, -1, 1), zeros = new Float32Array(5), out5 = filled(5);
+      be().add(special, zeros, out5, true);
+      assertSameBits(out5, Float32Array.of(0, 0, 0, 0, 1), 'NaN, −0, 0, −1, 1 through the fused ReLU: +0 but for 1');
       for (const alpha of [1, -0.37, 1e-4]) {
         const yy = b.slice(), yr = b.slice();
         be().axpy(alpha, a, yy);

@@ -281,15 +281,19 @@ function elementwiseCases(): KernelCase[] {
   for (const size of [1, 7, 1003]) {
     const a = rand(size, size * 3), b = rand(size, size * 3 + 1);
     out.push({
-      name: `add/axpy size=${size} (and in place)`, group: 'graph', tol: 1e-6,
+      name: `add (and with a fused ReLU)/axpy size=${size} (and in place)`, group: 'graph', tol: 1e-6,
       run(be) {
-        const y = new Float32Array(size).fill(NaN), inPlace = copy(a), acc = copy(b);
-        be.add(a, b, y);
-        be.add(inPlace, b, inPlace);
+        const y = new Float32Array(size).fill(NaN), inPlace = copy(a), acc = copy(b), relu = new Float32Array(size).fill(NaN);
+        be.add(a, b, y, false);
+        be.add(inPlace, b, inPlace, false);
+        be.add(a, b, relu, true);
         be.axpy(-0.37, a, acc);
-        return { y, inPlace, axpy: acc };
+        return { y, inPlace, relu, axpy: acc };
       },
-      naive: () => ({ y: Array.from(a, (v, i) => v + b[i]), inPlace: Array.from(a, (v, i) => v + b[i]), axpy: Array.from(b, (v, i) => v - 0.37 * a[i]) }),
+      naive: () => ({
+        y: Array.from(a, (v, i) => v + b[i]), inPlace: Array.from(a, (v, i) => v + b[i]), relu: Array.from(a, (v, i) => Math.max(0, v + b[i])),
+        axpy: Array.from(b, (v, i) => v - 0.37 * a[i]),
+      }),
     });
   }
   for (const [rows, srcCols, srcOffset, dstCols, dstOffset, cols] of [[5, 7, 2, 10, 6, 3], [1, 1, 0, 1, 0, 1], [33, 64, 0, 96, 32, 64]] as const) {

@@ -27,12 +27,21 @@ export function reluBackward(y: usize, dy: usize, dx: usize, n: i32): void {
   for (; i < n; i++) store<f32>(dx + (<usize>i << 2), load<f32>(y + (<usize>i << 2)) > 0 ? load<f32>(dy + (<usize>i << 2)) : 0);
 }
 
-/** y = a·b (mul: 0) or a + b (add: 1). */
+/** y = a·b (mul: 0), a + b (add: 1), or max(a + b, 0) (add with a ReLU: 2; NaN and −0 give +0, as relu). */
 export function binary(a: usize, b: usize, y: usize, n: i32, op: i32): void {
   let i = 0;
   if (op == 0) {
     for (; i + 4 <= n; i += 4) v128.store(y + (<usize>i << 2), f32x4.mul(v128.load(a + (<usize>i << 2)), v128.load(b + (<usize>i << 2))));
     for (; i < n; i++) store<f32>(y + (<usize>i << 2), load<f32>(a + (<usize>i << 2)) * load<f32>(b + (<usize>i << 2)));
+  } else if (op == 2) {
+    for (; i + 4 <= n; i += 4) {
+      const s = f32x4.add(v128.load(a + (<usize>i << 2)), v128.load(b + (<usize>i << 2)));
+      v128.store(y + (<usize>i << 2), v128.and(s, f32x4.gt(s, ZERO)));
+    }
+    for (; i < n; i++) {
+      const s = load<f32>(a + (<usize>i << 2)) + load<f32>(b + (<usize>i << 2));
+      store<f32>(y + (<usize>i << 2), s > 0 ? s : 0);
+    }
   } else {
     for (; i + 4 <= n; i += 4) v128.store(y + (<usize>i << 2), f32x4.add(v128.load(a + (<usize>i << 2)), v128.load(b + (<usize>i << 2))));
     for (; i < n; i++) store<f32>(y + (<usize>i << 2), load<f32>(a + (<usize>i << 2)) + load<f32>(b + (<usize>i << 2)));

@@ -66,17 +66,25 @@ abstract class Elementwise extends Merge {
     return [...first];
   }
 
-  override forwardAll(xs: Tensor[], ctx: RunContext): Tensor {
+  /** relu (Add only, see Layer.fusesRelu): the last add also applies the ReLU that follows the layer. */
+  override forwardAll(xs: Tensor[], ctx: RunContext, relu = false): Tensor {
+    if (relu && !this.fusesRelu) throw new Error(`${this.describe()} cannot apply a fused ReLU`);
     const y = this.y.view(xs[0].shape[0], this.outputShape);
-    ctx.backend.add(xs[0].data, xs[1].data, y.data);
-    for (let i = 2; i < xs.length; i++) ctx.backend.add(y.data, xs[i].data, y.data);
+    const last = xs.length - 1;
+    ctx.backend.add(xs[0].data, xs[1].data, y.data, relu && last === 1);
+    for (let i = 2; i < xs.length; i++) ctx.backend.add(y.data, xs[i].data, y.data, relu && i === last);
     const k = this.scale(xs.length);
     if (k !== 1) scaleInPlace(ctx, y.data, k);
+    this.reluOut = relu ? y : null;
     return y;
   }
 
+  /** The output of the last forward when it applied a ReLU: the backward gates dy by it, as the ReLU would have. */
+  private reluOut: Tensor | null = null;
+
   /** Every input gets dy (times the scale); the first takes dy itself, the others a copy each (layers own their dy). */
   override backwardAll(dy: Tensor, ctx: RunContext, needDx: boolean[]): (Tensor | null)[] {
+    if (this.reluOut) ctx.backend.activationBackward('relu', this.reluOut.data, dy.data, dy.data, 0);
     const k = this.scale(needDx.length);
     if (k !== 1) scaleInPlace(ctx, dy.data, k);
     return needDx.map((need, i) => {
@@ -97,6 +105,10 @@ function scaleInPlace(ctx: RunContext, a: Float32Array, k: number): void {
 export class Add extends Elementwise {
   readonly className = 'Add';
   protected readonly scale = (): number => 1;
+
+  override get fusesRelu(): boolean {
+    return true;
+  }
 }
 
 export class Average extends Elementwise {

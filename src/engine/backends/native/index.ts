@@ -153,7 +153,7 @@ export function loadNativeBackend(opts: NativeOptions = {}): { backend: Backend;
     activationBackward: (act, y, dy, dx, alpha) => nb.activationBackward(act, y, dy, dx, alpha),
     mul: (a, b, y) => nb.mul(a, b, y),
     dropoutMask: (state, mask, rate, scale) => nb.dropoutMask(state, mask, rate, scale),
-    add: (a, b, y) => nb.add(a, b, y),
+    add: (a, b, y, relu) => nb.add(a, b, y, relu),
     axpy: (alpha, x, y) => nb.axpy(alpha, x, y),
     copyColumns: (src, srcCols, srcOffset, dst, dstCols, dstOffset, rows, cols) =>
       nb.copyColumns(src, srcCols, srcOffset, dst, dstCols, dstOffset, rows, cols),

@@ -39,8 +39,11 @@ function rotl(x: number, k: number): number {
   return ((x << k) | (x >>> (32 - k))) >>> 0;
 }
 
-export function add(a: Float32Array, b: Float32Array, y: Float32Array): void {
-  for (let i = 0; i < a.length; i++) y[i] = a[i] + b[i];
+export function add(a: Float32Array, b: Float32Array, y: Float32Array, relu: boolean): void {
+  for (let i = 0; i < a.length; i++) {
+    const s = Math.fround(a[i] + b[i]);
+    y[i] = relu && !(s > 0) ? 0 : s;
+  }
 }
 
 export function axpy(alpha: number, x: Float32Array, y: Float32Array): void {

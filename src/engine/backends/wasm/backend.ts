@@ -181,11 +181,11 @@ export function makeWasmBackend(k: WasmKernels, name: string): WasmBackend {
     // A sequential generator has nothing for SIMD to do: the definition runs as it is.
     dropoutMask,
 
-    add(a, b, y) {
+    add(a, b, y, relu) {
       A.begin('add');
       const n = a.length;
       const pa = A.in(a, n, 'a'), pb = A.in(b, n, 'b'), py = A.out(y, n, 'y');
-      k.binary(pa, pb, py, n, 1);
+      k.binary(pa, pb, py, n, relu ? 2 : 1);
       A.end();
     },
 
