@@ -25,7 +25,6 @@ export class BatchNormalization extends Layer {
   readonly center: boolean;
   readonly scale: boolean;
   private readonly y = new BatchBuffer();
-  private readonly dx = new BatchBuffer();
   private readonly batchMean: { buf?: Float32Array } = {};
   private readonly batchVar: { buf?: Float32Array } = {};
   private readonly ones: { buf?: Float32Array } = {};
@@ -125,7 +124,9 @@ export class BatchNormalization extends Layer {
     let i = 0;
     const dgamma = weightGrads && this.scale ? this.grads[i++] : null;
     const dbeta = weightGrads && this.center ? this.grads[i++] : null;
-    const dx = needDx ? this.dx.view(x.shape[0], this.inputShape!) : null;
+    // dx is written over dy (this layer's to overwrite, and of the input's shape): no buffer of its own, and the
+    // cache lines being read are the ones written, instead of a second array fetched only to be overwritten.
+    const dx = needDx ? dy : null;
     if (!dx && !dgamma && !dbeta) return null;
     // After a fused forward, dy is the gradient at the ReLU's output: the kernel masks it as the ReLU would.
     const reluBeta = this.reluFused ? beta : null;
