@@ -82,18 +82,25 @@ abstract class Elementwise extends Merge {
   /** The output of the last forward when it applied a ReLU: the backward gates dy by it, as the ReLU would have. */
   private reluOut: Tensor | null = null;
 
-  /** Every input gets dy (times the scale); the first takes dy itself, the others a copy each (layers own their dy). */
+  /**
+   * Every input gets dy (times the scale); the first takes dy itself, the others a copy each (layers own their
+   * dy). After a fused ReLU the ReLU's backward kernel writes the copies, gating as it copies (on the backend's
+   * threads: a copy, then a gating pass, would be two passes), and then gates dy itself.
+   */
   override backwardAll(dy: Tensor, ctx: RunContext, needDx: boolean[]): (Tensor | null)[] {
-    if (this.reluOut) ctx.backend.activationBackward('relu', this.reluOut.data, dy.data, dy.data, 0);
     const k = this.scale(needDx.length);
     if (k !== 1) scaleInPlace(ctx, dy.data, k);
-    return needDx.map((need, i) => {
-      if (!need) return null;
-      if (i === 0) return dy;
+    const y = this.reluOut;
+    const dxs = needDx.map((need, i) => {
+      if (!need || i === 0) return null;
       const buf = (this.dxs[i] ??= new BatchBuffer()).view(dy.shape[0], this.outputShape);
-      buf.data.set(dy.data);
+      if (y) ctx.backend.activationBackward('relu', y.data, dy.data, buf.data, 0);
+      else buf.data.set(dy.data);
       return buf;
     });
+    if (y && needDx[0]) ctx.backend.activationBackward('relu', y.data, dy.data, dy.data, 0);
+    dxs[0] = needDx[0] ? dy : null;
+    return dxs;
   }
 }
 
