@@ -126,36 +126,28 @@ function batchNormCases(): KernelCase[] {
       },
       naive: () => ({ mean: ref.mean, variance: ref.variance }),
     });
-    out.push({
-      name: `batchNormForward x=[${rows},${c}] (and in place)`, group: 'graph', tol: 1e-5,
-      run(be) {
-        const y = new Float32Array(rows * c).fill(NaN), inPlace = copy(x);
-        be.batchNormForward(x, mean, variance, gamma, beta, eps, y, rows, c, false);
-        be.batchNormForward(inPlace, mean, variance, gamma, beta, eps, inPlace, rows, c, false);
-        return { y, inPlace };
-      },
-      naive() {
-        const y = Array.from(x, (v, i) => { const j = i % c; return (gamma[j] * (v - mean[j])) / Math.sqrt(variance[j] + eps) + beta[j]; });
-        return { y, inPlace: y };
-      },
-    });
-    // A fused ReLU: the forward clamps at 0; the backward passes dy only where the forward's value was above 0.
+    // With a fused ReLU the forward clamps at 0, and the backward passes dy only where the forward's value was above 0.
+    for (const relu of [false, true]) {
+      out.push({
+        name: `batchNormForward${relu ? ' with a fused ReLU' : ''} x=[${rows},${c}] (and in place)`, group: 'graph', tol: 1e-5,
+        run(be) {
+          const y = new Float32Array(rows * c).fill(NaN), inPlace = copy(x);
+          be.batchNormForward(x, mean, variance, gamma, beta, eps, y, rows, c, relu);
+          be.batchNormForward(inPlace, mean, variance, gamma, beta, eps, inPlace, rows, c, relu);
+          return { y, inPlace };
+        },
+        naive() {
+          const y = Array.from(x, (v, i) => {
+            const j = i % c, z = (gamma[j] * (v - mean[j])) / Math.sqrt(variance[j] + eps) + beta[j];
+            return relu ? Math.max(0, z) : z;
+          });
+          return { y, inPlace: y };
+        },
+      });
+    }
     const scale = Float32Array.from(gamma, (g, j) => g / Math.sqrt(variance[j] + eps));
     const shift = Float32Array.from(beta, (b, j) => b - mean[j] * scale[j]);
     const open = Array.from(x, (v, i) => Math.fround(v * scale[i % c] + shift[i % c]) > 0);
-    out.push({
-      name: `batchNormForward with a fused ReLU x=[${rows},${c}] (and in place)`, group: 'graph', tol: 1e-5,
-      run(be) {
-        const y = new Float32Array(rows * c).fill(NaN), inPlace = copy(x);
-        be.batchNormForward(x, mean, variance, gamma, beta, eps, y, rows, c, true);
-        be.batchNormForward(inPlace, mean, variance, gamma, beta, eps, inPlace, rows, c, true);
-        return { y, inPlace };
-      },
-      naive() {
-        const y = Array.from(x, (v, i) => { const j = i % c; return Math.max(0, (gamma[j] * (v - mean[j])) / Math.sqrt(variance[j] + eps) + beta[j]); });
-        return { y, inPlace: y };
-      },
-    });
     out.push({
       name: `batchNormBackward with a fused ReLU x=[${rows},${c}] batchStats=true`, group: 'graph', tol: rows === 1 ? 1e-3 : 1e-4,
       run(be) {

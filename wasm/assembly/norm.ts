@@ -55,10 +55,17 @@ export function batchNormStats(x: usize, mean: usize, variance: usize, rows: i32
   }
 }
 
-/** scale (c) and shift (c) at scratch, so that the normalized value is x·scale + shift; returns the end. */
+/** Where scaleShift puts the shift: after the scale's c floats. */
+// @ts-ignore: decorator
+@inline
+function shiftOf(scale: usize, c: i32): usize {
+  return align64(scale + (<usize>c << 2) + 16);
+}
+
+/** scale (c) at align64(scratch) and shift (c) at shiftOf(scale), so that the normalized value is x·scale + shift; returns the end. */
 function scaleShift(mean: usize, variance: usize, gamma: usize, beta: usize, epsilon: f64, c: i32, scratch: usize): usize {
   const scale = align64(scratch);
-  const shift = align64(scale + (<usize>c << 2) + 16);
+  const shift = shiftOf(scale, c);
   const end = shift + (<usize>c << 2) + 64;
   ensure(end);
   for (let j = 0; j < c; j++) {
@@ -76,9 +83,8 @@ function scaleShift(mean: usize, variance: usize, gamma: usize, beta: usize, eps
 export function batchNormForward(
   x: usize, mean: usize, variance: usize, gamma: usize, beta: usize, epsilon: f64, y: usize, rows: i32, c: i32, relu: i32, scratch: usize,
 ): void {
-  const scale = align64(scratch);
-  const shift = align64(scale + (<usize>c << 2) + 16);
   scaleShift(mean, variance, gamma, beta, epsilon, c, scratch);
+  const scale = align64(scratch), shift = shiftOf(scale, c);
   const zero = f32x4.splat(0);
   for (let r = 0; r < rows; r++) {
     const o = (<usize>r * <usize>c) << 2;
@@ -100,9 +106,8 @@ export function batchNormForward(
  * value recomputed from x with the same float32 operations, so the mask is the forward's. Returns where it is.
  */
 function reluGate(x: usize, mean: usize, variance: usize, gamma: usize, beta: usize, epsilon: f64, dy: usize, rows: i32, c: i32, scratch: usize): usize {
-  const scale = align64(scratch);
-  const shift = align64(scale + (<usize>c << 2) + 16);
   const out = align64(scaleShift(mean, variance, gamma, beta, epsilon, c, scratch));
+  const scale = align64(scratch), shift = shiftOf(scale, c);
   ensure(out + ((<usize>rows * <usize>c) << 2) + 64);
   const zero = f32x4.splat(0);
   for (let r = 0; r < rows; r++) {

@@ -1,10 +1,10 @@
 // Running a plan: the forward pass in topological order and the backward pass in reverse, with gradients
 // summed where a tensor fans out to several layers. Layers own their output and input-gradient buffers, so
 // nothing is allocated per batch; a gradient buffer handed to a layer is that layer's to overwrite.
-// A ReLU layer that alone reads a layer able to apply it (BatchNormalization, Add) runs inside that layer: one
-// pass over the activations instead of two, with the same results bit for bit. A pass
-// that must see the tensor between the two (a layer's output asked for by name) names it in `keep`; the
-// forward and backward of one step must be given the same `keep`.
+// A ReLU layer that alone reads a layer able to apply it (BatchNormalization, Add) runs inside that layer:
+// one pass over the activations instead of two, with the same results bit for bit. A pass that must see the
+// tensor between the two (a layer's output asked for by name) names it in `keep`; the forward and backward
+// of one step must be given the same `keep`.
 
 import type { RunContext } from '../layers/layer.js';
 import type { Tensor } from '../tensor.js';

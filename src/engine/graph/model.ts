@@ -56,8 +56,9 @@ export class Model {
   /** Set by a callback to end `fit` after the current epoch. */
   stopTraining = false;
   /**
-   * Whether a ReLU layer runs inside the BatchNormalization before it (one pass over the activations instead
-   * of two, the same results bit for bit); false runs every layer on its own, for checking the two against each other.
+   * Whether a ReLU layer runs inside the BatchNormalization or Add before it (one pass over the activations
+   * instead of two, the same results bit for bit); false runs every layer on its own, for checking the two
+   * against each other.
    */
   fuseLayers = true;
   /** Stream for shuffles and dropout masks. */

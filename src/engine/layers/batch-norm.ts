@@ -124,8 +124,7 @@ export class BatchNormalization extends Layer {
     let i = 0;
     const dgamma = weightGrads && this.scale ? this.grads[i++] : null;
     const dbeta = weightGrads && this.center ? this.grads[i++] : null;
-    // dx is written over dy (this layer's to overwrite, and of the input's shape): no buffer of its own, and the
-    // cache lines being read are the ones written, instead of a second array fetched only to be overwritten.
+    // dx is written over dy (this layer's to overwrite, and of the input's shape): one activation-sized buffer less.
     const dx = needDx ? dy : null;
     if (!dx && !dgamma && !dbeta) return null;
     // After a fused forward, dy is the gradient at the ReLU's output: the kernel masks it as the ReLU would.
