@@ -1,6 +1,7 @@
 // Batch normalization over the last axis of x (rows, c). Statistics and gradient sums accumulate in
 // float64, two columns per f64x2 lane pair, row by row as the reference does; the forward is float32 SIMD.
 
+import { reluBackward } from './elementwise';
 import { align64, ensure, zeroF32 } from './memory';
 
 // @ts-ignore: decorator
@@ -55,27 +56,6 @@ export function batchNormStats(x: usize, mean: usize, variance: usize, rows: i32
   }
 }
 
-/** Where scaleShift puts the shift: after the scale's c floats. */
-// @ts-ignore: decorator
-@inline
-function shiftOf(scale: usize, c: i32): usize {
-  return align64(scale + (<usize>c << 2) + 16);
-}
-
-/** scale (c) at align64(scratch) and shift (c) at shiftOf(scale), so that the normalized value is x·scale + shift; returns the end. */
-function scaleShift(mean: usize, variance: usize, gamma: usize, beta: usize, epsilon: f64, c: i32, scratch: usize): usize {
-  const scale = align64(scratch);
-  const shift = shiftOf(scale, c);
-  const end = shift + (<usize>c << 2) + 64;
-  ensure(end);
-  for (let j = 0; j < c; j++) {
-    const s = <f32>(<f64>load<f32>(f4(gamma, j)) / Math.sqrt(<f64>load<f32>(f4(variance, j)) + epsilon));
-    store<f32>(f4(scale, j), s);
-    store<f32>(f4(shift, j), <f32>(<f64>load<f32>(f4(beta, j)) - <f64>load<f32>(f4(mean, j)) * <f64>s));
-  }
-  return end;
-}
-
 /**
  * y (rows, c) = gamma·(x − mean)/sqrt(variance + epsilon) + beta, per column; relu: clamped at 0 (as the
  * reference's relu, NaN and −0 give +0: the lanes not above 0 are cleared).
@@ -83,8 +63,14 @@ function scaleShift(mean: usize, variance: usize, gamma: usize, beta: usize, eps
 export function batchNormForward(
   x: usize, mean: usize, variance: usize, gamma: usize, beta: usize, epsilon: f64, y: usize, rows: i32, c: i32, relu: i32, scratch: usize,
 ): void {
-  scaleShift(mean, variance, gamma, beta, epsilon, c, scratch);
-  const scale = align64(scratch), shift = shiftOf(scale, c);
+  const scale = align64(scratch);
+  const shift = align64(scale + (<usize>c << 2) + 16);
+  ensure(shift + (<usize>c << 2) + 64);
+  for (let j = 0; j < c; j++) {
+    const s = <f32>(<f64>load<f32>(f4(gamma, j)) / Math.sqrt(<f64>load<f32>(f4(variance, j)) + epsilon));
+    store<f32>(f4(scale, j), s);
+    store<f32>(f4(shift, j), <f32>(<f64>load<f32>(f4(beta, j)) - <f64>load<f32>(f4(mean, j)) * <f64>s));
+  }
   const zero = f32x4.splat(0);
   for (let r = 0; r < rows; r++) {
     const o = (<usize>r * <usize>c) << 2;
@@ -102,26 +88,15 @@ export function batchNormForward(
 }
 
 /**
- * dy where the forward's fused ReLU passed the gradient, else 0, written to scratch: the forward's normalized
- * value recomputed from x with the same float32 operations, so the mask is the forward's. Returns where it is.
+ * dy where the forward's fused ReLU passed the gradient, else 0, written to scratch: the forward recomputed
+ * without the ReLU (the same operations, so the same values), then the ReLU's own backward on it, in place.
+ * Returns where it is.
  */
 function reluGate(x: usize, mean: usize, variance: usize, gamma: usize, beta: usize, epsilon: f64, dy: usize, rows: i32, c: i32, scratch: usize): usize {
-  const out = align64(scaleShift(mean, variance, gamma, beta, epsilon, c, scratch));
-  const scale = align64(scratch), shift = shiftOf(scale, c);
-  ensure(out + ((<usize>rows * <usize>c) << 2) + 64);
-  const zero = f32x4.splat(0);
-  for (let r = 0; r < rows; r++) {
-    const o = (<usize>r * <usize>c) << 2;
-    let j = 0;
-    for (; j + 4 <= c; j += 4) {
-      const v = f32x4.add(f32x4.mul(v128.load(f4(x + o, j)), v128.load(f4(scale, j))), v128.load(f4(shift, j)));
-      v128.store(f4(out + o, j), v128.and(v128.load(f4(dy + o, j)), f32x4.gt(v, zero)));
-    }
-    for (; j < c; j++) {
-      const v = load<f32>(f4(x + o, j)) * load<f32>(f4(scale, j)) + load<f32>(f4(shift, j));
-      store<f32>(f4(out + o, j), v > 0 ? load<f32>(f4(dy + o, j)) : 0);
-    }
-  }
+  const out = align64(scratch);
+  const n = <usize>rows * <usize>c;
+  batchNormForward(x, mean, variance, gamma, beta, epsilon, out, rows, c, 0, out + (n << 2) + 64);
+  reluBackward(out, dy, out, <i32>n);
   return out;
 }
 

@@ -58,6 +58,8 @@ abstract class Merge extends Layer {
 /** Element-wise sum (Add) or mean (Average) of inputs of one shape. */
 abstract class Elementwise extends Merge {
   private readonly dxs: BatchBuffer[] = [];
+  /** The output of the last forward when it applied a ReLU: the backward gates dy by it, as the ReLU would have. */
+  private reluOut: Tensor | null = null;
   protected abstract readonly scale: (count: number) => number;
 
   protected mergedShape(shapes: readonly (readonly number[])[]): number[] {
@@ -78,9 +80,6 @@ abstract class Elementwise extends Merge {
     this.reluOut = relu ? y : null;
     return y;
   }
-
-  /** The output of the last forward when it applied a ReLU: the backward gates dy by it, as the ReLU would have. */
-  private reluOut: Tensor | null = null;
 
   /**
    * Every input gets dy (times the scale); the first takes dy itself, the others a copy each (layers own their

@@ -3,6 +3,8 @@
 // A ReLU after the normalization can run in the same passes: the forward clamps y at 0, and the backward
 // recomputes the forward's y from x to know where the ReLU passed no gradient (y ≤ 0: dy taken as 0).
 
+import { activationBackward } from './activations.js';
+
 export function batchNormStats(x: Float32Array, mean: Float32Array, variance: Float32Array, rows: number, c: number): void {
   const sum = new Float64Array(c);
   for (let r = 0; r < rows; r++) {
@@ -25,7 +27,12 @@ export function batchNormForward(
   x: Float32Array, mean: Float32Array, variance: Float32Array, gamma: Float32Array, beta: Float32Array, epsilon: number,
   y: Float32Array, rows: number, c: number, relu: boolean,
 ): void {
-  const { scale, shift } = scaleShift(mean, variance, gamma, beta, epsilon, c);
+  const scale = new Float32Array(c);
+  const shift = new Float32Array(c);
+  for (let j = 0; j < c; j++) {
+    scale[j] = gamma[j] / Math.sqrt(variance[j] + epsilon);
+    shift[j] = beta[j] - mean[j] * scale[j];
+  }
   for (let r = 0; r < rows; r++) {
     const o = r * c;
     for (let j = 0; j < c; j++) {
@@ -35,26 +42,12 @@ export function batchNormForward(
   }
 }
 
-/** The forward's y = x·scale + shift per column, scale and shift rounded to float32. */
-function scaleShift(mean: Float32Array, variance: Float32Array, gamma: Float32Array, beta: Float32Array, epsilon: number, c: number) {
-  const scale = new Float32Array(c);
-  const shift = new Float32Array(c);
-  for (let j = 0; j < c; j++) {
-    scale[j] = gamma[j] / Math.sqrt(variance[j] + epsilon);
-    shift[j] = beta[j] - mean[j] * scale[j];
-  }
-  return { scale, shift };
-}
-
-/** dy where the forward's fused ReLU passed the gradient (its y > 0), else 0; dy itself without a ReLU. */
+/** dy where the forward's fused ReLU passed the gradient, else 0: the forward without it, then relu's backward. */
 function reluGate(x: Float32Array, dy: Float32Array, mean: Float32Array, variance: Float32Array, gamma: Float32Array, reluBeta: Float32Array | null, epsilon: number, rows: number, c: number): Float32Array {
   if (!reluBeta) return dy;
-  const { scale, shift } = scaleShift(mean, variance, gamma, reluBeta, epsilon, c);
   const out = new Float32Array(rows * c);
-  for (let r = 0; r < rows; r++) {
-    const o = r * c;
-    for (let j = 0; j < c; j++) out[o + j] = Math.fround(x[o + j] * scale[j] + shift[j]) > 0 ? dy[o + j] : 0;
-  }
+  batchNormForward(x, mean, variance, gamma, reluBeta, epsilon, out, rows, c, false);
+  activationBackward('relu', out, dy, out, 0);
   return out;
 }
 
