@@ -1,8 +1,9 @@
 // Ensembles: one graph model whose output is the mean of its members' probabilities (checked against the
 // members' own predictions), members of different architectures side by side with unique layer names; it
 // saves, loads, and TensorFlow.js loads it and predicts the same; `digitnet ensemble` writes a run folder
-// that evaluate reads; members that cannot be averaged are refused in one line naming them; and
-// `digitnet train --ensemble 2` trains its members and averages them.
+// that evaluate reads, with each member's accuracy on the same images and the mistakes they share (checked
+// against the members' own predictions); members that cannot be averaged are refused in one line naming
+// them; and `digitnet train --ensemble 2` trains its members and averages them.
 
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -14,6 +15,7 @@ import { loadMnist } from '../src/data/mnist.js';
 import { imagesTensor, labelsTensor } from '../src/data/tensors.js';
 import { adam, layers, sequential, type Model } from '../src/engine/index.js';
 import { loadModel, saveModel } from '../src/engine/io/files.js';
+import { memberAgreement } from '../src/eval/agreement.js';
 import { buildEnsemble } from '../src/train/ensemble.js';
 import { lenet5, seedCnn } from '../src/train/zoo/index.js';
 import { assertClose } from './helpers/close.js';
@@ -81,6 +83,24 @@ describe('buildEnsemble', () => {
   });
 });
 
+describe('memberAgreement', () => {
+  test("counts the images every member misses, those any member misses, and the ensemble's errors among them", () => {
+    const labels = [0, 1, 2, 3, 4, 5];
+    const a = [0, 1, 9, 9, 4, 9];
+    const b = [0, 9, 2, 8, 4, 9];
+    const ensemble = [0, 1, 2, 9, 9, 5];
+    assert.deepEqual(memberAgreement(labels, [a, b], ensemble), {
+      memberAccuracy: [3 / 6, 3 / 6],
+      missedByEvery: 2, // images 3 and 5
+      missedByAny: 4, // 1, 2, 3 and 5
+      errors: 2, // 3 (missed by both) and 4 (missed by neither)
+      errorsMissedByEvery: 1,
+    });
+    assert.throws(() => memberAgreement(labels, [a, b.slice(1)], ensemble), /^Error: memberAgreement: member 2's predictions cover 5 images, the labels 6$/);
+    assert.throws(() => memberAgreement(labels, [a], ensemble.slice(2)), /the ensemble's predictions cover 4 images, the labels 6/);
+  });
+});
+
 describe('the ensemble commands', () => {
   test('digitnet ensemble RUN RUN --out DIR writes a run folder that evaluate reads', async () => {
     for (const [k, m] of members.slice(0, 2).entries()) await saveModel(m, join(cwd, `member${k}`, 'model'));
@@ -94,6 +114,21 @@ describe('the ensemble commands', () => {
     assert.equal(JSON.parse(ev.stdout).test.accuracy, metrics.test.accuracy);
     const run = JSON.parse(readFileSync(join(cwd, 'avg', 'run.json'), 'utf8'));
     assert.equal(run.members.length, 2);
+    // The members' accuracies and shared mistakes, from their own predictions on the same 500 images.
+    const labels = mnist.test.labels.subarray(0, 500);
+    const own = members.slice(0, 2).map((m) => m.predict(imagesTensor(mnist.test, 500)).argMax());
+    const wrong = (p: ArrayLike<number>, i: number): boolean => p[i] !== labels[i];
+    const every = [...labels].filter((_, i) => own.every((p) => wrong(p, i))).length;
+    const any = [...labels].filter((_, i) => own.some((p) => wrong(p, i))).length;
+    assert.deepEqual(run.agreement.memberAccuracy, own.map((p) => [...labels].filter((_, i) => !wrong(p, i)).length / 500));
+    assert.equal(run.agreement.missedByEvery, every);
+    assert.equal(run.agreement.missedByAny, any);
+    assert.ok(every < any, `the two members differ somewhere (${every} and ${any})`);
+    assert.equal(run.agreement.errors, Math.round((1 - metrics.test.accuracy) * 500));
+    assert.ok(run.agreement.errorsMissedByEvery <= Math.min(every, run.agreement.errors));
+    assert.match(r.stdout, new RegExp(`^Members on the 500 test images: [0-9.]+%, [0-9.]+%; every member misclassifies ${every} of them, at least one ${any}; of the ensemble's ${run.agreement.errors} errors, every member made ${run.agreement.errorsMissedByEvery}$`, 'm'));
+    const report = readFileSync(join(cwd, 'avg', 'report.html'), 'utf8');
+    assert.match(report, new RegExp(`Every member misclassifies ${every} of the test images and at least one member ${any}`));
   });
 
   test('digitnet ensemble refuses members of different input shapes in one line', async () => {
@@ -111,6 +146,7 @@ describe('the ensemble commands', () => {
     const run = JSON.parse(readFileSync(join(cwd, 'team', 'run.json'), 'utf8'));
     assert.deepEqual(run.members.map((m: { run: string; seed: number }) => [m.run, m.seed]), [['members/seed-7', 7], ['members/seed-8', 8]]);
     assert.ok(existsSync(join(cwd, 'team', 'members', 'seed-8', 'model', 'model.json')));
+    assert.match(readFileSync(join(cwd, 'team', 'report.html'), 'utf8'), /<td>seed-8<\/td>/, "the report names each member's run folder");
     const again = digitnet(['train', '--ensemble', '2', '--resume', 'team']);
     assert.equal(again.code, 0, again.stderr);
     assert.match(again.stdout, /already finished/);

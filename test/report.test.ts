@@ -9,6 +9,7 @@ import { before, test } from 'node:test';
 import { PNG } from 'pngjs';
 import { chromium } from 'playwright-core';
 import { svgToPng } from '../src/report/render.js';
+import { shownSource } from '../src/report/html.js';
 import { FIGURE_NAMES } from '../src/report/index.js';
 import { trainRun, type RunResult } from '../src/train/run.js';
 import { tempDir } from './helpers/temp.js';
@@ -125,4 +126,16 @@ test('the report opens in headless Chromium with every figure loaded', async () 
   } finally {
     await browser.close();
   }
+});
+
+test('paths in the report show their file names only, whatever their folders', () => {
+  const cases: [string, string][] = [
+    ['/home/ann/digits/train.csv', 'train.csv'],
+    ['../runs/res-41', 'res-41'],
+    ['members/seed-7', 'seed-7'],
+    ['C:\\data\\x.csv', 'x.csv'],
+    ['MNIST training set (embedded)', 'MNIST training set (embedded)'],
+    ['digits.csv (labelled); test: /tmp/q/test.csv', 'digits.csv (labelled); test: test.csv'],
+  ];
+  for (const [path, shown] of cases) assert.equal(shownSource(path), shown, path);
 });

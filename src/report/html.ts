@@ -112,8 +112,14 @@ function hyperTable(f: RunFiles): string {
 }
 
 function membersTable(f: RunFiles): string {
-  const rows = f.run.members!.map((m, i) => [i + 1, shownSource(m.run), m.arch, m.seed ?? '', m.testAccuracy === null ? '' : pct(m.testAccuracy)]);
-  return `<p>The model averages the class probabilities of these ${rows.length} models (an Average layer on their outputs).</p>${table(['#', 'run', 'architecture', 'seed', 'test accuracy'], rows, [0, 3, 4])}`;
+  const a = f.run.agreement;
+  // Accuracies on this run's test images where they were measured (older runs: the members' own figures).
+  const accuracy = (m: NonNullable<RunFiles['run']['members']>[number], i: number): number | null => a?.memberAccuracy[i] ?? m.testAccuracy;
+  const rows = f.run.members!.map((m, i) => [i + 1, shownSource(m.run), m.arch, m.seed ?? '', accuracy(m, i) === null ? '' : pct(accuracy(m, i)!)]);
+  const shared = a
+    ? `<p>Every member misclassifies ${a.missedByEvery} of the test images and at least one member ${a.missedByAny}; of the ensemble's ${a.errors} errors, every member made ${a.errorsMissedByEvery}. Averaging removes the mistakes that members do not share.</p>`
+    : '';
+  return `<p>The model averages the class probabilities of these ${rows.length} models (an Average layer on their outputs).</p>${table(['#', 'run', 'architecture', 'seed', 'test accuracy'], rows, [0, 3, 4])}${shared}`;
 }
 
 /**
@@ -121,7 +127,8 @@ function membersTable(f: RunFiles): string {
  * `digitnet serve` shows nothing of the machine's paths (run.json keeps them whole).
  */
 export function shownSource(s: string): string {
-  return s.replace(/(?:[A-Za-z]:)?[\\/](?:[^\\/\s;()]+[\\/])*([^\\/\s;()]*)/g, (_m, name: string) => name || '/');
+  // A path is any run of folder names each ending in a slash (absolute, relative, '..', a drive), then its name.
+  return s.replace(/(?:[^\\/\s;()]*[\\/])+([^\\/\s;()]*)/g, (_m, name: string) => name || '/');
 }
 
 function dataTable(f: RunFiles): string {

@@ -9,6 +9,7 @@ import { basename, join, relative, resolve } from 'node:path';
 import { loadTestData } from '../data/sources.js';
 import type { Model } from '../engine/graph/model.js';
 import { loadModel, saveModel } from '../engine/io/files.js';
+import { describeAgreement, memberAgreement } from '../eval/agreement.js';
 import { evaluateModel, shownImages, testMetricsJson } from '../eval/evaluate.js';
 import { buildReport } from '../report/index.js';
 import { DEFAULTS } from './defaults.js';
@@ -64,10 +65,17 @@ async function writeEnsemble(model: Model, sources: string[], memberModels: Mode
   model.compile({ optimizer: 'adam', loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
   await onProgress({ type: 'evaluate', images: test.count });
   const ev = evaluateModel(model, test);
+  // Each member on the same images: how much their mistakes overlap (what averaging cannot remove).
+  const memberPredictions = memberModels.map((m) => {
+    m.compile({ optimizer: 'adam', loss: 'categoricalCrossentropy' });
+    return evaluateModel(m, test).predicted;
+  });
+  const agreement = memberAgreement(test.labels, memberPredictions, ev.predicted);
   const text: string[] = [];
   const summary = model.summary((l) => text.push(l));
   const members = sources.map((s, k) => memberInfo(s, memberModels[k], dir));
   for (const m of members) if (m.testAccuracy !== null) await onProgress({ type: 'note', text: `Member ${m.run} (${m.arch}, seed ${m.seed}): test accuracy ${(m.testAccuracy * 100).toFixed(2)}%` });
+  await onProgress({ type: 'note', text: describeAgreement(agreement, test.count) });
   const files: RunFiles = {
     history: { epoch: [], loss: [], accuracy: [], val_loss: [], val_accuracy: [], seconds: [], learning_rate: [] },
     metrics: { test: testMetricsJson(ev), train: { loss: NaN, accuracy: NaN }, validation: null },
@@ -79,6 +87,7 @@ async function writeEnsemble(model: Model, sources: string[], memberModels: Mode
       timing: { loadSeconds: 0, trainSeconds: 0, evaluateSeconds: ev.seconds, totalSeconds: (performance.now() - started) / 1000, trainImagesPerSecond: 0, testImagesPerSecond: ev.imagesPerSecond },
       model: { name: model.name, rows: summary.rows, totalParams: summary.totalParams, text },
       members,
+      agreement,
     },
     samples: { ...shownImages(test, ev, DEFAULTS.sampleImages, DEFAULTS.misclassifiedImages), misclassifiedTotal: ev.predicted.reduce((s, p, i) => s + (p === test.labels[i] ? 0 : 1), 0) },
   };

@@ -13,6 +13,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
+import type { Agreement } from '../eval/agreement.js';
 import { abandonPartial, adoptPartial, beginPartial, commitPartial, partialOrphaned, partialPathOf, settleDir } from '../engine/io/atomic-dir.js';
 import type { SummaryRow } from '../engine/graph/summary.js';
 import type { ShownImage, TestMetricsJson } from '../eval/evaluate.js';
@@ -104,8 +105,10 @@ export interface RunJson {
   model: { name: string; rows: SummaryRow[]; totalParams: number; text: string[] };
   /** Each time the run was resumed from its backup: when, and how many epochs were done then. */
   resumed?: { at: string; epochsDone: number }[];
-  /** An ensemble's members: their run folders and test accuracies. */
+  /** An ensemble's members: their run folders and test accuracies (as their own runs measured them). */
   members?: { run: string; arch: string; seed: number | null; testAccuracy: number | null }[];
+  /** An ensemble's members on its test images: their accuracies and the mistakes they share. */
+  agreement?: Agreement;
 }
 
 export interface SamplesJson {
