@@ -117,7 +117,7 @@ function membersTable(f: RunFiles): string {
   const accuracy = (m: NonNullable<RunFiles['run']['members']>[number], i: number): number | null => a?.memberAccuracy[i] ?? m.testAccuracy;
   const rows = f.run.members!.map((m, i) => [i + 1, shownSource(m.run), m.arch, m.seed ?? '', accuracy(m, i) === null ? '' : pct(accuracy(m, i)!)]);
   const shared = a
-    ? `<p>Every member misclassifies ${a.missedByEvery} of the test images and at least one member ${a.missedByAny}; of the ensemble's ${a.errors} errors, every member made ${a.errorsMissedByEvery}. Averaging removes the mistakes that members do not share.</p>`
+    ? `<p>Every member misclassifies ${a.missedByEvery} of the test images and at least one member ${a.missedByAny}; of the ensemble's ${a.errors} errors, every member made ${a.errorsMissedByEvery}. Averaging mends mostly the mistakes that members do not share.</p>`
     : '';
   return `<p>The model averages the class probabilities of these ${rows.length} models (an Average layer on their outputs).</p>${table(['#', 'run', 'architecture', 'seed', 'test accuracy'], rows, [0, 3, 4])}${shared}`;
 }
