@@ -1,8 +1,8 @@
 // How an ensemble's members agree on the test images: each member's accuracy, the images every member
 // misclassifies and those at least one does, and how many of the ensemble's own errors every member made
-// too. Averaging removes the mistakes that members do not share; an image every member gets wrong it
-// rescues only where the members are wrong in different ways and the truth comes second. So these say how
-// much more members of the same kind can add. Browser-safe.
+// too. Averaging mends mostly the mistakes that members do not share (and can outvote a member that was
+// right); an image every member gets wrong it rescues only where the members are wrong in different ways
+// and the truth comes second. So these say how much more members of the same kind can add. Browser-safe.
 
 export interface Agreement {
   /** Each member's accuracy on the test images, in member order. */

@@ -65,7 +65,7 @@ async function writeEnsemble(model: Model, sources: string[], memberModels: Mode
   model.compile({ optimizer: 'adam', loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
   await onProgress({ type: 'evaluate', images: test.count });
   const ev = evaluateModel(model, test);
-  // Each member on the same images: how much their mistakes overlap (what averaging cannot remove).
+  // Each member on the same images: how much their mistakes overlap (what averaging can hardly mend).
   const memberPredictions = memberModels.map((m) => {
     m.compile({ optimizer: 'adam', loss: 'categoricalCrossentropy' });
     return evaluateModel(m, test).predicted;
