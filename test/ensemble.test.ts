@@ -16,6 +16,7 @@ import { imagesTensor, labelsTensor } from '../src/data/tensors.js';
 import { adam, layers, sequential, type Model } from '../src/engine/index.js';
 import { loadModel, saveModel } from '../src/engine/io/files.js';
 import { memberAgreement } from '../src/eval/agreement.js';
+import { evaluateModel } from '../src/eval/evaluate.js';
 import { buildEnsemble } from '../src/train/ensemble.js';
 import { lenet5, seedCnn } from '../src/train/zoo/index.js';
 import { assertClose } from './helpers/close.js';
@@ -57,6 +58,20 @@ describe('buildEnsemble', () => {
     assert.equal(new Set(names).size, names.length, 'layer names are unique');
     assert.ok(names.includes('m1_conv2d') && names.includes('m3_conv2d') && names.includes('m2_average_pooling2d'));
     assert.equal(e.outputLayer.className, 'Average');
+  });
+
+  test("evaluateModel reads each member's own predictions from the ensemble's single pass", () => {
+    const e = buildEnsemble(members.map((model, k) => ({ model, source: `m${k}` })));
+    const set = { ...mnist.test, count: 200, images: mnist.test.images.subarray(0, 200 * 784), labels: mnist.test.labels.subarray(0, 200) };
+    const outputs = members.map((m, k) => `m${k + 1}_${m.outputLayer.name}`);
+    const ev = evaluateModel(e, set, { layers: outputs });
+    assert.equal(ev.layerPredicted.length, 3);
+    members.forEach((m, k) => assert.deepEqual([...ev.layerPredicted[k]], [...m.predict(x).argMax()], `member ${k + 1}`));
+    const plain = evaluateModel(e, set);
+    assert.deepEqual(ev.predicted, plain.predicted);
+    assert.equal(ev.loss, plain.loss);
+    assert.deepEqual(plain.layerPredicted, []);
+    assert.ok(members.some((m, k) => m.predict(x).argMax().some((p, i) => p !== ev.predicted[i])), 'some member disagrees with the average');
   });
 
   test('it saves and loads as any graph model, and TensorFlow.js loads it and predicts the same', async () => {

@@ -15,6 +15,8 @@ export interface Evaluation {
   confidence: Float32Array;
   seconds: number;
   imagesPerSecond: number;
+  /** The predicted class of every image by each of `layers` (softmax layers inside the model), in that order. */
+  layerPredicted: Uint8Array[];
 }
 
 /** What metrics.json's "test" holds. */
@@ -38,8 +40,11 @@ export function predictLabels(model: Model, set: { images: Uint8Array; count: nu
   return out;
 }
 
-/** Runs the model over the set in batches (so memory stays bounded) and scores it. */
-export function evaluateModel(model: Model, set: ImageSet, o: { batchSize?: number; classes?: number } = {}): Evaluation {
+/**
+ * Runs the model over the set in batches (so memory stays bounded) and scores it. `layers` names layers whose
+ * argmax to record too, from the same forward pass (an ensemble's members).
+ */
+export function evaluateModel(model: Model, set: ImageSet, o: { batchSize?: number; classes?: number; layers?: string[] } = {}): Evaluation {
   const per = pixelsPer(set);
   const bs = o.batchSize ?? 256;
   const classes = o.classes ?? model.outputShape[0];
@@ -47,6 +52,8 @@ export function evaluateModel(model: Model, set: ImageSet, o: { batchSize?: numb
   if (bad >= 0) throw new Error(`evaluate: test image ${bad} has label ${set.labels[bad]}, but the model has ${classes} classes (0..${classes - 1})`);
   const predicted = new Uint8Array(set.count);
   const confidence = new Float32Array(set.count);
+  const layers = o.layers ?? [];
+  const layerPredicted = layers.map(() => new Uint8Array(set.count));
   let loss = 0;
   const start = performance.now();
   for (let s = 0; s < set.count; s += bs) {
@@ -55,8 +62,9 @@ export function evaluateModel(model: Model, set: ImageSet, o: { batchSize?: numb
     for (let i = 0; i < x.length; i++) x[i] = set.images[s * per + i] / 255;
     const targets = new Float32Array((e - s) * classes);
     for (let r = 0; r < e - s; r++) targets[r * classes + set.labels[s + r]] = 1;
-    const out = model.predictWithLoss(new Tensor(x, [e - s, ...shapeOf(set)]), targets);
+    const out = model.predictWithLoss(new Tensor(x, [e - s, ...shapeOf(set)]), targets, layers);
     loss += out.loss;
+    layers.forEach((name, k) => layerPredicted[k].set(out.layers[name].argMax(), s));
     const probs = out.probs.data;
     const labels = out.probs.argMax();
     for (let r = 0; r < e - s; r++) {
@@ -72,6 +80,7 @@ export function evaluateModel(model: Model, set: ImageSet, o: { batchSize?: numb
     confidence,
     seconds,
     imagesPerSecond: set.count / Math.max(seconds, 1e-9),
+    layerPredicted,
   };
 }
 

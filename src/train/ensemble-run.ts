@@ -13,7 +13,7 @@ import { describeAgreement, memberAgreement } from '../eval/agreement.js';
 import { evaluateModel, shownImages, testMetricsJson } from '../eval/evaluate.js';
 import { buildReport } from '../report/index.js';
 import { DEFAULTS } from './defaults.js';
-import { buildEnsemble } from './ensemble.js';
+import { buildEnsemble, memberPrefix } from './ensemble.js';
 import type { ProgressListener } from './progress.js';
 import { settle, type TrainOptions } from './run-config.js';
 import {
@@ -64,13 +64,11 @@ async function writeEnsemble(model: Model, sources: string[], memberModels: Mode
   const { test, source } = await loadTestData(o.data ?? 'mnist', o.testLimit);
   model.compile({ optimizer: 'adam', loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
   await onProgress({ type: 'evaluate', images: test.count });
-  const ev = evaluateModel(model, test);
-  // Each member on the same images: how much their mistakes overlap (what averaging can hardly mend).
-  const memberPredictions = memberModels.map((m) => {
-    m.compile({ optimizer: 'adam', loss: 'categoricalCrossentropy' });
-    return evaluateModel(m, test).predicted;
-  });
-  const agreement = memberAgreement(test.labels, memberPredictions, ev.predicted);
+  // Each member's own prediction, read from its output layer inside the ensemble's pass: how much their
+  // mistakes overlap (what averaging can hardly mend), at no extra cost.
+  const outputs = memberModels.map((m, k) => memberPrefix(k) + m.outputLayer.name);
+  const ev = evaluateModel(model, test, { layers: outputs });
+  const agreement = memberAgreement(test.labels, ev.layerPredicted, ev.predicted);
   const text: string[] = [];
   const summary = model.summary((l) => text.push(l));
   const members = sources.map((s, k) => memberInfo(s, memberModels[k], dir));

@@ -247,15 +247,19 @@ export class Model {
   /**
    * Probabilities of a batch and its summed loss against target rows (n, classes), with the compiled loss (the
    * same quantity fit reports as val_loss), or plain categorical cross-entropy for a model not compiled.
-   * The probabilities are a copy the caller owns.
+   * The probabilities are a copy the caller owns; so are the outputs of the `layerNames` layers, taken from the
+   * same forward pass (an ensemble's members' own probabilities, without running them again).
    */
-  predictWithLoss(x: Tensor, targets: Float32Array): { loss: number; probs: Tensor } {
+  predictWithLoss(x: Tensor, targets: Float32Array, layerNames: string[] = []): { loss: number; probs: Tensor; layers: Record<string, Tensor> } {
     this.checkInput('predictWithLoss', x);
+    const ids = layerNames.map((n) => this.tensorOf(n));
     const loss = this.loss;
     this.loss ??= categoricalCrossentropy();
     try {
-      const r = this.lossOf(this.forward(x, false), targets, false);
-      return { loss: r.loss, probs: new Tensor(r.probs.slice(), [x.shape[0], ...this.outputShape]) };
+      const values = forwardPass(this.plan, x, this.context(false), { keep: new Set(ids), fuse: this.fuseLayers });
+      const r = this.lossOf(values[this.plan.nodes[this.plan.nodes.length - 1].output], targets, false);
+      const layers = Object.fromEntries(layerNames.map((n, i) => [n, copy(values[ids[i]])]));
+      return { loss: r.loss, probs: new Tensor(r.probs.slice(), [x.shape[0], ...this.outputShape]), layers };
     } finally {
       this.loss = loss;
     }
