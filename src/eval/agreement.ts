@@ -21,10 +21,11 @@ export interface Agreement {
 export function memberAgreement(labels: ArrayLike<number>, members: ArrayLike<number>[], ensemble: ArrayLike<number>): Agreement {
   const n = labels.length;
   if (members.length === 0) throw new Error('memberAgreement: no members');
-  const short = [...members, ensemble].findIndex((p) => p.length !== n);
+  const all = [...members, ensemble];
+  const short = all.findIndex((p) => p.length !== n);
   if (short >= 0) {
     const what = short === members.length ? "the ensemble's predictions" : `member ${short + 1}'s predictions`;
-    throw new Error(`memberAgreement: ${what} cover ${[...members, ensemble][short].length} images, the labels ${n}`);
+    throw new Error(`memberAgreement: ${what} cover ${all[short].length} images, the labels ${n}`);
   }
   const right = members.map(() => 0);
   const a: Agreement = { memberAccuracy: [], missedByEvery: 0, missedByAny: 0, errors: 0, errorsMissedByEvery: 0 };

@@ -114,8 +114,10 @@ function hyperTable(f: RunFiles): string {
 function membersTable(f: RunFiles): string {
   const a = f.run.agreement;
   // Accuracies on this run's test images where they were measured (older runs: the members' own figures).
-  const accuracy = (m: NonNullable<RunFiles['run']['members']>[number], i: number): number | null => a?.memberAccuracy[i] ?? m.testAccuracy;
-  const rows = f.run.members!.map((m, i) => [i + 1, shownSource(m.run), m.arch, m.seed ?? '', accuracy(m, i) === null ? '' : pct(accuracy(m, i)!)]);
+  const rows = f.run.members!.map((m, i) => {
+    const accuracy = a?.memberAccuracy[i] ?? m.testAccuracy;
+    return [i + 1, shownSource(m.run), m.arch, m.seed ?? '', accuracy === null ? '' : pct(accuracy)];
+  });
   const shared = a
     ? `<p>Every member misclassifies ${a.missedByEvery} of the test images and at least one member ${a.missedByAny}; of the ensemble's ${a.errors} errors, every member made ${a.errorsMissedByEvery}. Averaging mends mostly the mistakes that members do not share.</p>`
     : '';
