@@ -105,6 +105,7 @@ test('what --resume and a fresh run refuse, each in one line', async () => {
   fails([...ARGS, '--out', 'other'], /^digitnet: --out other: an interrupted run is kept for it \(\d of 3 epochs done\); continue it with --resume other, or pass --overwrite to start afresh$/);
   fails(['train', '--resume', 'other', '--arch', 'lenet5'], /^digitnet: --resume other: the run was started with --arch \S+arch\.json, not lenet5; resume it without that option, or start a new run$/);
   fails(['train', '--resume', 'other', '--epochs', '5'], /the run was started with --epochs 3, not 5/);
+  fails(['train', '--resume', 'other', '--optimizer', 'sgd,momentum=0.9'], /the run was started with --optimizer adam, not sgd,momentum=0\.9;/);
   // The architecture file changed since: the backup is of another model.
   const saved = readFileSync(ARCH, 'utf8');
   writeFileSync(ARCH, saved.replace('"filters":8', '"filters":6'));

@@ -72,7 +72,7 @@ test('a space may set only training options, with values they accept', () => {
   const check = (json: unknown): void => checkSpaceFields(parseSpace(json, SRC) as Space, SRC);
   check({ lr: { loguniform: [1e-4, 1e-2] }, batchSize: { choice: [32, 64] }, epochs: { int: [1, 3] }, lrDecay: { uniform: [0.5, 1] } });
   check({ learningRate: { loguniform: [1e-4, 1e-2] }, 'batch-size': { int: [16, 128] } });
-  assert.throws(() => check({ momentum: { uniform: [0, 1] } }), /space.json: parameter 'momentum' is not a training option digitnet tune can set \(it can set: learningRate\/lr, batchSize\/batch-size, epochs, lrDecay\/lr-decay, arch, augment, schedule, validationSplit\/validation-split\)/);
+  assert.throws(() => check({ momentum: { uniform: [0, 1] } }), /space.json: parameter 'momentum' is not a training option digitnet tune can set \(it can set: learningRate\/lr, batchSize\/batch-size, epochs, lrDecay\/lr-decay, arch, augment, schedule, optimizer, validationSplit\/validation-split\)/);
   assert.throws(() => check({ batchSize: { uniform: [16, 128] } }), /batchSize takes whole numbers; use int or choice, not uniform/);
   assert.throws(() => check({ batchSize: { choice: [0, 32] } }), /batchSize takes a whole number of at least 1, and batchSize: choice \[0,32\] allows 0/);
   assert.throws(() => check({ lrDecay: { uniform: [0.5, 1.5] } }), /lrDecay takes a number above 0 and at most 1/);
@@ -83,6 +83,8 @@ test('a space may set only training options, with values they accept', () => {
   assert.throws(() => check({ arch: { choice: ['seed', 'alexnet'] } }), /arch takes a zoo architecture \(seed, lenet5, vgg, resnet20\), and arch: choice \["seed","alexnet"\] allows "alexnet"/);
   assert.throws(() => check({ augment: { choice: ['none', 'rotate=banana'] } }), /augment takes an augmentation as --augment writes it .* allows "rotate=banana"/);
   assert.throws(() => check({ schedule: { choice: ['cosine', 'sawtooth'] } }), /schedule takes a learning-rate schedule .* allows "sawtooth"/);
+  check({ optimizer: { choice: ['adam', 'sgd,momentum=0.9,weight_decay=5e-4', 'adamw'] } });
+  assert.throws(() => check({ optimizer: { choice: ['adam', 'adagrad'] } }), /optimizer takes an optimizer as --optimizer writes it .* allows "adagrad"/);
 });
 
 test("a trial's parameters go on top of the study's training options", () => {

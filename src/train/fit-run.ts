@@ -9,13 +9,13 @@ import type { Logs } from '../engine/fit.js';
 import type { Model } from '../engine/graph/model.js';
 import { GENERATED_BY } from '../engine/io/artifacts.js';
 import { topologyOf } from '../engine/io/topology.js';
-import { Adam } from '../engine/optimizers/adam.js';
 import type { Tensor } from '../engine/tensor.js';
 import { makeAugmenter, type Augmenter } from './augmenter.js';
 import { BACKUP_DIR, BACKUP_FORMAT, backupAndRestore, type Backup } from './callbacks/backup.js';
 import { modelCheckpoint } from './callbacks/checkpoint.js';
 import type { HistoryJson } from './run-files.js';
-import { augmentOf, scheduleOf, type Settled } from './run-config.js';
+import { buildOptimizer } from './optimizer-spec.js';
+import { augmentOf, optimizerOf, scheduleOf, type Settled } from './run-config.js';
 import type { ProgressListener } from './progress.js';
 import { buildSchedule } from './schedule-spec.js';
 
@@ -82,7 +82,7 @@ export async function fitRun(model: Model, x: Tensor, y: Tensor, val: [Tensor, T
   const n = x.shape[0];
   const batches = Math.ceil(n / cfg.batchSize);
   const { learningRate, callback: plateau } = buildSchedule(scheduleOf(cfg), model, { lr: cfg.learningRate, epochs: cfg.epochs, batchesPerEpoch: batches });
-  model.compile({ optimizer: new Adam({ learningRate }), loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
+  model.compile({ optimizer: buildOptimizer(optimizerOf(cfg), learningRate), loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
   const progress = progressCallback(n, cfg, onProgress);
   const stateful: StatefulCallback[] = [progress];
   if (plateau) stateful.push(plateau);

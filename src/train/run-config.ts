@@ -10,6 +10,7 @@ import { isZooName } from './arch.js';
 import type { DatasetOptions } from './model-for-data.js';
 import type { TransferOptions } from './transfer.js';
 import { DEFAULTS } from './defaults.js';
+import { formatOptimizer, parseOptimizer, type OptimizerSpec } from './optimizer-spec.js';
 import { formatSchedule, parseSchedule, type ScheduleSpec } from './schedule-spec.js';
 
 export interface TrainOptions extends DatasetOptions, TransferOptions {
@@ -28,6 +29,8 @@ export interface TrainOptions extends DatasetOptions, TransferOptions {
   lrDecay?: number;
   /** The learning-rate policy: `NAME[,key=value...]` (see schedule-spec.ts). */
   schedule?: string;
+  /** The optimizer: `NAME[,key=value...]` (see optimizer-spec.ts); default adam. */
+  optimizer?: string;
   /** Augmentation: '' or 'default' for the defaults, 'none', or `rotate=10,zoom=0.1,...` (see data/augment/spec.ts). */
   augment?: string;
   /** Stop when val_loss has not improved for this many epochs, keeping the best weights (0: never). */
@@ -64,6 +67,8 @@ export interface Settled {
   validationSplit: number;
   learningRate: number;
   schedule: string;
+  /** Absent from the backups of runs started before it was an option: those ran Adam. */
+  optimizer?: string;
   augment: string;
   earlyStopping: number;
   checkpoint: 'best' | 'every' | 'none';
@@ -90,7 +95,7 @@ export interface Settled {
 /** The settings a resumed run may be given again, with the option that sets each (for the messages). */
 export const RESUMABLE: Record<string, string> = {
   data: '--data', arch: '--arch', test: '--test', epochs: '--epochs', batchSize: '--batch-size', validationSplit: '--validation-split',
-  learningRate: '--lr', lrDecay: '--lr-decay', schedule: '--schedule', augment: '--augment', earlyStopping: '--early-stopping', checkpoint: '--checkpoint',
+  learningRate: '--lr', lrDecay: '--lr-decay', schedule: '--schedule', optimizer: '--optimizer', augment: '--augment', earlyStopping: '--early-stopping', checkpoint: '--checkpoint',
   seed: '--seed', limit: '--limit', testLimit: '--test-limit', testSplit: '--test-split', pixelRange: '--pixel-range',
   imageSize: '--image-size', channels: '--channels', classNames: '--class-names', perClass: '--per-class', from: '--from', freeze: '--freeze',
   fineTuneEpochs: '--fine-tune-epochs', fineTuneLr: '--fine-tune-lr',
@@ -116,6 +121,7 @@ export function settle(o: TrainOptions): Settled {
     validationSplit: o.validationSplit ?? DEFAULTS.validationSplit,
     learningRate: o.learningRate ?? DEFAULTS.learningRate,
     schedule: formatSchedule(schedule),
+    optimizer: formatOptimizer(parseOptimizer(o.optimizer ?? 'adam')),
     augment: formatAugment(augment),
     earlyStopping: o.earlyStopping ?? 0,
     checkpoint: o.checkpoint ?? 'none',
@@ -171,6 +177,10 @@ export function scheduleOf(s: Settled): ScheduleSpec {
   return parseSchedule(s.schedule);
 }
 
+export function optimizerOf(s: Settled): OptimizerSpec {
+  return parseOptimizer(s.optimizer ?? 'adam');
+}
+
 /**
  * For --resume: the options given again must say what the run was started with. Each given option is settled
  * the same way and compared; the first that differs is the error, naming both values.
@@ -197,7 +207,7 @@ function fmt(v: unknown): string {
 function settledAsOptions(s: Settled): TrainOptions {
   return {
     data: s.data, arch: s.arch, test: s.test ?? undefined, epochs: s.epochs, batchSize: s.batchSize, validationSplit: s.validationSplit,
-    learningRate: s.learningRate, schedule: s.schedule, augment: s.augment, earlyStopping: s.earlyStopping, checkpoint: s.checkpoint,
+    learningRate: s.learningRate, schedule: s.schedule, optimizer: s.optimizer, augment: s.augment, earlyStopping: s.earlyStopping, checkpoint: s.checkpoint,
     backup: s.backup, seed: s.seed, limit: s.limit, testLimit: s.testLimit, testSplit: s.testSplit ?? undefined, pixelRange: s.pixelRange,
     imageSize: s.imageSize ?? undefined, channels: s.channels ?? undefined, classNames: s.classNames ?? undefined, perClass: s.perClass ?? undefined,
     from: s.from ?? undefined, freeze: s.freeze ?? undefined, fineTuneEpochs: s.fineTuneEpochs || undefined, fineTuneLr: s.fineTuneLr ?? undefined,

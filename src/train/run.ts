@@ -214,7 +214,7 @@ function runFilesOf(model: Model, cfg: Settled, data: LoadedData, fitted: FitRun
       backend: model.backend.name,
       hyperparameters: {
         epochs: cfg.epochs, batchSize: cfg.batchSize, learningRate: cfg.learningRate, schedule: cfg.schedule, augment: cfg.augment, arch: cfg.arch,
-        validationSplit: cfg.validationSplit, seed: cfg.seed, optimizer: 'adam', loss: 'categoricalCrossentropy',
+        validationSplit: cfg.validationSplit, seed: cfg.seed, optimizer: cfg.optimizer ?? 'adam', loss: 'categoricalCrossentropy',
       },
       data: {
         trainSource: data.trainSource, testSource: data.testSource, trainImages: xTrain.shape[0], validationImages: nVal,

@@ -5,16 +5,10 @@
 import { reduceLROnPlateau, type StatefulCallback, type TunableModel } from '../engine/callbacks.js';
 import type { LearningRateSchedule } from '../engine/optimizers/optimizer.js';
 import { cosineDecay, exponentialDecay, oneCycle } from '../engine/schedules.js';
-
-interface Param {
-  min: number;
-  max: number;
-  default: number;
-  help: string;
-}
+import { formatNamedSpec, parseNamedSpec, type NamedSpec, type SpecTable } from './named-spec.js';
 
 /** Each policy's parameters, with ranges and defaults. */
-export const SCHEDULES: Record<string, { help: string; params: Record<string, Param> }> = {
+export const SCHEDULES: SpecTable = {
   constant: { help: 'the same rate throughout', params: {} },
   exponential: { help: 'multiplied by rate after each epoch', params: { rate: { min: 0.01, max: 1, default: 0.7, help: 'factor per epoch' } } },
   step: {
@@ -43,35 +37,16 @@ export const SCHEDULES: Record<string, { help: string; params: Record<string, Pa
   },
 };
 
-export interface ScheduleSpec {
-  name: string;
-  params: Record<string, number>;
-}
+export type ScheduleSpec = NamedSpec;
 
 /** Parses `--schedule`'s value; an unknown name or parameter, or a value out of range, is a one-line error. */
 export function parseSchedule(text: string, option = '--schedule'): ScheduleSpec {
-  const [head, ...rest] = text.split(',').map((p) => p.trim());
-  const def = SCHEDULES[head];
-  if (!Object.hasOwn(SCHEDULES, head)) throw new Error(`${option}: unknown schedule '${head}'; choose one of ${Object.keys(SCHEDULES).join(', ')}`);
-  const params: Record<string, number> = Object.fromEntries(Object.entries(def.params).map(([k, p]) => [k, p.default]));
-  for (const part of rest) {
-    const m = /^([a-z]+)=([^=]+)$/.exec(part);
-    if (!m) throw new Error(`${option}: '${part}' is not name=value`);
-    const p = def.params[m[1]];
-    if (!Object.hasOwn(def.params, m[1])) {
-      const known = Object.keys(def.params);
-      throw new Error(`${option}: '${head}' has no parameter '${m[1]}'${known.length ? `; it takes ${known.join(', ')}` : ''}`);
-    }
-    const v = Number(m[2]);
-    if (!Number.isFinite(v) || v < p.min || v > p.max) throw new Error(`${option}: ${m[1]}=${m[2]} is out of range (${p.min} to ${p.max}: ${p.help})`);
-    params[m[1]] = v;
-  }
-  return { name: head, params };
+  return parseNamedSpec(text, SCHEDULES, option, 'schedule');
 }
 
-/** The spec as --schedule writes it. */
+/** The spec as --schedule writes it (every parameter). */
 export function formatSchedule(s: ScheduleSpec): string {
-  return [s.name, ...Object.entries(s.params).map(([k, v]) => `${k}=${v}`)].join(',');
+  return formatNamedSpec(s);
 }
 
 /** The optimizer's learning rate (a number or a schedule) and, for plateau, the callback that lowers it. */

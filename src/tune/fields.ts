@@ -5,6 +5,7 @@
 import { parseAugment } from '../data/augment/spec.js';
 import { isZooName } from '../train/arch.js';
 import type { TrainOptions } from '../train/run.js';
+import { parseOptimizer } from '../train/optimizer-spec.js';
 import { parseSchedule } from '../train/schedule-spec.js';
 import { describeParam, type Param, type Params, type Space, type Value } from './space.js';
 
@@ -41,6 +42,7 @@ export const FIELDS: Field[] = [
   { option: 'arch', aliases: [], takes: 'a zoo architecture (seed, lenet5, vgg, resnet20)', integer: false, allows: (v) => typeof v === 'string' && isZooName(v) },
   { option: 'augment', aliases: [], takes: "an augmentation as --augment writes it ('none', 'default', 'rotate=10,zoom=0.1')", integer: false, allows: parses(parseAugment) },
   { option: 'schedule', aliases: [], takes: "a learning-rate schedule as --schedule writes it ('cosine', 'onecycle', 'exponential,rate=0.9')", integer: false, allows: parses(parseSchedule) },
+  { option: 'optimizer', aliases: [], takes: "an optimizer as --optimizer writes it ('adam', 'sgd,momentum=0.9', 'adamw,weight_decay=0.01')", integer: false, allows: parses(parseOptimizer) },
   { option: 'validationSplit', aliases: ['validation-split'], takes: 'a number above 0 and below 1', integer: false, allows: num((n) => n > 0 && n < 1) },
 ];
 

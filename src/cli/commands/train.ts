@@ -24,6 +24,7 @@ interface TrainFlags {
   lr: number;
   lrDecay?: number;
   schedule?: string;
+  optimizer: string;
   augment?: string | true;
   earlyStopping?: number;
   checkpoint?: 'best' | 'every' | 'none';
@@ -50,7 +51,7 @@ interface TrainFlags {
 /** Flag name → TrainOptions key, for the options a resumed run may repeat. */
 const FLAG_KEYS: Record<string, keyof TrainOptions> = {
   data: 'data', arch: 'arch', test: 'test', epochs: 'epochs', batchSize: 'batchSize', validationSplit: 'validationSplit', lr: 'learningRate',
-  lrDecay: 'lrDecay', schedule: 'schedule', augment: 'augment', earlyStopping: 'earlyStopping', checkpoint: 'checkpoint', seed: 'seed',
+  lrDecay: 'lrDecay', schedule: 'schedule', optimizer: 'optimizer', augment: 'augment', earlyStopping: 'earlyStopping', checkpoint: 'checkpoint', seed: 'seed',
   limit: 'limit', testLimit: 'testLimit', testSplit: 'testSplit', pixelRange: 'pixelRange', backup: 'backup',
   imageSize: 'imageSize', channels: 'channels', classNames: 'classNames', perClass: 'perClass', from: 'from', freeze: 'freeze',
   fineTuneEpochs: 'fineTuneEpochs', fineTuneLr: 'fineTuneLr',
@@ -71,7 +72,8 @@ export function trainCommand(): Command {
     .option('--epochs <n>', 'passes over the training data', intOption(1), DEFAULTS.epochs)
     .option('--batch-size <b>', 'images per optimizer step', intOption(1), DEFAULTS.batchSize)
     .option('--validation-split <f>', 'fraction of the training data held out for validation (stratified)', floatOption((n) => n >= 0 && n < 1, '0 <= f < 1'), DEFAULTS.validationSplit)
-    .option('--lr <x>', "Adam's learning rate (the peak, for schedules that move it)", floatOption((n) => n > 0, 'x > 0'), DEFAULTS.learningRate)
+    .option('--lr <x>', 'the learning rate (the peak, for schedules that move it)', floatOption((n) => n > 0, 'x > 0'), DEFAULTS.learningRate)
+    .option('--optimizer <spec>', 'adam[,beta1=B,beta2=B,epsilon=E], adamw[,...,weight_decay=D], sgd[,momentum=M,nesterov=1,weight_decay=D] or rmsprop[,rho=R,momentum=M,epsilon=E], with Keras\'s defaults', 'adam')
     .option('--schedule <spec>', `learning-rate policy: constant, exponential[,rate=F], step[,every=N,factor=F], cosine[,warmup=E,alpha=A], onecycle[,pct=P,div=D,final=F], plateau[,factor=F,patience=N,min=X] (default ${DEFAULTS.schedule})`)
     .option('--lr-decay <f>', 'multiply the learning rate by this after each epoch: --schedule exponential,rate=F', floatOption((n) => n > 0 && n <= 1, '0 < f <= 1'))
     .option('--augment [spec]', 'augment the training batches: alone for the defaults, none, or rotate=DEG,zoom=F,shift=PX,shear=DEG,elastic=ALPHA,sigma=S')
@@ -98,7 +100,7 @@ export function trainCommand(): Command {
       const given = (k: string): boolean => cmd.getOptionValueSource(k) === 'cli';
       const all: TrainOptions = {
         data: f.data, arch: f.arch, test: f.test, epochs: f.epochs, batchSize: f.batchSize, validationSplit: f.validationSplit,
-        learningRate: f.lr, lrDecay: f.lrDecay, schedule: f.schedule, augment: f.augment === true ? '' : f.augment,
+        learningRate: f.lr, lrDecay: f.lrDecay, schedule: f.schedule, optimizer: f.optimizer, augment: f.augment === true ? '' : f.augment,
         earlyStopping: f.earlyStopping, checkpoint: f.checkpoint, backup: f.backup, seed: f.seed, limit: f.limit, testLimit: f.testLimit,
         out: f.out, overwrite: f.overwrite, testSplit: f.testSplit, pixelRange: f.pixelRange,
         imageSize: f.imageSize, channels: f.channels, classNames: f.classNames, perClass: f.perClass,
