@@ -188,6 +188,7 @@ export function optimizerOf(s: Settled): OptimizerSpec {
 export function checkResumeOptions(saved: Settled, given: TrainOptions, runDir: string): void {
   const explicit = Object.fromEntries(Object.entries(given).filter(([k, v]) => v !== undefined && k in RESUMABLE)) as TrainOptions;
   if (Object.keys(explicit).length === 0) return;
+  saved = { ...saved, optimizer: saved.optimizer ?? 'adam' }; // backups from before --optimizer: Adam
   const base = settledAsOptions(saved);
   if (explicit.lrDecay !== undefined) delete base.schedule;
   const asGiven = settle({ ...base, ...explicit });
