@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, test } from 'node:test';
 import { referenceBackend, sgd } from '../src/engine/index.js';
 import { buildOptimizer, formatOptimizer, parseOptimizer } from '../src/train/optimizer-spec.js';
+import { checkResumeOptions, settle } from '../src/train/run-config.js';
 import { tempDir } from './helpers/temp.js';
 
 describe('--optimizer specs', () => {
@@ -39,6 +40,13 @@ describe('--optimizer specs', () => {
     assert.throws(() => parseOptimizer('sgd,nesterov=0.5'), /--optimizer: nesterov=0\.5 is out of range \(a whole number, 0 to 1/);
     assert.throws(() => parseOptimizer('adam,weight_decay=0.1'), /'adam' has no parameter 'weight_decay'; it takes beta1, beta2, epsilon/);
   });
+});
+
+test('a backup from before --optimizer existed resumes as the Adam it ran, and refuses another optimizer', () => {
+  const { optimizer, ...old } = settle({ schedule: 'onecycle' });
+  assert.equal(optimizer, 'adam');
+  checkResumeOptions(old, { optimizer: 'adam,beta1=0.9' }, 'runs/old');
+  assert.throws(() => checkResumeOptions(old, { optimizer: 'sgd' }, 'runs/old'), /^Error: --resume runs\/old: the run was started with --optimizer adam, not sgd; resume it without that option, or start a new run$/);
 });
 
 describe("SGD's decoupled weight decay", () => {
