@@ -1,7 +1,8 @@
 // `digitnet train --optimizer NAME[,key=value...]`: the run's optimizer, with Keras's names and defaults:
-// adam (the default), adamw, sgd and rmsprop; `--lr` (and `--schedule`) give its learning rate. The ResNet
-// papers' recipe is `sgd,momentum=0.9,weight_decay=5e-4`; weight decay is decoupled, as Keras 3's
-// (each step p -= lr·weight_decay·p). Browser-safe.
+// adam (the default), adamw, sgd and rmsprop; `--lr` (and `--schedule`) give its learning rate. Weight decay
+// is decoupled, as Keras 3's (each step p -= p·weight_decay·lr): the ResNet papers' coupled 5e-4, which
+// momentum 0.9 carries on for about ten steps, decays about as much as `sgd,momentum=0.9,weight_decay=5e-3`
+// (the README's resnet20 recipe). Browser-safe.
 
 import { Adam, AdamW, RMSprop, SGD, type LearningRateSchedule, type Optimizer } from '../engine/optimizers/index.js';
 import { formatNamedSpec, parseNamedSpec, type NamedSpec, type Param, type SpecTable } from './named-spec.js';
