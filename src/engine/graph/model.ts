@@ -252,13 +252,11 @@ export class Model {
    */
   predictWithLoss(x: Tensor, targets: Float32Array, layerNames: string[] = []): { loss: number; probs: Tensor; layers: Record<string, Tensor> } {
     this.checkInput('predictWithLoss', x);
-    const ids = layerNames.map((n) => this.tensorOf(n));
     const loss = this.loss;
     this.loss ??= categoricalCrossentropy();
     try {
-      const values = forwardPass(this.plan, x, this.context(false), { keep: new Set(ids), fuse: this.fuseLayers });
-      const r = this.lossOf(values[this.plan.nodes[this.plan.nodes.length - 1].output], targets, false);
-      const layers = Object.fromEntries(layerNames.map((n, i) => [n, copy(values[ids[i]])]));
+      const { output, layers } = this.forwardKeeping(x, layerNames);
+      const r = this.lossOf(output, targets, false);
       return { loss: r.loss, probs: new Tensor(r.probs.slice(), [x.shape[0], ...this.outputShape]), layers };
     } finally {
       this.loss = loss;
@@ -282,9 +280,15 @@ export class Model {
   /** The outputs of the named layers on x, in inference mode (copies the caller owns). */
   activations(x: Tensor, layerNames: string[]): Record<string, Tensor> {
     this.checkInput('activations', x);
+    return this.forwardKeeping(x, layerNames).layers;
+  }
+
+  /** An inference pass that keeps the named layers' outputs whole (copies) beside the output (a view). */
+  private forwardKeeping(x: Tensor, layerNames: string[]): { output: Tensor; layers: Record<string, Tensor> } {
     const ids = layerNames.map((n) => this.tensorOf(n));
     const values = forwardPass(this.plan, x, this.context(false), { keep: new Set(ids), fuse: this.fuseLayers });
-    return Object.fromEntries(layerNames.map((n, i) => [n, copy(values[ids[i]])]));
+    const layers = Object.fromEntries(layerNames.map((n, i) => [n, copy(values[ids[i]])]));
+    return { output: values[this.plan.nodes[this.plan.nodes.length - 1].output], layers };
   }
 
   /**
