@@ -32,7 +32,11 @@ before(async () => {
     await buildWeb({ quiet: true });
   }
   fx = await readFixture();
-  app = await createServer({ modelDir: fx.runDir, staticDir });
+  // The client shares this process's event loop with the server, and the images it makes between posts
+  // block that loop for seconds: both sides' keep-alive timers then fire late, and undici can reuse a
+  // connection in the same instant the server's overdue timer closes it (ECONNRESET). A long keep-alive
+  // keeps that race out of these tests.
+  app = await createServer({ modelDir: fx.runDir, staticDir, keepAliveTimeoutMs: 120_000 });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const addr = app.server.address();
   assert.ok(addr && typeof addr === 'object');
