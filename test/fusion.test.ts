@@ -1,13 +1,15 @@
-// A ReLU layer run inside the BatchNormalization or Add before it (graph/execute.ts): which pairs the plan fuses,
-// that the fused passes are really taken (fewer ReLU kernel calls), and that training, inference, a frozen
-// normalization and the explanations' passes give the same bits as every layer run on its own, on the
-// reference, WebAssembly and native backends.
+// A ReLU layer run inside the BatchNormalization or Add before it, and a MaxPooling2D gating the gradient for
+// the ReLU before it (graph/execute.ts): which pairs the plan fuses, that the fused passes are really taken
+// (fewer or smaller ReLU kernel calls), and that training, inference, a frozen normalization and the
+// explanations' passes give the same bits as every layer run on its own, on the reference, WebAssembly and
+// native backends.
 
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { adam, input, layers, model, referenceBackend, Tensor, type Backend, type Model } from '../src/engine/index.js';
 import { loadNativeBackend } from '../src/engine/backends/native/index.js';
 import { loadWasmBackend } from '../src/engine/backends/wasm/node.js';
+import type { Plan } from '../src/engine/graph/plan.js';
 import { oneHotRows, randomLabels, randomTensor } from './helpers/random.js';
 
 /**
@@ -32,12 +34,41 @@ function residual(seed: number): Model {
   return m;
 }
 
-/** The backend, with a count of each kernel's calls. */
-function counted(b: Backend, calls: Record<string, number>): Backend {
+/**
+ * Pools after ReLUs: three pairs where the pool gates the gradient (Conv2D(relu) → 2x2 pool; Conv2D →
+ * ReLU layer → overlapping 3x3 windows, stride 2, 'same' padding; the same after a BN whose ReLU does not
+ * fuse, since the BN's output is also added) and two that must not: a ReLU run inside its BN, and a
+ * Conv2D(relu) whose output another layer reads too.
+ */
+function pooled(seed: number): Model {
+  const inp = input({ shape: [12, 12, 2] });
+  const c1 = layers.conv2d({ filters: 4, kernelSize: 3, padding: 'same', activation: 'relu', name: 'c1' }).apply(inp);
+  const p1 = layers.maxPooling2d({ name: 'p1' }).apply(c1);
+  const c2 = layers.conv2d({ filters: 5, kernelSize: 3, padding: 'same', name: 'c2' }).apply(p1);
+  const p2 = layers.maxPooling2d({ poolSize: 3, strides: 2, padding: 'same', name: 'p2' }).apply(layers.reLU({ name: 'r2' }).apply(c2));
+  const c3 = layers.conv2d({ filters: 5, kernelSize: 3, padding: 'same', useBias: false, name: 'c3' }).apply(p2);
+  const bn3 = layers.batchNormalization({ name: 'bn3' }).apply(c3);
+  const r3 = layers.reLU({ name: 'r3' }).apply(bn3);
+  const p3 = layers.maxPooling2d({ poolSize: 1, name: 'p3' }).apply(r3);
+  const c4 = layers.conv2d({ filters: 5, kernelSize: 1, useBias: false, name: 'c4' }).apply(layers.add({ name: 'sum' }).apply([p3, bn3]));
+  const p4 = layers.maxPooling2d({ name: 'p4' }).apply(layers.reLU({ name: 'r4' }).apply(layers.batchNormalization({ name: 'bn4' }).apply(c4)));
+  const c5 = layers.conv2d({ filters: 3, kernelSize: 1, activation: 'relu', name: 'c5' }).apply(p4);
+  const both = layers.add({ name: 'both' }).apply([layers.maxPooling2d({ poolSize: 1, name: 'p5' }).apply(c5), c5]);
+  const out = layers.dense({ units: 3, activation: 'softmax', name: 'head' }).apply(layers.flatten().apply(both));
+  return model({ inputs: inp, outputs: out, seed });
+}
+
+/** The backend, with a count of each kernel's calls (and, in `sizes`, of the elements each call was given). */
+function counted(b: Backend, calls: Record<string, number>, sizes: Record<string, number> = {}): Backend {
   const out: Record<string, unknown> = { name: b.name };
   for (const k of Object.keys(b) as (keyof Backend)[]) {
     const f = b[k];
-    if (typeof f === 'function') out[k] = (...a: unknown[]) => ((calls[k] = (calls[k] ?? 0) + 1), (f as (...x: unknown[]) => unknown).apply(b, a));
+    if (typeof f !== 'function') continue;
+    out[k] = (...a: unknown[]) => {
+      calls[k] = (calls[k] ?? 0) + 1;
+      if (k === 'activationBackward') sizes[k] = (sizes[k] ?? 0) + (a[1] as Float32Array).length;
+      return (f as (...x: unknown[]) => unknown).apply(b, a);
+    };
   }
   return out as unknown as Backend;
 }
@@ -88,6 +119,58 @@ describe('which ReLU layers the plan fuses', () => {
     assert.equal(calls.activationForward, 5, 'ReLU kernel calls, every layer on its own');
   });
 });
+
+describe('which pools gate the gradient for the ReLU before them', () => {
+  test("a MaxPooling2D that alone reads a Conv2D(relu) or a ReLU layer run on its own; not one after a BN's fused ReLU, nor a shared output", () => {
+    const plan = (pooled(1) as unknown as { plan: Plan }).plan;
+    const name = (k: number) => plan.nodes[k].layer.name;
+    assert.deepEqual(plan.gatePairs.map((p) => `${name(p.producer)}→${name(p.gate)}`), ['c1→p1', 'r2→p2', 'r3→p3', 'r4→p4']);
+    // r3 fuses into nothing (bn3 is read by the add too) and so gates in p3; r4 runs inside bn4 and does not.
+    assert.deepEqual(plan.reluPairs.map((p) => `${name(p.producer)}→${name(p.relu)}`), ['bn4→r4']);
+  });
+});
+
+const xp = randomTensor([4, 12, 12, 2], 5, -1, 1);
+const yp = new Tensor(oneHotRows(randomLabels(4, 3, 6), 3), [4, 3]);
+
+for (const [name, be] of backends()) {
+  describe(`pools gating for the ReLU before them agree with the plain passes bit for bit: ${name} backend`, () => {
+    test('three Adam steps: the weights; each gating pair gates its pool-sized gradient instead of the ReLU\'s own', () => {
+      const run = (fuse: boolean, calls: Record<string, number>, sizes: Record<string, number>) => {
+        const m = pooled(3);
+        m.fuseLayers = fuse;
+        m.compile({ optimizer: adam({ learningRate: 0.05 }), loss: 'categoricalCrossentropy', backend: counted(be, calls, sizes) });
+        for (let i = 0; i < 3; i++) m.trainStep(xp, yp);
+        return m;
+      };
+      const fc: Record<string, number> = {}, fs: Record<string, number> = {}, pc: Record<string, number> = {}, ps: Record<string, number> = {};
+      const fused = run(true, fc, fs), plain = run(false, pc, ps);
+      sameBits(fused.params, plain.params, 'weights and moving statistics');
+      // Per step: c1 gates 4·12·12·4 cells, p1 instead 4·6·6·4; r2 4·6·6·5 → p2 4·3·3·5; r3 → p3 as many (a
+      // 1x1 pool); r4 (4·3·3·5) runs inside bn4 in the fused pass, on its own kernel in the plain one.
+      const saved = 4 * (12 * 12 * 4 - 6 * 6 * 4) + 4 * (6 * 6 * 5 - 3 * 3 * 5) + 4 * 3 * 3 * 5;
+      assert.equal(ps.activationBackward - fs.activationBackward, 3 * saved, 'ReLU backward elements saved a step');
+      assert.equal(pc.activationBackward - fc.activationBackward, 3 * 1, 'one call fewer a step: r4 inside bn4');
+      sameBits(fused.predict(xp).data, plain.predict(xp).data, 'predictions');
+      // Windows whose ReLU values are all 0 pass no gradient, and some do not: the gate decided something.
+      const p1 = fused.activations(xp, ['p1']).p1.data;
+      assert.ok(p1.some((v) => v === 0) && p1.some((v) => v > 0), 'p1 has windows of zeros and of positive maxima');
+    });
+
+    test('a pool or ReLU asked for by name keeps the plain passes: input gradients at c1, p1 and r2', () => {
+      const m = pooled(4), n = pooled(4);
+      n.fuseLayers = false;
+      for (const mm of [m, n]) mm.compile({ optimizer: adam(), loss: 'categoricalCrossentropy', backend: be });
+      const dOut = randomTensor([4, 3], 11);
+      for (const names of [[], ['c1'], ['p1', 'r2']]) {
+        const g = m.inputGradients(xp, dOut, { layers: names }), h = n.inputGradients(xp, dOut, { layers: names });
+        sameBits(g.input.data, h.input.data, `input gradient, layers [${names}]`);
+        for (const k of names) sameBits(g.layers[k].gradient.data, h.layers[k].gradient.data, `gradient at ${k}`);
+      }
+      assert.ok(m.inputGradients(xp, dOut).input.data.some((v) => v !== 0), 'the input gradient is not all zero');
+    });
+  });
+}
 
 for (const [name, be] of backends()) {
   describe(`fused and unfused passes agree bit for bit: ${name} backend`, () => {

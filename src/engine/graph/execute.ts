@@ -4,14 +4,19 @@
 // A ReLU layer that alone reads a layer able to apply it (BatchNormalization, Add) runs inside that layer:
 // one pass over the activations instead of two, with the same results bit for bit. A pass that must see the
 // tensor between the two (a layer's output asked for by name) names it in `keep`; the forward and backward
-// of one step must be given the same `keep`.
+// of one step must be given the same `keep`. In the backward, a MaxPooling2D that alone reads a layer ending
+// in a ReLU (Conv2D or Dense with activation 'relu', a ReLU layer) gates the gradient for it on its own
+// output, a quarter of the size, and that layer skips its pass over the activations.
 
-import type { RunContext } from '../layers/layer.js';
+import type { ReluGate, RunContext } from '../layers/layer.js';
 import type { Tensor } from '../tensor.js';
 import type { Plan } from './plan.js';
 
-/** Per node: 'fuses' (runs the ReLU after it), 'fused' (a ReLU run by the node before it), or null. */
-type Fusion = 'fuses' | 'fused' | null;
+/**
+ * Per node: 'fuses' (runs the ReLU after it), 'fused' (a ReLU run by the node before it), 'gates' / 'gated'
+ * (a backward-only pair: see ReluGate), or null.
+ */
+type Fusion = 'fuses' | 'fused' | ReluGate | null;
 
 /** Which nodes fuse in a pass: every pair of the plan whose middle tensor is not in keep (none when !fuse). */
 function fusions(plan: Plan, keep: ReadonlySet<number>, fuse: boolean): Fusion[] {
@@ -22,7 +27,18 @@ function fusions(plan: Plan, keep: ReadonlySet<number>, fuse: boolean): Fusion[]
     f[p.producer] = 'fuses';
     f[p.relu] = 'fused';
   }
+  // A ReLU layer run inside the layer before it gates in that layer's backward: not one that ends a pair.
+  for (const p of plan.gatePairs) {
+    if (keep.has(p.tensor) || f[p.producer] !== null || f[p.gate] !== null) continue;
+    f[p.producer] = 'gated';
+    f[p.gate] = 'gates';
+  }
   return f;
+}
+
+/** A node's part in a backward-only ReLU pair, for its backwardAll. */
+function gateOf(f: Fusion): ReluGate | undefined {
+  return f === 'gates' || f === 'gated' ? f : undefined;
 }
 
 export interface PassOptions {
@@ -85,7 +101,7 @@ export function backwardPass(plan: Plan, dOut: Tensor, ctx: RunContext, o: Backw
       continue;
     }
     const needDx = node.inputs.map((i) => o.need[i]);
-    const dxs = k === last && o.fromLogits ? [node.layer.backwardFromLogits(dy, ctx, needDx[0])] : node.layer.backwardAll(dy, ctx, needDx);
+    const dxs = k === last && o.fromLogits ? [node.layer.backwardFromLogits(dy, ctx, needDx[0])] : node.layer.backwardAll(dy, ctx, needDx, gateOf(f[k]));
     node.inputs.forEach((i, j) => {
       const dx = dxs[j];
       if (!dx || !needDx[j]) return;

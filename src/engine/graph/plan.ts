@@ -25,6 +25,17 @@ export interface Plan {
    * the producer and the ReLU, and the tensor between them, which nothing else reads.
    */
   reluPairs: ReluPair[];
+  /**
+   * Layers that gate their output gradient for the ReLU ending the layer before them (see Layer.reluGate):
+   * the producer, the gating layer, and the tensor between them, which nothing else reads.
+   */
+  gatePairs: GatePair[];
+}
+
+export interface GatePair {
+  producer: number;
+  gate: number;
+  tensor: number;
 }
 
 export interface ReluPair {
@@ -59,8 +70,8 @@ export function planGraph(input: SymbolicTensor, output: SymbolicTensor, op: str
   if (!nodes.some((n) => n.inputs.includes(0))) {
     throw new Error(`${op}: input '${input.producer.name}' is not connected to the output`);
   }
-  const plan = { nodes, inputLayer: input.producer as Layer, tensors: ids.size, reluPairs: [] };
-  return { ...plan, reluPairs: reluPairs(plan) };
+  const plan = { nodes, inputLayer: input.producer as Layer, tensors: ids.size, reluPairs: [], gatePairs: [] };
+  return { ...plan, reluPairs: reluPairs(plan), gatePairs: gatePairs(plan) };
 }
 
 /** The ReLU layers whose input is read by nothing else and comes from a layer that can apply the ReLU itself. */
@@ -73,6 +84,21 @@ function reluPairs(plan: Plan): ReluPair[] {
     const producer = producerOf.get(tensor);
     if (!n.layer.isRelu || producer === undefined || counts[tensor] !== 1 || !plan.nodes[producer].layer.fusesRelu) return;
     pairs.push({ producer, relu, tensor });
+  });
+  return pairs;
+}
+
+/** The layers that can gate the gradient for a ReLU-ending layer whose output only they read. */
+function gatePairs(plan: Plan): GatePair[] {
+  const counts = consumerCounts(plan);
+  const producerOf = new Map(plan.nodes.map((n, k) => [n.output, k]));
+  const pairs: GatePair[] = [];
+  plan.nodes.forEach((n, gate) => {
+    const tensor = n.inputs[0];
+    const producer = producerOf.get(tensor);
+    if (n.layer.reluGate !== 'gates' || producer === undefined || counts[tensor] !== 1) return;
+    if (plan.nodes[producer].layer.reluGate !== 'ends') return;
+    pairs.push({ producer, gate, tensor });
   });
   return pairs;
 }

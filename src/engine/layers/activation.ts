@@ -4,7 +4,7 @@
 import type { Tensor } from '../tensor.js';
 import { ActivationStep } from './activation-step.js';
 import { checkActivation, commonOptions, readActivation, type LayerActivation } from './config.js';
-import { BatchBuffer, Layer, type LayerConfig, type RunContext } from './layer.js';
+import { BatchBuffer, Layer, type LayerConfig, type ReluGate, type RunContext } from './layer.js';
 import { registerLayer } from './registry.js';
 
 /** What the three layers share: an activation step and the output buffer it writes. */
@@ -20,8 +20,13 @@ abstract class ElementwiseActivation extends Layer {
     return this.step.forward(ctx, x, this.y.view(x.shape[0], this.outputShape));
   }
 
-  backward(dy: Tensor, ctx: RunContext, needDx: boolean): Tensor | null {
-    return needDx ? this.step.backward(ctx, dy) : null;
+  backward(dy: Tensor, ctx: RunContext, needDx: boolean, gate?: ReluGate): Tensor | null {
+    if (!needDx) return null;
+    return gate === 'gated' ? dy : this.step.backward(ctx, dy);
+  }
+
+  override get reluGate(): 'ends' | null {
+    return this.isRelu ? 'ends' : null;
   }
 
   override softmaxLogits(): Tensor | null {

@@ -8,7 +8,7 @@ import {
   channelsLast, checkActivation, commonOptions, initializerConfig, LAYER_ACTIVATIONS, readActivation, readInitializer,
   readRegularizer, regularizerConfig, type LayerActivation, type Regularizer,
 } from './config.js';
-import { BatchBuffer, Layer, pair, type Initializer, type LayerConfig, type ParamSpec, type RunContext } from './layer.js';
+import { BatchBuffer, Layer, pair, type Initializer, type LayerConfig, type ParamSpec, type ReluGate, type RunContext } from './layer.js';
 import { registerLayer } from './registry.js';
 
 const CONV_ACTIVATIONS = LAYER_ACTIVATIONS.filter((a) => a !== 'softmax');
@@ -83,10 +83,14 @@ export class Conv2D extends Layer {
     return this.act.forward(ctx, y, y, fused);
   }
 
-  backward(dy: Tensor, ctx: RunContext, needDx: boolean): Tensor | null {
+  override get reluGate(): 'ends' | null {
+    return this.activation === 'relu' ? 'ends' : null;
+  }
+
+  backward(dy: Tensor, ctx: RunContext, needDx: boolean, gate?: ReluGate): Tensor | null {
     const x = this.x!;
     const g = withBatch(this.geometry, x.shape[0]);
-    const dz = this.act.backward(ctx, dy);
+    const dz = gate === 'gated' ? dy : this.act.backward(ctx, dy);
     if (this.wantsWeightGrads(ctx)) {
       ctx.backend.conv2dBackwardFilter(x.data, dz.data, this.grads[0], this.useBias ? this.grads[1] : null, g);
     }

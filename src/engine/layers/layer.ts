@@ -8,6 +8,9 @@ import { SymbolicTensor } from '../graph/symbolic.js';
 import type { Random } from '../random.js';
 import { fmtShape, Tensor } from '../tensor.js';
 
+/** A layer's part in a backward ReLU fusion of one pass (see Layer.reluGate). */
+export type ReluGate = 'gated' | 'gates';
+
 export type Initializer = 'glorotUniform' | 'glorotNormal' | 'heNormal' | 'heUniform' | 'zeros' | 'ones';
 
 /** A parameter a layer declares; the model places it in its flat parameter buffer. */
@@ -87,8 +90,12 @@ export abstract class Layer {
 
   abstract forward(x: Tensor, ctx: RunContext): Tensor;
 
-  /** dy: gradient of the loss w.r.t. this layer's last output; fills `grads`; returns dx, or null when not needed. */
-  abstract backward(dy: Tensor, ctx: RunContext, needDx: boolean): Tensor | null;
+  /**
+   * dy: gradient of the loss w.r.t. this layer's last output; fills `grads`; returns dx, or null when not needed.
+   * gate (see reluGate): 'gated' — dy is already 0 wherever this layer's ReLU output is 0, so its own ReLU
+   * backward is skipped; 'gates' — this layer gates its dy for the ReLU before it.
+   */
+  abstract backward(dy: Tensor, ctx: RunContext, needDx: boolean, gate?: ReluGate): Tensor | null;
 
   /**
    * Whether this layer can apply a ReLU to its own output in the same pass (forwardAll's relu): the graph then
@@ -97,6 +104,17 @@ export abstract class Layer {
    */
   get fusesRelu(): boolean {
     return false;
+  }
+
+  /**
+   * The other ReLU fusion, for the backward only: 'ends' — this layer's output is max(z, 0) and its own
+   * backward gates the gradient by it (Conv2D and Dense with activation 'relu', a ReLU layer); 'gates' — this
+   * layer can gate its own output gradient for such a layer before it, on its smaller output (MaxPooling2D:
+   * each window's maximum is the ReLU's value at the cell the gradient goes to, so gating dy by y > 0 before
+   * the scatter gives the same dx, bit for bit, as gating dx by x > 0 after it). null: neither.
+   */
+  get reluGate(): 'ends' | 'gates' | null {
+    return null;
   }
 
   /** Whether this layer is a plain ReLU (max(x, 0)), which a layer that fusesRelu may run for it. */
@@ -110,8 +128,8 @@ export abstract class Layer {
     return this.forward(xs[0], ctx);
   }
 
-  backwardAll(dy: Tensor, ctx: RunContext, needDx: boolean[]): (Tensor | null)[] {
-    return [this.backward(dy, ctx, needDx[0])];
+  backwardAll(dy: Tensor, ctx: RunContext, needDx: boolean[], gate?: ReluGate): (Tensor | null)[] {
+    return [this.backward(dy, ctx, needDx[0], gate)];
   }
 
   /** Pre-softmax values of the last forward when this layer ends in a softmax, so a loss can use them (stable). */

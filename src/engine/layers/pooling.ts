@@ -4,7 +4,7 @@
 import { windowGeometry, withBatch, type Padding, type WindowGeometry } from '../geometry.js';
 import type { Tensor } from '../tensor.js';
 import { channelsLast, commonOptions } from './config.js';
-import { BatchBuffer, Layer, pair, type LayerConfig, type RunContext } from './layer.js';
+import { BatchBuffer, Layer, pair, type LayerConfig, type ReluGate, type RunContext } from './layer.js';
 import { registerLayer } from './registry.js';
 
 export interface Pooling2dOptions {
@@ -61,18 +61,27 @@ export class MaxPooling2D extends Pooling2D {
     super(o, 'maxPooling2d');
   }
 
+  private lastY: Tensor | null = null;
+
   forward(x: Tensor, ctx: RunContext): Tensor {
     const g = withBatch(this.geometry, x.shape[0]);
     const y = this.y.view(g.n, this.outputShape);
     if (this.argmax.length < y.size) this.argmax = new Int32Array(y.size);
     ctx.backend.maxPool2dForward(x.data, y.data, this.argmax, g);
+    this.lastY = y;
     return y;
   }
 
-  backward(dy: Tensor, ctx: RunContext, needDx: boolean): Tensor | null {
+  override get reluGate(): 'gates' {
+    return 'gates';
+  }
+
+  backward(dy: Tensor, ctx: RunContext, needDx: boolean, gate?: ReluGate): Tensor | null {
     if (!needDx) return null;
     const g = withBatch(this.geometry, dy.shape[0]);
     const dx = this.dx.view(g.n, this.inputShape!);
+    // For the ReLU before: y is its value at each argmax (dy is ours to overwrite, a quarter of dx's size).
+    if (gate === 'gates') ctx.backend.activationBackward('relu', this.lastY!.data, dy.data, dy.data, 0);
     ctx.backend.maxPool2dBackward(dy.data, this.argmax, dx.data, g);
     return dx;
   }
