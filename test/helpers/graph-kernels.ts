@@ -159,6 +159,9 @@ const AVG_POOL_CASES: PoolCase[] = [
   { x: [2, 6, 5, 33], k: [3, 2], s: [2, 1], pad: 'same' },
   { x: [1, 1, 1, 7], k: [1, 1], s: [1, 1], pad: 'valid' },
   { x: [16, 14, 14, 16], k: [2, 2], s: [2, 2], pad: 'valid' },
+  // Windows that tile the input, with a row and a column no window covers (their dx is 0).
+  { x: [2, 7, 9, 5], k: [2, 2], s: [2, 2], pad: 'valid' },
+  { x: [1, 7, 5, 9], k: [3, 2], s: [3, 2], pad: 'valid' },
 ];
 const GAP_SHAPES: [number, number, number][] = [[1, 1, 1], [3, 7, 10], [2, 49, 64], [5, 784, 3], [1, 1000, 17], [128, 49, 64]];
 
