@@ -70,7 +70,7 @@ DN_CLONES void pool2x2_row(const float* x, float* y, int32_t* am, const Geo& g, 
 /**
  * The backward of pool2x2_row for image b, gathered: every dx cell of a window is written once, dy where the
  * window's argmax points at it, else 0 (+0 added, so a −0 gradient lands as +0, as the reference's scatter
- * gives: dy + 0 where it lands, +0 elsewhere), with no zeroing pass and no read-modify-write; cells no window covers (an odd last row or column)
+ * gives), with no zeroing pass and no read-modify-write; cells no window covers (an odd last row or column)
  * are zeroed. Returns false if some argmax is not a cell of its own window (not this forward's output).
  */
 DN_CLONES bool pool2x2_backward_image(const float* __restrict dy, const int32_t* __restrict am, float* __restrict dx,

@@ -5,8 +5,8 @@
 // one pass over the activations instead of two, with the same results bit for bit. A pass that must see the
 // tensor between the two (a layer's output asked for by name) names it in `keep`; the forward and backward
 // of one step must be given the same `keep`. In the backward, a MaxPooling2D that alone reads a layer ending
-// in a ReLU (Conv2D or Dense with activation 'relu', a ReLU layer) gates the gradient for it on its own
-// output, a quarter of the size, and that layer skips its pass over the activations.
+// in a ReLU (Conv2D with activation 'relu', a ReLU layer) gates the gradient for it on its own output, a
+// quarter of the size for 2x2 windows, and that layer skips its pass over the activations.
 
 import type { ReluGate, RunContext } from '../layers/layer.js';
 import type { Tensor } from '../tensor.js';

@@ -7,7 +7,7 @@ import {
   checkActivation, commonOptions, initializerConfig, readActivation, readInitializer, readRegularizer, regularizerConfig,
   type LayerActivation, type Regularizer,
 } from './config.js';
-import { BatchBuffer, Layer, type Initializer, type LayerConfig, type ParamSpec, type ReluGate, type RunContext } from './layer.js';
+import { BatchBuffer, Layer, type Initializer, type LayerConfig, type ParamSpec, type RunContext } from './layer.js';
 import { registerLayer } from './registry.js';
 
 export type DenseActivation = LayerActivation;
@@ -70,12 +70,8 @@ export class Dense extends Layer {
     return this.act.forward(ctx, z, z, fused);
   }
 
-  override get reluGate(): 'ends' | null {
-    return this.activation === 'relu' ? 'ends' : null;
-  }
-
-  backward(dy: Tensor, ctx: RunContext, needDx: boolean, gate?: ReluGate): Tensor | null {
-    return this.backwardFromLogits(gate === 'gated' ? dy : this.act.backward(ctx, dy), ctx, needDx);
+  backward(dy: Tensor, ctx: RunContext, needDx: boolean): Tensor | null {
+    return this.backwardFromLogits(this.act.backward(ctx, dy), ctx, needDx);
   }
 
   override softmaxLogits(): Tensor | null {

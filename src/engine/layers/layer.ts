@@ -108,7 +108,7 @@ export abstract class Layer {
 
   /**
    * The other ReLU fusion, for the backward only: 'ends' — this layer's output is max(z, 0) and its own
-   * backward gates the gradient by it (Conv2D and Dense with activation 'relu', a ReLU layer); 'gates' — this
+   * backward gates the gradient by it (Conv2D with activation 'relu', a ReLU layer); 'gates' — this
    * layer can gate its own output gradient for such a layer before it, on its smaller output (MaxPooling2D:
    * each window's maximum is the ReLU's value at the cell the gradient goes to, so gating dy by y > 0 before
    * the scatter gives the same dx, bit for bit, as gating dx by x > 0 after it). null: neither.

@@ -80,7 +80,8 @@ export class MaxPooling2D extends Pooling2D {
     if (!needDx) return null;
     const g = withBatch(this.geometry, dy.shape[0]);
     const dx = this.dx.view(g.n, this.inputShape!);
-    // For the ReLU before: y is its value at each argmax (dy is ours to overwrite, a quarter of dx's size).
+    // For the ReLU before: y is its value at each argmax (dy is ours to overwrite; a quarter of dx's size
+    // with 2x2 windows).
     if (gate === 'gates') ctx.backend.activationBackward('relu', this.lastY!.data, dy.data, dy.data, 0);
     ctx.backend.maxPool2dBackward(dy.data, this.argmax, dx.data, g);
     return dx;
