@@ -74,33 +74,30 @@ export function planGraph(input: SymbolicTensor, output: SymbolicTensor, op: str
   return { ...plan, reluPairs: reluPairs(plan), gatePairs: gatePairs(plan) };
 }
 
-/** The ReLU layers whose input is read by nothing else and comes from a layer that can apply the ReLU itself. */
-function reluPairs(plan: Plan): ReluPair[] {
+/**
+ * Pairs of a layer and the one after it whose tensor between them nothing else reads, where `fits` holds:
+ * [producer, reader, tensor] by node and tensor index.
+ */
+function loneReaderPairs(plan: Plan, fits: (producer: Layer, reader: Layer) => boolean): [number, number, number][] {
   const counts = consumerCounts(plan);
   const producerOf = new Map(plan.nodes.map((n, k) => [n.output, k]));
-  const pairs: ReluPair[] = [];
-  plan.nodes.forEach((n, relu) => {
+  const pairs: [number, number, number][] = [];
+  plan.nodes.forEach((n, reader) => {
     const tensor = n.inputs[0];
     const producer = producerOf.get(tensor);
-    if (!n.layer.isRelu || producer === undefined || counts[tensor] !== 1 || !plan.nodes[producer].layer.fusesRelu) return;
-    pairs.push({ producer, relu, tensor });
+    if (producer !== undefined && counts[tensor] === 1 && fits(plan.nodes[producer].layer, n.layer)) pairs.push([producer, reader, tensor]);
   });
   return pairs;
 }
 
+/** The ReLU layers whose input is read by nothing else and comes from a layer that can apply the ReLU itself. */
+function reluPairs(plan: Plan): ReluPair[] {
+  return loneReaderPairs(plan, (p, r) => r.isRelu && p.fusesRelu).map(([producer, relu, tensor]) => ({ producer, relu, tensor }));
+}
+
 /** The layers that can gate the gradient for a ReLU-ending layer whose output only they read. */
 function gatePairs(plan: Plan): GatePair[] {
-  const counts = consumerCounts(plan);
-  const producerOf = new Map(plan.nodes.map((n, k) => [n.output, k]));
-  const pairs: GatePair[] = [];
-  plan.nodes.forEach((n, gate) => {
-    const tensor = n.inputs[0];
-    const producer = producerOf.get(tensor);
-    if (n.layer.reluGate !== 'gates' || producer === undefined || counts[tensor] !== 1) return;
-    if (plan.nodes[producer].layer.reluGate !== 'ends') return;
-    pairs.push({ producer, gate, tensor });
-  });
-  return pairs;
+  return loneReaderPairs(plan, (p, r) => r.reluGate === 'gates' && p.reluGate === 'ends').map(([producer, gate, tensor]) => ({ producer, gate, tensor }));
 }
 
 /** How many layers read each tensor (the output counts once more: the loss reads it). */
