@@ -100,20 +100,41 @@ struct Plan {
  * Transforms the input patches of tiles [t0, t1) into u: tile t's value ξ at u + (t − t0)·ts + ξ·xs (c floats).
  * Patch pixels outside the image read `zeros`.
  */
+/** in[i·A + j]: where patch pixel (i, j) of tile t lies in x, `zeros` outside the image. */
+void patch(const float* x, const Geo& g, const Tiles& tiles, long t, const float* zeros, const float** in) {
+  long b, oy, ox;
+  tiles.origin(t, b, oy, ox);
+  const int A = tiles.a;
+  const long y0 = oy - g.pt, x0 = ox - g.pl;
+  for (int i = 0; i < A; i++)
+    for (int j = 0; j < A; j++) {
+      const long iy = y0 + i, ix = x0 + j;
+      const bool inside = iy >= 0 && iy < g.h && ix >= 0 && ix < g.w;
+      in[i * A + j] = inside ? x + ((b * g.h + iy) * g.w + ix) * g.c : zeros;
+    }
+}
+
+/** Prefetches the n pixels (`floats` each) that `p` points to, each a line at a time. */
+inline void prefetch_pixels(const float* const* p, int n, long floats, int write) {
+  for (int i = 0; i < n; i++)
+    for (long f = 0; f < floats; f += 16) __builtin_prefetch(p[i] + f, write, 3);
+}
+
 void transform_inputs(const float* x, const Geo& g, const Tiles& tiles, const WinogradKernels& K, long t0, long t1, long ts,
                       long xs, const float* zeros, float* u) {
-  const float* in[36];
-  const int A = tiles.a;
+  // The patches are read from a tensor that outgrows L2 with little reuse between tiles; the hardware
+  // prefetchers do not follow the A rows a tile reads, so the next tile's pixels are fetched while this one
+  // is transformed.
+  const float* bufs[2][36];
+  const int X = tiles.X;
+  if (t0 < t1) patch(x, g, tiles, t0, zeros, bufs[0]);
   for (long t = t0; t < t1; t++) {
-    long b, oy, ox;
-    tiles.origin(t, b, oy, ox);
-    const long y0 = oy - g.pt, x0 = ox - g.pl;
-    for (int i = 0; i < A; i++)
-      for (int j = 0; j < A; j++) {
-        const long iy = y0 + i, ix = x0 + j;
-        const bool inside = iy >= 0 && iy < g.h && ix >= 0 && ix < g.w;
-        in[i * A + j] = inside ? x + ((b * g.h + iy) * g.w + ix) * g.c : zeros;
-      }
+    const float** in = bufs[(t - t0) & 1];
+    if (t + 1 < t1) {
+      const float** next = bufs[(t + 1 - t0) & 1];
+      patch(x, g, tiles, t + 1, zeros, next);
+      prefetch_pixels(next, X, g.c, 0);
+    }
     K.input_tile(in, u + (t - t0) * ts, g.c, xs);
   }
 }
@@ -155,9 +176,17 @@ void multiply(const Plan& P, long nt, const float* u, float* m) {
 /** Transforms tiles [t0, t1)'s products back into y; outputs past the bottom/right edge go to `sink`. */
 void transform_outputs(const float* m, const Plan& P, long t0, long t1, const float* bias, float* sink, float* y) {
   const Geo& g = P.g;
-  float* out[16];
+  // As the inputs: the next tile's output lines are fetched (for writing) while this one's are stored.
+  float* bufs[2][16];
+  const int MM = P.tiles.m * P.tiles.m;
+  if (t0 < t1) P.tiles.outputs(g, t0, g.oc, y, sink, bufs[0]);
   for (long t = t0; t < t1; t++) {
-    P.tiles.outputs(g, t, g.oc, y, sink, out);
+    float** out = bufs[(t - t0) & 1];
+    if (t + 1 < t1) {
+      float** next = bufs[(t + 1 - t0) & 1];
+      P.tiles.outputs(g, t + 1, g.oc, y, sink, next);
+      prefetch_pixels(next, MM, g.oc, 1);
+    }
     P.k.output_tile(m + (t - t0) * P.ms, g.oc, bias, P.relu, out);
   }
 }
@@ -207,9 +236,16 @@ struct FilterLayout {
 /** Transforms the output gradients of tiles [t0, t1) into m (A dy Aᵀ): tile t's value ξ at m + (t − t0)·ts + ξ·xs. */
 void transform_grads(const float* dy, const Geo& g, const Tiles& tiles, const WinogradKernels& K, long t0, long t1, long ts, long xs,
                      const float* zeros, float* m) {
-  const float* dyp[16];
+  const float* bufs[2][16];
+  const int MM = tiles.m * tiles.m;
+  if (t0 < t1) tiles.outputs(g, t0, g.oc, dy, zeros, bufs[0]);
   for (long t = t0; t < t1; t++) {
-    tiles.outputs(g, t, g.oc, dy, zeros, dyp);
+    const float** dyp = bufs[(t - t0) & 1];
+    if (t + 1 < t1) {
+      const float** next = bufs[(t + 1 - t0) & 1];
+      tiles.outputs(g, t + 1, g.oc, dy, zeros, next);
+      prefetch_pixels(next, MM, g.oc, 0);
+    }
     K.grad_tile(dyp, m + (t - t0) * ts, g.oc, xs);
   }
 }
