@@ -177,8 +177,13 @@ export function scheduleOf(s: Settled): ScheduleSpec {
   return parseSchedule(s.schedule);
 }
 
+/** The run's optimizer as settled; backups written before --optimizer existed hold none and trained with Adam. */
+function settledOptimizer(s: Settled): string {
+  return s.optimizer ?? 'adam';
+}
+
 export function optimizerOf(s: Settled): OptimizerSpec {
-  return parseOptimizer(s.optimizer ?? 'adam');
+  return parseOptimizer(settledOptimizer(s));
 }
 
 /**
@@ -188,7 +193,7 @@ export function optimizerOf(s: Settled): OptimizerSpec {
 export function checkResumeOptions(saved: Settled, given: TrainOptions, runDir: string): void {
   const explicit = Object.fromEntries(Object.entries(given).filter(([k, v]) => v !== undefined && k in RESUMABLE)) as TrainOptions;
   if (Object.keys(explicit).length === 0) return;
-  saved = { ...saved, optimizer: saved.optimizer ?? 'adam' }; // backups from before --optimizer: Adam
+  saved = { ...saved, optimizer: settledOptimizer(saved) };
   const base = settledAsOptions(saved);
   if (explicit.lrDecay !== undefined) delete base.schedule;
   const asGiven = settle({ ...base, ...explicit });

@@ -61,14 +61,11 @@ export class MaxPooling2D extends Pooling2D {
     super(o, 'maxPooling2d');
   }
 
-  private lastY: Tensor | null = null;
-
   forward(x: Tensor, ctx: RunContext): Tensor {
     const g = withBatch(this.geometry, x.shape[0]);
     const y = this.y.view(g.n, this.outputShape);
     if (this.argmax.length < y.size) this.argmax = new Int32Array(y.size);
     ctx.backend.maxPool2dForward(x.data, y.data, this.argmax, g);
-    this.lastY = y;
     return y;
   }
 
@@ -82,7 +79,7 @@ export class MaxPooling2D extends Pooling2D {
     const dx = this.dx.view(g.n, this.inputShape!);
     // For the ReLU before: y is its value at each argmax (dy is ours to overwrite; a quarter of dx's size
     // with 2x2 windows).
-    if (gate === 'gates') ctx.backend.activationBackward('relu', this.lastY!.data, dy.data, dy.data, 0);
+    if (gate === 'gates') ctx.backend.activationBackward('relu', this.y.view(g.n, this.outputShape).data, dy.data, dy.data, 0);
     ctx.backend.maxPool2dBackward(dy.data, this.argmax, dx.data, g);
     return dx;
   }
