@@ -9,7 +9,7 @@ import { before, test } from 'node:test';
 import { PNG } from 'pngjs';
 import { chromium } from 'playwright-core';
 import { svgToPng } from '../src/report/render.js';
-import { shownSource } from '../src/report/html.js';
+import { duration, shownSource } from '../src/report/html.js';
 import { FIGURE_NAMES } from '../src/report/index.js';
 import { trainRun, type RunResult } from '../src/train/run.js';
 import { tempDir } from './helpers/temp.js';
@@ -138,4 +138,13 @@ test('paths in the report show their file names only, whatever their folders', (
     ['digits.csv (labelled); test: /tmp/q/test.csv', 'digits.csv (labelled); test: test.csv'],
   ];
   for (const [path, shown] of cases) assert.equal(shownSource(path), shown, path);
+});
+
+test('durations round once, at the unit they show: no "1 min 60 s"', () => {
+  assert.equal(duration(12.34), '12.3 s');
+  assert.equal(duration(59.96), '1 min 0 s');
+  assert.equal(duration(65.4), '1 min 5 s');
+  assert.equal(duration(119.6), '2 min 0 s');
+  assert.equal(duration(3599.6), '1 h 0 min');
+  assert.equal(duration(3 * 3600 + 29.6 * 60), '3 h 30 min');
 });

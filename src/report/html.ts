@@ -180,10 +180,13 @@ export function pct(v: number): string {
   return `${(v * 100).toFixed(2)}%`;
 }
 
+/** Seconds as "12.3 s", "1 min 5 s" or "2 h 3 min", rounded once at the unit shown (119.6 s is "2 min 0 s", never "1 min 60 s"). */
 export function duration(s: number): string {
-  if (s < 60) return `${s.toFixed(1)} s`;
-  const m = Math.floor(s / 60);
-  return m < 60 ? `${m} min ${Math.round(s - m * 60)} s` : `${Math.floor(m / 60)} h ${m % 60} min`;
+  if (s < 59.95) return `${s.toFixed(1)} s`;
+  const whole = Math.round(s);
+  if (whole < 3600) return `${Math.floor(whole / 60)} min ${whole % 60} s`;
+  const m = Math.round(s / 60);
+  return `${Math.floor(m / 60)} h ${m % 60} min`;
 }
 
 export const STYLE = `
