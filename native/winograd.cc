@@ -77,6 +77,12 @@ struct Tiles {
   void outputs(const Geo& g, long t, long ch, T* base, T* sink, T** out) const {
     long b, oy, ox;
     origin(t, b, oy, ox);
+    if (oy + m <= g.oh && ox + m <= g.ow) {  // inside (most tiles)
+      T* p = base + ((b * g.oh + oy) * g.ow + ox) * ch;
+      for (int i = 0; i < m; i++, p += g.ow * ch)
+        for (int j = 0; j < m; j++) out[i * m + j] = p + j * ch;
+      return;
+    }
     for (int i = 0; i < m; i++)
       for (int j = 0; j < m; j++) out[i * m + j] = oy + i < g.oh && ox + j < g.ow ? base + ((b * g.oh + oy + i) * g.ow + ox + j) * ch : sink;
   }
@@ -106,6 +112,12 @@ void patch(const float* x, const Geo& g, const Tiles& tiles, long t, const float
   tiles.origin(t, b, oy, ox);
   const int A = tiles.a;
   const long y0 = oy - g.pt, x0 = ox - g.pl;
+  if (y0 >= 0 && x0 >= 0 && y0 + A <= g.h && x0 + A <= g.w) {  // inside: no pixel to test (most tiles)
+    const float* p = x + ((b * g.h + y0) * g.w + x0) * g.c;
+    for (int i = 0; i < A; i++, p += g.w * g.c)
+      for (int j = 0; j < A; j++) in[i * A + j] = p + j * g.c;
+    return;
+  }
   for (int i = 0; i < A; i++)
     for (int j = 0; j < A; j++) {
       const long iy = y0 + i, ix = x0 + j;

@@ -178,7 +178,12 @@ inline void products_tiles(const float* u, long us, const float* panel, long c, 
 template <int T, int P>
 inline void products_panels(const float* u, long us, const float* panel, long c, long nt, float* m, long ms, int n_last) {
   long t = 0;
-  for (; t + T <= nt; t += T) products_tiles<T, P>(u + t * us, us, panel, c, m + t * ms, ms, n_last);
+  for (; t + T <= nt; t += T) {
+    // The next T tiles' rows of u lie one tile (X·c floats) apart in L2: fetched while these are multiplied.
+    DN_UNROLL
+    for (int i = 0; i < T; i++) __builtin_prefetch(u + (t + T + i) * us, 0, 3);
+    products_tiles<T, P>(u + t * us, us, panel, c, m + t * ms, ms, n_last);
+  }
   for (; t < nt; t++) products_tiles<1, P>(u + t * us, us, panel, c, m + t * ms, ms, n_last);
 }
 
