@@ -50,9 +50,34 @@ int window_runs(const Geo& g, long rowstride, long pc, long kc, long* off, int* 
   return n;
 }
 
+/**
+ * The filters (K x N) as the micro-kernels read them: packed by pack_b (depth blocks of NR-wide panels,
+ * n = the padded width), or the row-major matrix in place (n = N, a whole number of panels).
+ */
+struct Filters {
+  const float* p;
+  long n;
+  bool packed;
+  const float* panel(long pc, long kc, long j) const { return packed ? p + pc * n + j * kc : p + pc * n + j; }
+};
+
+/**
+ * Packing copies all K·N filters on every call, which pays where many blocks of rows reuse them. A call of
+ * few rows (batch-1 inference: 49 to 784 output pixels) reads them in place instead where N fills whole
+ * panels: packing was a tenth of a batch-1 `resnet20` forward pass (its 1.1 MB of filters copied each time).
+ */
+constexpr long kInPlaceRows = 2048;
+Filters filters_for(const float* w, long K, long N, long rows) {
+  const int NR = ukernel().nr;
+  if (N % NR == 0 && rows <= kInPlaceRows) return {w, N, false};
+  float* Wp = shared_scratch(kCol).get(packed_b_size(static_cast<int>(K), static_cast<int>(N)));
+  pack_b(MatView{w, N, 1}, static_cast<int>(K), static_cast<int>(N), Wp);
+  return {Wp, round_up(N, NR), true};
+}
+
 /** Output rows [r0, r1) = act(windows · W + b), reading the windows from src (images from b0 on, padded). */
-void forward_rows(const float* src, long b0, const Geo& g, const PaddedInput& pi, const float* Wp, int Npad, const float* bias,
-                  float* y, long r0, long r1, bool relu) {
+void forward_rows(const float* src, long b0, const Geo& g, const PaddedInput& pi, const Filters& W, const float* bias, float* y,
+                  long r0, long r1, bool relu) {
   const UKernel& uk = ukernel();
   const int MR = uk.mr, NR = uk.nr;
   const long K = g.kh * g.kw * g.c, N = g.oc, ohw = g.oh * g.ow;
@@ -91,13 +116,13 @@ void forward_rows(const float* src, long b0, const Geo& g, const PaddedInput& pi
     for (int blk = 0; blk < nblocks; blk++) {
       const long pc = static_cast<long>(blk) * kcmax, kc = std::min<long>(kcmax, K - pc);
       const bool last = blk == nblocks - 1;
-      KernelArgs k{static_cast<int>(kc), nullptr, 0, 0, nullptr, NR, nullptr, N, mr, 0, blk > 0, nullptr, last && relu, nullptr, 0, 0};
+      KernelArgs k{static_cast<int>(kc), nullptr, 0, 0, nullptr, W.packed ? NR : W.n, nullptr, N, mr, 0, blk > 0, nullptr, last && relu, nullptr, 0, 0};
       k.rows = rows;
       k.run_off = &off[first[blk]];
       k.run_len = &len[first[blk]];
       k.nruns = first[blk + 1] - first[blk];
       for (long j = 0; j < N; j += NR) {
-        k.b = Wp + pc * Npad + j * kc;
+        k.b = W.panel(pc, kc, j);
         k.c = y + i0 * N + j;
         k.nr = static_cast<int>(std::min<long>(NR, N - j));
         k.bias = last && bias ? bias + j : nullptr;
@@ -107,8 +132,8 @@ void forward_rows(const float* src, long b0, const Geo& g, const PaddedInput& pi
   }
 }
 
-/** y = act(conv(x) · Wp + b) with Wp the packed (kh·kw·c) x oc kernel; b may be null. */
-void forward_pass(const float* x, const float* Wp, int Npad, const float* b, float* y, const Geo& g, bool relu) {
+/** y = act(conv(x) · W + b) with W the (kh·kw·c) x oc kernel; b may be null. */
+void forward_pass(const float* x, const Filters& W, const float* b, float* y, const Geo& g, bool relu) {
   const long rows = g.n * g.oh * g.ow, K = g.kh * g.kw * g.c, N = g.oc;
   const PaddedInput pi(g);
   const long ohw = g.oh * g.ow;
@@ -118,11 +143,11 @@ void forward_pass(const float* x, const float* Wp, int Npad, const float* b, flo
   const int tasks = static_cast<int>(ceil_div(rows, P));
   auto task = [&](int t, int tid) {
     const long r0 = t * P, r1 = std::min(rows, r0 + P);
-    if (!pi.copy) return forward_rows(x, 0, g, pi, Wp, Npad, b, y, r0, r1, relu);
+    if (!pi.copy) return forward_rows(x, 0, g, pi, W, b, y, r0, r1, relu);
     const long b0 = r0 / ohw, b1 = ceil_div(r1, ohw);
     float* padded = scratch(tid, kCol).get((b1 - b0) * pi.image() * g.c);
     pad_images(x, g, pi, b0, b1, padded);
-    forward_rows(padded, b0, g, pi, Wp, Npad, b, y, r0, r1, relu);
+    forward_rows(padded, b0, g, pi, W, b, y, r0, r1, relu);
   };
   if (rows * K * N < 65536) {
     for (int t = 0; t < tasks; t++) task(t, 0);
@@ -151,8 +176,6 @@ bool input_gradient_as_convolution(const Geo& g) {
 void backward_input_as_convolution(const float* dy, const float* w, float* dx, const Geo& g) {
   const long K = g.kh * g.kw * g.oc, N = g.c;
   // wt (kh, kw, oc, c): wt[ky, kx, o, ci] = w[kh-1-ky, kw-1-kx, ci, o]; packed straight from w.
-  const UKernel& uk = ukernel();
-  const int Npad = static_cast<int>(round_up(N, uk.nr));
   float* wt = shared_scratch(kPackA).get(K * N);
   for (long ky = 0; ky < g.kh; ky++)
     for (long kx = 0; kx < g.kw; kx++)
@@ -161,9 +184,7 @@ void backward_input_as_convolution(const float* dy, const float* w, float* dx, c
           wt[((ky * g.kw + kx) * g.oc + o) * N + ci] = w[(((g.kh - 1 - ky) * g.kw + (g.kw - 1 - kx)) * g.c + ci) * g.oc + o];
   const Geo t = turned(g);
   if (winograd_applies(t)) return winograd_forward(dy, wt, nullptr, dx, t, false);
-  float* Wp = shared_scratch(kCol).get(packed_b_size(static_cast<int>(K), static_cast<int>(N)));
-  pack_b(MatView{wt, N, 1}, static_cast<int>(K), static_cast<int>(N), Wp);
-  forward_pass(dy, Wp, Npad, nullptr, dx, t, false);
+  forward_pass(dy, filters_for(wt, K, N, t.n * t.oh * t.ow), nullptr, dx, t, false);
 }
 
 }  // namespace
@@ -173,10 +194,7 @@ void conv2d_forward(const float* x, const float* w, const float* b, float* y, co
   if (g.n * g.oh * g.ow == 0 || N == 0) return;
   if (winograd_applies(g, relu)) return winograd_forward(x, w, b, y, g, relu);
   if (single_channel_applies(g)) return single_channel_forward(x, w, b, y, g, relu);
-  const int Npad = static_cast<int>(round_up(N, ukernel().nr));
-  float* Wp = shared_scratch(kCol).get(packed_b_size(static_cast<int>(K), static_cast<int>(N)));
-  pack_b(MatView{w, N, 1}, static_cast<int>(K), static_cast<int>(N), Wp);
-  forward_pass(x, Wp, Npad, b, y, g, relu);
+  forward_pass(x, filters_for(w, K, N, g.n * g.oh * g.ow), b, y, g, relu);
 }
 
 void conv2d_backward_input(const float* dy, const float* w, float* dx, const Geo& g) {

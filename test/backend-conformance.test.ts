@@ -144,6 +144,9 @@ const convCases: ConvCase[] = [
   // Filter counts that fill whole B panels (dy read in place) or not, 1x1 convolutions read x in place.
   { x: [2, 5, 5, 8], k: [1, 1], oc: 32, s: [1, 1], pad: 'valid' },
   { x: [2, 9, 9, 16], k: [3, 3], oc: 48, s: [1, 1], pad: 'same' },
+  // Few output pixels and whole panels of filters: the forward reads the filters in place, unpacked, here
+  // over several depth blocks (a sum of 864).
+  { x: [1, 10, 10, 96], k: [3, 3], oc: 32, s: [2, 2], pad: 'same' },
   // Stride-1 'same' input gradients go through the turned-kernel convolution (an even kernel pads
   // unevenly); a 'valid' image larger than one GEMM chunk of the input gradient has its rows cut.
   { x: [2, 16, 16, 64], k: [3, 3], oc: 8, s: [1, 1], pad: 'same' },
