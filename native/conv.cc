@@ -175,7 +175,7 @@ bool input_gradient_as_convolution(const Geo& g) {
 
 void backward_input_as_convolution(const float* dy, const float* w, float* dx, const Geo& g) {
   const long K = g.kh * g.kw * g.oc, N = g.c;
-  // wt (kh, kw, oc, c): wt[ky, kx, o, ci] = w[kh-1-ky, kw-1-kx, ci, o]; packed straight from w.
+  // wt (kh, kw, oc, c): wt[ky, kx, o, ci] = w[kh-1-ky, kw-1-kx, ci, o].
   float* wt = shared_scratch(kPackA).get(K * N);
   for (long ky = 0; ky < g.kh; ky++)
     for (long kx = 0; kx < g.kw; kx++)

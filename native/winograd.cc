@@ -102,10 +102,6 @@ struct Plan {
   long us = tiles.X * g.c + 16, ms = tiles.X * g.oc + 16;
 };
 
-/**
- * Transforms the input patches of tiles [t0, t1) into u: tile t's value ξ at u + (t − t0)·ts + ξ·xs (c floats).
- * Patch pixels outside the image read `zeros`.
- */
 /** in[i·A + j]: where patch pixel (i, j) of tile t lies in x, `zeros` outside the image. */
 void patch(const float* x, const Geo& g, const Tiles& tiles, long t, const float* zeros, const float** in) {
   long b, oy, ox;
@@ -132,6 +128,10 @@ inline void prefetch_pixels(const float* const* p, int n, long floats, int write
     for (long f = 0; f < floats; f += 16) __builtin_prefetch(p[i] + f, write, 3);
 }
 
+/**
+ * Transforms the input patches of tiles [t0, t1) into u: tile t's value ξ at u + (t − t0)·ts + ξ·xs (c floats).
+ * Patch pixels outside the image read `zeros`.
+ */
 void transform_inputs(const float* x, const Geo& g, const Tiles& tiles, const WinogradKernels& K, long t0, long t1, long ts,
                       long xs, const float* zeros, float* u) {
   // The patches are read from a tensor that outgrows L2 with little reuse between tiles; the hardware
