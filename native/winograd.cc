@@ -129,26 +129,34 @@ inline void prefetch_pixels(const float* const* p, int n, long floats, int write
 }
 
 /**
+ * body(t, addr) for tiles [t0, t1), where(t, addr) filling addr with tile t's n pixel addresses (`floats`
+ * each). The tensors outgrow L2 with little reuse between tiles, and the hardware prefetchers do not
+ * follow the rows a tile touches: tile t + 1's addresses are taken and its lines prefetched (for writing
+ * when `write`) while tile t is worked on.
+ */
+template <class T, class Where, class Body>
+void tiles_prefetched(long t0, long t1, int n, long floats, int write, Where where, Body body) {
+  T* bufs[2][36];
+  if (t0 < t1) where(t0, bufs[0]);
+  for (long t = t0; t < t1; t++) {
+    if (t + 1 < t1) {
+      T** next = bufs[(t + 1 - t0) & 1];
+      where(t + 1, next);
+      prefetch_pixels(next, n, floats, write);
+    }
+    body(t, bufs[(t - t0) & 1]);
+  }
+}
+
+/**
  * Transforms the input patches of tiles [t0, t1) into u: tile t's value ξ at u + (t − t0)·ts + ξ·xs (c floats).
  * Patch pixels outside the image read `zeros`.
  */
 void transform_inputs(const float* x, const Geo& g, const Tiles& tiles, const WinogradKernels& K, long t0, long t1, long ts,
                       long xs, const float* zeros, float* u) {
-  // The patches are read from a tensor that outgrows L2 with little reuse between tiles; the hardware
-  // prefetchers do not follow the A rows a tile reads, so the next tile's pixels are fetched while this one
-  // is transformed.
-  const float* bufs[2][36];
-  const int X = tiles.X;
-  if (t0 < t1) patch(x, g, tiles, t0, zeros, bufs[0]);
-  for (long t = t0; t < t1; t++) {
-    const float** in = bufs[(t - t0) & 1];
-    if (t + 1 < t1) {
-      const float** next = bufs[(t + 1 - t0) & 1];
-      patch(x, g, tiles, t + 1, zeros, next);
-      prefetch_pixels(next, X, g.c, 0);
-    }
-    K.input_tile(in, u + (t - t0) * ts, g.c, xs);
-  }
+  tiles_prefetched<const float>(
+      t0, t1, tiles.X, g.c, 0, [&](long t, const float** in) { patch(x, g, tiles, t, zeros, in); },
+      [&](long t, const float** in) { K.input_tile(in, u + (t - t0) * ts, g.c, xs); });
 }
 
 /** m[t][ξ] (oc floats) = u[t][ξ] (c floats) · V[ξ], for the nt tiles in u and each of the X values ξ: on K.products, or the micro-kernels. */
@@ -188,19 +196,9 @@ void multiply(const Plan& P, long nt, const float* u, float* m) {
 /** Transforms tiles [t0, t1)'s products back into y; outputs past the bottom/right edge go to `sink`. */
 void transform_outputs(const float* m, const Plan& P, long t0, long t1, const float* bias, float* sink, float* y) {
   const Geo& g = P.g;
-  // As the inputs: the next tile's output lines are fetched (for writing) while this one's are stored.
-  float* bufs[2][16];
-  const int MM = P.tiles.m * P.tiles.m;
-  if (t0 < t1) P.tiles.outputs(g, t0, g.oc, y, sink, bufs[0]);
-  for (long t = t0; t < t1; t++) {
-    float** out = bufs[(t - t0) & 1];
-    if (t + 1 < t1) {
-      float** next = bufs[(t + 1 - t0) & 1];
-      P.tiles.outputs(g, t + 1, g.oc, y, sink, next);
-      prefetch_pixels(next, MM, g.oc, 1);
-    }
-    P.k.output_tile(m + (t - t0) * P.ms, g.oc, bias, P.relu, out);
-  }
+  tiles_prefetched<float>(
+      t0, t1, P.tiles.m * P.tiles.m, g.oc, 1, [&](long t, float** out) { P.tiles.outputs(g, t, g.oc, y, sink, out); },
+      [&](long t, float** out) { P.k.output_tile(m + (t - t0) * P.ms, g.oc, bias, P.relu, out); });
 }
 
 
@@ -248,18 +246,9 @@ struct FilterLayout {
 /** Transforms the output gradients of tiles [t0, t1) into m (A dy Aᵀ): tile t's value ξ at m + (t − t0)·ts + ξ·xs. */
 void transform_grads(const float* dy, const Geo& g, const Tiles& tiles, const WinogradKernels& K, long t0, long t1, long ts, long xs,
                      const float* zeros, float* m) {
-  const float* bufs[2][16];
-  const int MM = tiles.m * tiles.m;
-  if (t0 < t1) tiles.outputs(g, t0, g.oc, dy, zeros, bufs[0]);
-  for (long t = t0; t < t1; t++) {
-    const float** dyp = bufs[(t - t0) & 1];
-    if (t + 1 < t1) {
-      const float** next = bufs[(t + 1 - t0) & 1];
-      tiles.outputs(g, t + 1, g.oc, dy, zeros, next);
-      prefetch_pixels(next, MM, g.oc, 0);
-    }
-    K.grad_tile(dyp, m + (t - t0) * ts, g.oc, xs);
-  }
+  tiles_prefetched<const float>(
+      t0, t1, tiles.m * tiles.m, g.oc, 0, [&](long t, const float** dyp) { tiles.outputs(g, t, g.oc, dy, zeros, dyp); },
+      [&](long t, const float** dyp) { K.grad_tile(dyp, m + (t - t0) * ts, g.oc, xs); });
 }
 
 /**
