@@ -51,6 +51,14 @@ function close(got: ArrayLike<number>, want: ArrayLike<number>, what: string, to
 
 // ---- naive loops (double precision) ---------------------------------------------------------------
 
+// The naive loops and the reference backend give the same answer to every suite (one per backend, ISA and
+// thread count), and they are most of the file's time: each is computed once, on first use, and kept.
+const answers = new Map<string, unknown>();
+function once<T>(key: string, compute: () => T): T {
+  if (!answers.has(key)) answers.set(key, compute());
+  return answers.get(key) as T;
+}
+
 function naiveMatmul(a: Float32Array, b: Float32Array, m: number, n: number, k: number, ta: boolean, tb: boolean): Float64Array {
   const y = new Float64Array(m * n);
   for (let i = 0; i < m; i++)
@@ -203,47 +211,58 @@ function conformance(be: () => Backend, precision: Precision = 'ulps'): void {
     const w = rand(c.k[0] * c.k[1] * c.x[3] * c.oc, seed + 1);
     const bias = rand(c.oc, seed + 2, -0.5, 0.5);
     const dy = rand(g.n * g.oh * g.ow * g.oc, seed + 3);
+    // The naive sums without bias, once: the cases below add the bias and the activation in double precision.
+    const sums = () => once(`conv ${label}`, () => naiveConv(x, w, new Float32Array(c.oc), g, 'linear'));
+    const naiveY = (act: Activation, withBias: boolean) =>
+      sums().map((s, i) => { const v = withBias ? s + bias[i % c.oc] : s; return act === 'relu' ? Math.max(v, 0) : v; });
+    const want = () => once(`convBackward ${label}`, () => naiveConvBackward(x, w, dy, g));
     for (const act of ['linear', 'relu'] as const) {
       test(`conv2dForward ${label} ${act}`, () => {
         const y = new Float32Array(g.n * g.oh * g.ow * g.oc).fill(NaN);
         be().conv2dForward(x, w, bias, y, g, act);
-        close(y, naiveConv(x, w, bias, g, act), 'vs naive');
-        const yr = new Float32Array(y.length);
-        ref.conv2dForward(x, w, bias, yr, g, act);
-        close(y, yr, 'vs reference');
+        close(y, naiveY(act, true), 'vs naive');
+        close(y, once(`ref conv ${label} ${act}`, () => {
+          const yr = new Float32Array(y.length);
+          ref.conv2dForward(x, w, bias, yr, g, act);
+          return yr;
+        }), 'vs reference');
       });
     }
     // A layer without bias passes null: no bias added, no bias gradient computed, the rest the same.
     test(`conv2dForward ${label} relu, no bias`, () => {
       const y = new Float32Array(g.n * g.oh * g.ow * g.oc).fill(NaN);
       be().conv2dForward(x, w, null, y, g, 'relu');
-      close(y, naiveConv(x, w, new Float32Array(c.oc), g, 'relu'), 'vs naive');
+      close(y, naiveY('relu', false), 'vs naive');
     });
-    const want = naiveConvBackward(x, w, dy, g);
     test(`conv2dBackwardFilter ${label}, no bias gradient`, () => {
       const dw = new Float32Array(w.length).fill(NaN), dwb = new Float32Array(w.length), db = new Float32Array(c.oc);
       be().conv2dBackwardFilter(x, dy, dw, null, g);
       be().conv2dBackwardFilter(x, dy, dwb, db, g);
       assert.deepEqual(dw, dwb, 'dw as with the bias gradient');
-      close(dw, want.dw, 'dw vs naive');
+      close(dw, want().dw, 'dw vs naive');
     });
     test(`conv2dBackwardInput ${label}`, () => {
       const dx = new Float32Array(x.length).fill(NaN);
       be().conv2dBackwardInput(dy, w, dx, g);
-      close(dx, want.dx, 'vs naive');
-      const dr = new Float32Array(x.length);
-      ref.conv2dBackwardInput(dy, w, dr, g);
-      close(dx, dr, 'vs reference');
+      close(dx, want().dx, 'vs naive');
+      close(dx, once(`ref convBackwardInput ${label}`, () => {
+        const dr = new Float32Array(x.length);
+        ref.conv2dBackwardInput(dy, w, dr, g);
+        return dr;
+      }), 'vs reference');
     });
     test(`conv2dBackwardFilter ${label}`, () => {
       const dw = new Float32Array(w.length).fill(NaN), db = new Float32Array(c.oc).fill(NaN);
       be().conv2dBackwardFilter(x, dy, dw, db, g);
-      close(dw, want.dw, 'dw vs naive');
-      close(db, want.db, 'db vs naive');
-      const dwr = new Float32Array(w.length), dbr = new Float32Array(c.oc);
-      ref.conv2dBackwardFilter(x, dy, dwr, dbr, g);
-      close(dw, dwr, 'dw vs reference');
-      close(db, dbr, 'db vs reference');
+      close(dw, want().dw, 'dw vs naive');
+      close(db, want().db, 'db vs naive');
+      const r = once(`ref convBackwardFilter ${label}`, () => {
+        const dwr = new Float32Array(w.length), dbr = new Float32Array(c.oc);
+        ref.conv2dBackwardFilter(x, dy, dwr, dbr, g);
+        return { dwr, dbr };
+      });
+      close(dw, r.dwr, 'dw vs reference');
+      close(db, r.dbr, 'db vs reference');
     });
   }
 
@@ -288,10 +307,13 @@ function conformance(be: () => Backend, precision: Precision = 'ulps'): void {
         const a = rand(m * k, m + 3 * n + 7 * k), b = rand(k * n, m * n + k);
         const y = new Float32Array(m * n).fill(NaN);
         be().matmul(a, b, y, m, n, k, ta, tb);
-        close(y, naiveMatmul(a, b, m, n, k, ta, tb), 'vs naive');
-        const yr = new Float32Array(m * n);
-        ref.matmul(a, b, yr, m, n, k, ta, tb);
-        close(y, yr, 'vs reference');
+        const key = `${m} ${n} ${k} ${ta} ${tb}`;
+        close(y, once(`matmul ${key}`, () => naiveMatmul(a, b, m, n, k, ta, tb)), 'vs naive');
+        close(y, once(`ref matmul ${key}`, () => {
+          const yr = new Float32Array(m * n);
+          ref.matmul(a, b, yr, m, n, k, ta, tb);
+          return yr;
+        }), 'vs reference');
       });
     }
   }
@@ -299,41 +321,47 @@ function conformance(be: () => Backend, precision: Precision = 'ulps'): void {
   for (const [n, inSize, outSize, act] of denseCases) {
     const x = rand(n * inSize, n + inSize), w = rand(inSize * outSize, outSize, -0.1, 0.1), b = rand(outSize, 3);
     const dy = rand(n * outSize, 4);
+    const label = `x=[${n},${inSize}] w=[${inSize},${outSize}] ${act}`;
+    const xw = () => once(`dense xw ${label}`, () => naiveMatmul(x, w, n, outSize, inSize, false, false));
+    const grads = () => once(`dense grads ${label}`, () => {
+      const db = new Float64Array(outSize);
+      for (let i = 0; i < dy.length; i++) db[i % outSize] += dy[i];
+      return { dw: naiveMatmul(x, dy, inSize, outSize, n, true, false), db, dx: naiveMatmul(dy, w, n, inSize, outSize, false, true) };
+    });
     test(`denseForward x=[${n},${inSize}] w=[${inSize},${outSize}] ${act}`, () => {
       const y = new Float32Array(n * outSize).fill(NaN);
       be().denseForward(x, w, b, y, n, inSize, outSize, act);
-      const want = naiveMatmul(x, w, n, outSize, inSize, false, false);
-      for (let i = 0; i < want.length; i++) {
-        want[i] += b[i % outSize];
-        if (act === 'relu') want[i] = Math.max(want[i], 0);
-      }
+      const want = xw().map((v, i) => { const s = v + b[i % outSize]; return act === 'relu' ? Math.max(s, 0) : s; });
       close(y, want, 'vs naive');
-      const yr = new Float32Array(y.length);
-      ref.denseForward(x, w, b, yr, n, inSize, outSize, act);
-      close(y, yr, 'vs reference');
+      close(y, once(`ref denseForward ${label}`, () => {
+        const yr = new Float32Array(y.length);
+        ref.denseForward(x, w, b, yr, n, inSize, outSize, act);
+        return yr;
+      }), 'vs reference');
     });
     for (const withDx of [true, false]) {
       test(`denseBackward x=[${n},${inSize}] w=[${inSize},${outSize}]${withDx ? '' : ' dx=null'}`, () => {
         const dx = withDx ? new Float32Array(n * inSize).fill(NaN) : null;
         const dw = new Float32Array(w.length).fill(NaN), db = new Float32Array(outSize).fill(NaN);
         be().denseBackward(x, w, dy, dx, dw, db, n, inSize, outSize);
-        close(dw, naiveMatmul(x, dy, inSize, outSize, n, true, false), 'dw vs naive');
-        const wdb = new Float64Array(outSize);
-        for (let i = 0; i < dy.length; i++) wdb[i % outSize] += dy[i];
-        close(db, wdb, 'db vs naive');
-        if (dx) close(dx, naiveMatmul(dy, w, n, inSize, outSize, false, true), 'dx vs naive');
-        const dxr = withDx ? new Float32Array(n * inSize) : null, dwr = new Float32Array(w.length), dbr = new Float32Array(outSize);
-        ref.denseBackward(x, w, dy, dxr, dwr, dbr, n, inSize, outSize);
-        close(dw, dwr, 'dw vs reference');
-        close(db, dbr, 'db vs reference');
-        if (dx && dxr) close(dx, dxr, 'dx vs reference');
+        close(dw, grads().dw, 'dw vs naive');
+        close(db, grads().db, 'db vs naive');
+        if (dx) close(dx, grads().dx, 'dx vs naive');
+        const r = once(`ref denseBackward ${label}`, () => {
+          const dxr = new Float32Array(n * inSize), dwr = new Float32Array(w.length), dbr = new Float32Array(outSize);
+          ref.denseBackward(x, w, dy, dxr, dwr, dbr, n, inSize, outSize);
+          return { dxr, dwr, dbr };
+        });
+        close(dw, r.dwr, 'dw vs reference');
+        close(db, r.dbr, 'db vs reference');
+        if (dx) close(dx, r.dxr, 'dx vs reference');
       });
     }
     // A layer without bias passes null: no bias added, no bias gradient, dw and dx as with them.
     test(`denseForward + denseBackward x=[${n},${inSize}] w=[${inSize},${outSize}] ${act}, no bias`, () => {
       const y = new Float32Array(n * outSize).fill(NaN);
       be().denseForward(x, w, null, y, n, inSize, outSize, act);
-      const want = naiveMatmul(x, w, n, outSize, inSize, false, false).map((v) => (act === 'relu' ? Math.max(v, 0) : v));
+      const want = xw().map((v) => (act === 'relu' ? Math.max(v, 0) : v));
       close(y, want, 'y vs naive');
       const dx = new Float32Array(n * inSize).fill(NaN), dw = new Float32Array(w.length).fill(NaN);
       const dx1 = new Float32Array(n * inSize), dw1 = new Float32Array(w.length), db1 = new Float32Array(outSize);
