@@ -51,6 +51,8 @@ function kernelFlops(kernel: string, args: unknown[]): number {
       return 2 * n(6) * n(7) * n(8) * (args[3] ? 2 : 1);
     case 'conv2dForward':
       return convFlops(args[4] as ConvGeometry);
+    case 'conv2dMaxPoolForward':
+      return convFlops(args[5] as ConvGeometry);
     case 'conv2dBackwardInput':
       return convFlops(args[3] as ConvGeometry);
     case 'conv2dBackwardFilter':

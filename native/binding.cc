@@ -102,6 +102,24 @@ Napi::Value Conv2dForward(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+Napi::Value Conv2dMaxPoolForward(const Napi::CallbackInfo& info) {
+  Call c{info, "conv2dMaxPoolForward"};
+  c.need_args(8);
+  const Geo g = c.geometry(5, true, false), pg = c.geometry(6, false, true);
+  if (pg.n != g.n || pg.h != g.oh || pg.w != g.ow || pg.c != g.oc)
+    c.range_error("the pooling geometry's input (" + std::to_string(pg.n) + ", " + std::to_string(pg.h) + ", " + std::to_string(pg.w) + ", " +
+                  std::to_string(pg.c) + ") is not the convolution's output (" + std::to_string(g.n) + ", " + std::to_string(g.oh) + ", " +
+                  std::to_string(g.ow) + ", " + std::to_string(g.oc) + ")");
+  const bool relu = activation(c, 7);
+  const float* x = c.f32(0, "x", sz(g));
+  const float* w = c.f32(1, "w", static_cast<double>(g.kh) * g.kw * g.c * g.oc);
+  const float* b = c.f32(2, "b", static_cast<double>(g.oc), true);
+  float* y = c.f32(3, "y", osz(pg));
+  int32_t* am = c.i32(4, "argmax", osz(pg));
+  dn::conv2d_maxpool_forward(x, w, b, y, am, g, pg, relu);
+  return info.Env().Undefined();
+}
+
 Napi::Value Conv2dBackwardInput(const Napi::CallbackInfo& info) {
   Call c{info, "conv2dBackwardInput"};
   c.need_args(4);
@@ -313,6 +331,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("denseForward", Napi::Function::New(env, DenseForward));
   exports.Set("denseBackward", Napi::Function::New(env, DenseBackward));
   exports.Set("conv2dForward", Napi::Function::New(env, Conv2dForward));
+  exports.Set("conv2dMaxPoolForward", Napi::Function::New(env, Conv2dMaxPoolForward));
   exports.Set("conv2dBackwardInput", Napi::Function::New(env, Conv2dBackwardInput));
   exports.Set("conv2dBackwardFilter", Napi::Function::New(env, Conv2dBackwardFilter));
   exports.Set("maxPool2dForward", Napi::Function::New(env, MaxPoolForward));

@@ -41,8 +41,8 @@ struct FBuf {
   }
 };
 
-/** Scratch slots per thread: pack A, pack B, im2col chunk, partial gradients. */
-enum ScratchSlot { kPackA = 0, kPackB, kCol, kPartial, kPartialBias, kSlots };
+/** Scratch slots per thread: pack A, pack B, im2col chunk, partial gradients, convolution outputs about to be pooled. */
+enum ScratchSlot { kPackA = 0, kPackB, kCol, kPartial, kPartialBias, kConvOut, kSlots };
 FBuf& scratch(int tid, int slot);
 /** A shared (main-thread-owned) buffer, e.g. a packed B read by all threads. */
 FBuf& shared_scratch(int slot);

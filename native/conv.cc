@@ -8,6 +8,7 @@
 #include "conv.h"
 #include "conv_single.h"
 #include "gemm.h"
+#include "pool.h"
 #include "winograd.h"
 
 namespace dn {
@@ -75,7 +76,7 @@ Filters filters_for(const float* w, long K, long N, long rows) {
   return {Wp, round_up(N, NR), true};
 }
 
-/** Output rows [r0, r1) = act(windows · W + b), reading the windows from src (images from b0 on, padded). */
+/** Output rows [r0, r1) = act(windows · W + b) into y (row r0 first), reading the windows from src (images from b0 on, padded). */
 void forward_rows(const float* src, long b0, const Geo& g, const PaddedInput& pi, const Filters& W, const float* bias, float* y,
                   long r0, long r1, bool relu) {
   const UKernel& uk = ukernel();
@@ -123,7 +124,7 @@ void forward_rows(const float* src, long b0, const Geo& g, const PaddedInput& pi
       k.nruns = first[blk + 1] - first[blk];
       for (long j = 0; j < N; j += NR) {
         k.b = W.panel(pc, kc, j);
-        k.c = y + i0 * N + j;
+        k.c = y + (i0 - r0) * N + j;
         k.nr = static_cast<int>(std::min<long>(NR, N - j));
         k.bias = last && bias ? bias + j : nullptr;
         uk.fn(k);
@@ -143,13 +144,41 @@ void forward_pass(const float* x, const Filters& W, const float* b, float* y, co
   const int tasks = static_cast<int>(ceil_div(rows, P));
   auto task = [&](int t, int tid) {
     const long r0 = t * P, r1 = std::min(rows, r0 + P);
-    if (!pi.copy) return forward_rows(x, 0, g, pi, W, b, y, r0, r1, relu);
+    if (!pi.copy) return forward_rows(x, 0, g, pi, W, b, y + r0 * N, r0, r1, relu);
     const long b0 = r0 / ohw, b1 = ceil_div(r1, ohw);
     float* padded = scratch(tid, kCol).get((b1 - b0) * pi.image() * g.c);
     pad_images(x, g, pi, b0, b1, padded);
-    forward_rows(padded, b0, g, pi, W, b, y, r0, r1, relu);
+    forward_rows(padded, b0, g, pi, W, b, y + r0 * N, r0, r1, relu);
   };
   if (rows * K * N < 65536) {
+    for (int t = 0; t < tasks; t++) task(t, 0);
+  } else {
+    parallel_for(tasks, task);
+  }
+}
+
+/**
+ * forward_pass pooled 2x2 (pg) as it goes: a task convolves whole images into its scratch, a quarter of L2 at
+ * most, and pools them from there; the output is never written out and read back.
+ */
+void pooled_pass(const float* x, const Filters& W, const float* b, float* y, int32_t* argmax, const Geo& g, const Geo& pg, bool relu) {
+  const long ohw = g.oh * g.ow, img = ohw * g.oc, K = g.kh * g.kw * g.c;
+  const PaddedInput pi(g);
+  const long per = std::max<long>(1, std::min(chunk_floats() / img, ceil_div(g.n, 4L * pool_threads())));
+  const int tasks = static_cast<int>(ceil_div(g.n, per));
+  auto task = [&](int t, int tid) {
+    const long b0 = t * per, b1 = std::min(g.n, b0 + per);
+    float* out = scratch(tid, kConvOut).get((b1 - b0) * img);
+    const float* src = x;
+    if (pi.copy) {
+      float* padded = scratch(tid, kCol).get((b1 - b0) * pi.image() * g.c);
+      pad_images(x, g, pi, b0, b1, padded);
+      src = padded;
+    }
+    forward_rows(src, pi.copy ? b0 : 0, g, pi, W, b, out, b0 * ohw, b1 * ohw, relu);
+    maxpool2x2_images(out, b0, b1, y, argmax, pg);
+  };
+  if (g.n * ohw * K * g.oc < 65536) {
     for (int t = 0; t < tasks; t++) task(t, 0);
   } else {
     parallel_for(tasks, task);
@@ -193,8 +222,21 @@ void conv2d_forward(const float* x, const float* w, const float* b, float* y, co
   const long K = g.kh * g.kw * g.c, N = g.oc;
   if (g.n * g.oh * g.ow == 0 || N == 0) return;
   if (winograd_applies(g, relu)) return winograd_forward(x, w, b, y, g, relu);
-  if (single_channel_applies(g)) return single_channel_forward(x, w, b, y, g, relu);
+  if (single_channel_forward_applies(g)) return single_channel_forward(x, w, b, y, g, relu);
   forward_pass(x, filters_for(w, K, N, g.n * g.oh * g.ow), b, y, g, relu);
+}
+
+void conv2d_maxpool_forward(const float* x, const float* w, const float* b, float* y, int32_t* argmax, const Geo& g, const Geo& pg, bool relu) {
+  if (pg.n * pg.oh * pg.ow * pg.c == 0) return;
+  if (pool2x2(pg)) {
+    if (winograd_applies(g, relu)) return winograd_forward_pooled(x, w, b, y, argmax, g, pg, relu);
+    if (single_channel_forward_applies(g)) return single_channel_forward_pooled(x, w, b, y, argmax, g, pg, relu);
+    return pooled_pass(x, filters_for(w, g.kh * g.kw * g.c, g.oc, g.n * g.oh * g.ow), b, y, argmax, g, pg, relu);
+  }
+  // Other windows: the two calls.
+  float* out = shared_scratch(kConvOut).get(g.n * g.oh * g.ow * g.oc);
+  conv2d_forward(x, w, b, out, g, relu);
+  maxpool_forward(out, y, argmax, pg);
 }
 
 void conv2d_backward_input(const float* dy, const float* w, float* dx, const Geo& g) {

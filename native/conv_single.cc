@@ -9,6 +9,7 @@
 
 #include "conv.h"
 #include "conv_single.h"
+#include "pool.h"
 #include "simd.h"
 
 namespace dn {
@@ -27,6 +28,8 @@ struct SingleRows {
 struct SingleChannelKernels {
   void (*forward[kSingleMaxFilters + 1])(const SingleRows& s, const float* w, const float* bias, bool relu, float* y);
   void (*filter[kSingleMaxFilters + 1])(const SingleRows& s, const float* dy, float* dw, float* db);
+  /** The forward with more filters (any count), vectorized along them. */
+  void (*wide)(const SingleRows& s, const float* w, long oc, const float* bias, bool relu, float* y);
 };
 
 }  // namespace dn
@@ -62,6 +65,16 @@ void on_images(const float* x, const Geo& g, const PaddedInput& pi, const std::v
   f(rows);
 }
 
+/** Images [b0, b1)'s outputs into y (image b0's first): the kernel for g.oc filters, or the wide one. */
+void forward_images(const float* x, const Geo& g, const PaddedInput& pi, const std::vector<long>& tap, const float* w, const float* b,
+                    bool relu, long b0, long b1, int tid, float* y) {
+  const SingleChannelKernels& k = DN_SIMD_TABLE(kSingleChannel);
+  on_images(x, g, pi, tap, b0, b1, tid, [&](const SingleRows& rows) {
+    if (g.oc <= kSingleMaxFilters) k.forward[g.oc](rows, w, b, relu, y);
+    else k.wide(rows, w, g.oc, b, relu, y);
+  });
+}
+
 /** Images per chunk of the filter gradient: at most 8 chunks, a function of the batch size only. */
 long images_per_chunk(long n) { return ceil_div(n, std::min<long>(n, 8)); }
 
@@ -71,8 +84,9 @@ bool single_channel_applies(const Geo& g) {
   return g.c == 1 && g.sh == 1 && g.sw == 1 && g.oc >= 1 && g.oc <= kSingleMaxFilters && g.oh > 0 && g.ow > 0;
 }
 
+bool single_channel_forward_applies(const Geo& g) { return g.c == 1 && g.sh == 1 && g.sw == 1 && g.oc >= 1 && g.oh > 0 && g.ow > 0; }
+
 void single_channel_forward(const float* x, const float* w, const float* b, float* y, const Geo& g, bool relu) {
-  const SingleChannelKernels& k = DN_SIMD_TABLE(kSingleChannel);
   const PaddedInput pi(g);
   const std::vector<long> tap = tap_offsets(g, pi.copy ? pi.wp : g.w);
   // Images per task: about 4 tasks per thread, each no more than a few thousand output pixels.
@@ -80,7 +94,28 @@ void single_channel_forward(const float* x, const float* w, const float* b, floa
   const int tasks = static_cast<int>(ceil_div(g.n, per));
   auto task = [&](int t, int tid) {
     const long b0 = t * per, b1 = std::min(g.n, b0 + per);
-    on_images(x, g, pi, tap, b0, b1, tid, [&](const SingleRows& rows) { k.forward[g.oc](rows, w, b, relu, y); });
+    forward_images(x, g, pi, tap, w, b, relu, b0, b1, tid, y + b0 * g.oh * g.ow * g.oc);
+  };
+  if (g.n * g.oh * g.ow * g.kh * g.kw * g.oc < 65536) {
+    for (int t = 0; t < tasks; t++) task(t, 0);
+  } else {
+    parallel_for(tasks, task);
+  }
+}
+
+void single_channel_forward_pooled(const float* x, const float* w, const float* b, float* y, int32_t* argmax, const Geo& g, const Geo& pg,
+                                   bool relu) {
+  const PaddedInput pi(g);
+  const std::vector<long> tap = tap_offsets(g, pi.copy ? pi.wp : g.w);
+  // Images per task: their outputs in a quarter of L2 at most (pooled from there), at least 4 tasks a thread.
+  const long img = g.oh * g.ow * g.oc;
+  const long per = std::max<long>(1, std::min(chunk_floats() / img, ceil_div(g.n, 4L * pool_threads())));
+  const int tasks = static_cast<int>(ceil_div(g.n, per));
+  auto task = [&](int t, int tid) {
+    const long b0 = t * per, b1 = std::min(g.n, b0 + per);
+    float* out = scratch(tid, kConvOut).get((b1 - b0) * img);
+    forward_images(x, g, pi, tap, w, b, relu, b0, b1, tid, out);
+    maxpool2x2_images(out, b0, b1, y, argmax, pg);
   };
   if (g.n * g.oh * g.ow * g.kh * g.kw * g.oc < 65536) {
     for (int t = 0; t < tasks; t++) task(t, 0);

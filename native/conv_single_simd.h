@@ -22,7 +22,7 @@ inline int next_strips(const SingleRows& s, long& r, long& ox, const float** in,
   return k;
 }
 
-/** Output rows [s.r0, s.r1) of y = act(conv + bias): S strips at a time, OC sums each. */
+/** Output rows [s.r0, s.r1) of y = act(conv + bias) (y holds rows from s.r0 on): S strips at a time, OC sums each. */
 template <int OC, int S>
 void single_forward_t(const SingleRows& s, const float* w, const float* bias, bool relu, float* y) {
   long r = s.r0, ox = 0;
@@ -59,7 +59,7 @@ void single_forward_t(const SingleRows& s, const float* w, const float* bias, bo
         if (relu) a = vmax(a, VF::zero());
         a.store(tmp + o * W);
       }
-      float* out = y + px[i] * OC;
+      float* out = y + (px[i] - s.r0 * s.ow) * OC;
       for (int p = 0; p < n[i]; p++)
         DN_UNROLL
         for (int o = 0; o < OC; o++) out[p * OC + o] = tmp[o * W + p];
@@ -167,9 +167,84 @@ void single_filter_oc(const SingleRows& s, const float* dy, float* dw, float* db
   single_filter_t<OC, taps_per_group<OC>()>(s, dy, dw, db);
 }
 
+// ---- more than 8 filters: the filters along the vectors -------------------------------------------------
+
+/** Sums a block may keep in registers, beside its weight vectors and one broadcast input. */
+constexpr int kWideSums = W == 16 ? 24 : W == 8 ? 12 : 4;
+
+/**
+ * P consecutive output pixels (the top-left input pixel of the first one's window at `in`) times filter columns
+ * [j, j + NV·W), the last vector `last` lanes: each tap one broadcast of each pixel's input times NV weight
+ * vectors. The sums run over the taps in order from zero, then the bias and ReLU, as the GEMM's epilogue
+ * (the same bits as the GEMM path this replaces), into y (oc floats a pixel).
+ */
+template <int NV, int P>
+inline void wide_block(const float* in, const long* tap, int ntaps, const float* w, long oc, long j, int last, const float* bias, bool relu,
+                       float* y) {
+  VF acc[P][NV];
+  DN_UNROLL
+  for (int p = 0; p < P; p++)
+    DN_UNROLL
+    for (int v = 0; v < NV; v++) acc[p][v] = VF::zero();
+  for (int t = 0; t < ntaps; t++) {
+    const float* wt = w + t * oc + j;
+    VF wv[NV];
+    DN_UNROLL
+    for (int v = 0; v < NV; v++) wv[v] = v == NV - 1 && last < W ? VF::load_n(wt + v * W, last) : VF::load(wt + v * W);
+    const float* xt = in + tap[t];
+    DN_UNROLL
+    for (int p = 0; p < P; p++) {
+      const VF xv = VF::set1(xt[p]);
+      DN_UNROLL
+      for (int v = 0; v < NV; v++) acc[p][v] = fma(xv, wv[v], acc[p][v]);
+    }
+  }
+  DN_UNROLL
+  for (int v = 0; v < NV; v++) {
+    const bool tail = v == NV - 1 && last < W;
+    const VF bv = bias ? (tail ? VF::load_n(bias + j + v * W, last) : VF::load(bias + j + v * W)) : VF::zero();
+    DN_UNROLL
+    for (int p = 0; p < P; p++) {
+      VF a = bias ? acc[p][v] + bv : acc[p][v];
+      if (relu) a = vmax(a, VF::zero());
+      if (tail) a.store_n(y + p * oc + j + v * W, last);
+      else a.store(y + p * oc + j + v * W);
+    }
+  }
+}
+
+/** Output rows [s.r0, s.r1) for filter columns [j, j + NV·W): P pixels of a row at a time, then one by one. */
+template <int NV>
+void wide_columns(const SingleRows& s, const float* w, long oc, long j, int last, const float* bias, bool relu, float* y) {
+  constexpr int P = std::max(1, kWideSums / NV);
+  for (long r = s.r0; r < s.r1; r++) {
+    const long b = r / s.oh, oy = r % s.oh;
+    const float* in = s.src + (b - s.b0) * s.img + oy * s.rowstride;
+    float* out = y + (r - s.r0) * s.ow * oc;
+    long ox = 0;
+    for (; ox + P <= s.ow; ox += P) wide_block<NV, P>(in + ox, s.tap, s.ntaps, w, oc, j, last, bias, relu, out + ox * oc);
+    for (; ox < s.ow; ox++) wide_block<NV, 1>(in + ox, s.tap, s.ntaps, w, oc, j, last, bias, relu, out + ox * oc);
+  }
+}
+
+/** single_forward_t for any filter count: groups of up to 4 vectors of filters, each over every output pixel. */
+void single_wide_forward(const SingleRows& s, const float* w, long oc, const float* bias, bool relu, float* y) {
+  for (long j = 0; j < oc; j += 4 * W) {
+    const long vecs = std::min<long>(4, ceil_div(oc - j, W));
+    const int last = static_cast<int>(oc - j - (vecs - 1) * W);
+    switch (vecs) {
+      case 1: wide_columns<1>(s, w, oc, j, last, bias, relu, y); break;
+      case 2: wide_columns<2>(s, w, oc, j, last, bias, relu, y); break;
+      case 3: wide_columns<3>(s, w, oc, j, last, bias, relu, y); break;
+      default: wide_columns<4>(s, w, oc, j, last, bias, relu, y); break;
+    }
+  }
+}
+
 const SingleChannelKernels kSingleChannel{
     {nullptr, single_forward_oc<1>, single_forward_oc<2>, single_forward_oc<3>, single_forward_oc<4>, single_forward_oc<5>,
      single_forward_oc<6>, single_forward_oc<7>, single_forward_oc<8>},
     {nullptr, single_filter_oc<1>, single_filter_oc<2>, single_filter_oc<3>, single_filter_oc<4>, single_filter_oc<5>,
      single_filter_oc<6>, single_filter_oc<7>, single_filter_oc<8>},
+    single_wide_forward,
 };

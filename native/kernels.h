@@ -15,6 +15,11 @@ void conv2d_backward_input(const float* dy, const float* w, float* dx, const Geo
 void conv2d_backward_filter(const float* x, const float* dy, float* dw, float* db, const Geo& g);
 
 void maxpool_forward(const float* x, float* y, int32_t* argmax, const Geo& g);
+/**
+ * maxpool_forward(conv2d_forward(x, w, b)) into y and argmax (indices into the convolution's output, which is
+ * not kept): pg is the pooling geometry over that output. The same bits as the two calls.
+ */
+void conv2d_maxpool_forward(const float* x, const float* w, const float* b, float* y, int32_t* argmax, const Geo& g, const Geo& pg, bool relu);
 /** Returns false when an argmax entry points outside x (dx is then partly written). */
 bool maxpool_backward(const float* dy, const int32_t* argmax, float* dx, const Geo& g);
 

@@ -7,6 +7,7 @@
 
 #include "common.h"
 #include "kernels.h"
+#include "pool.h"
 #include "threadpool.h"
 
 namespace dn {
@@ -43,27 +44,15 @@ DN_CLONES void pool_row(const float* x, float* y, int32_t* am, const Geo& g, lon
   }
 }
 
-/** 2x2 windows, stride 2, no padding: four rows of channels compared in window order. */
-DN_CLONES void pool2x2_row(const float* x, float* y, int32_t* am, const Geo& g, long b, long oy) {
+/** 2x2 windows, stride 2, no padding: row oy of image b, whose cells lie at x − xoff (x holds images from xoff on). */
+DN_CLONES void pool2x2_row(const float* x, long xoff, float* y, int32_t* am, const Geo& g, long b, long oy) {
   const long c = g.c, xb = b * g.h * g.w * c;
   for (long ox = 0; ox < g.ow; ox++) {
     const int32_t i0 = static_cast<int32_t>(xb + ((2 * oy) * g.w + 2 * ox) * c), i1 = i0 + static_cast<int32_t>(c);
     const int32_t i2 = i0 + static_cast<int32_t>(g.w * c), i3 = i2 + static_cast<int32_t>(c);
-    const float *x0 = x + i0, *x1 = x + i1, *x2 = x + i2, *x3 = x + i3;
-    float* yo = y + ((b * g.oh + oy) * g.ow + ox) * c;
-    int32_t* ao = am + ((b * g.oh + oy) * g.ow + ox) * c;
-    for (long ch = 0; ch < c; ch++) {
-      float best = x0[ch];
-      int32_t at = i0 + static_cast<int32_t>(ch);
-      // -inf start: a NaN first value loses to any number, as in the reference.
-      if (!(best > -INFINITY)) best = -INFINITY;
-      const float v1 = x1[ch], v2 = x2[ch], v3 = x3[ch];
-      if (v1 > best) { best = v1; at = i1 + static_cast<int32_t>(ch); }
-      if (v2 > best) { best = v2; at = i2 + static_cast<int32_t>(ch); }
-      if (v3 > best) { best = v3; at = i3 + static_cast<int32_t>(ch); }
-      ao[ch] = at;
-      yo[ch] = at == i0 + static_cast<int32_t>(ch) ? x0[ch] : best;
-    }
+    const float* x0 = x + (i0 - xoff);
+    const long o = ((b * g.oh + oy) * g.ow + ox) * c;
+    pool2x2_window(x0, x0 + c, x0 + g.w * c, x0 + (g.w + 1) * c, i0, i1, i2, i3, c, y + o, am + o);
   }
 }
 
@@ -109,11 +98,12 @@ DN_CLONES bool pool2x2_backward_image(const float* __restrict dy, const int32_t*
   return ok;
 }
 
-bool pool2x2(const Geo& g) {
-  return g.kh == 2 && g.kw == 2 && g.sh == 2 && g.sw == 2 && g.pt == 0 && g.pl == 0 && 2 * g.oh <= g.h && 2 * g.ow <= g.w;
-}
-
 }  // namespace
+
+void maxpool2x2_images(const float* x, long b0, long b1, float* y, int32_t* argmax, const Geo& pg) {
+  for (long b = b0; b < b1; b++)
+    for (long oy = 0; oy < pg.oh; oy++) pool2x2_row(x, b0 * pg.h * pg.w * pg.c, y, argmax, pg, b, oy);
+}
 
 void maxpool_forward(const float* x, float* y, int32_t* argmax, const Geo& g) {
   const long rows = g.n * g.oh;
@@ -122,7 +112,7 @@ void maxpool_forward(const float* x, float* y, int32_t* argmax, const Geo& g) {
   auto f = [&](int t, int) {
     const bool fast = pool2x2(g);
     for (long r = t * per; r < std::min(rows, (t + 1) * per); r++) {
-      if (fast) pool2x2_row(x, y, argmax, g, r / g.oh, r % g.oh);
+      if (fast) pool2x2_row(x, 0, y, argmax, g, r / g.oh, r % g.oh);
       else pool_row(x, y, argmax, g, r / g.oh, r % g.oh);
     }
   };

@@ -16,6 +16,7 @@
 #include <atomic>
 
 #include "conv.h"
+#include "pool.h"
 #include "simd.h"
 #include "winograd.h"
 
@@ -203,6 +204,35 @@ void transform_outputs(const float* m, const Plan& P, long t0, long t1, const fl
 
 
 /**
+ * Transforms tiles [t0, t1)'s products back into buf (m² outputs of oc floats) one tile at a time, and pools
+ * them 2x2 into y and argmax (pg; indices into the (n, oh, ow, oc) output that is never written): an m x m
+ * tile holds (m/2)² whole windows, and the windows past the pooled edge (an odd last row or column) are
+ * dropped, as maxpool_forward drops them.
+ */
+DN_CLONES void transform_outputs_pooled(const float* m, const Plan& P, long t0, long t1, const float* bias, float* buf, float* y,
+                                        int32_t* am, const Geo& pg) {
+  const Geo& g = P.g;
+  const int M = P.tiles.m;
+  const long oc = g.oc;
+  float* out[16];
+  for (int i = 0; i < M * M; i++) out[i] = buf + i * oc;
+  for (long t = t0; t < t1; t++) {
+    P.k.output_tile(m + (t - t0) * P.ms, oc, bias, P.relu, out);
+    long b, oy, ox;
+    P.tiles.origin(t, b, oy, ox);
+    for (int wy = 0; wy < M / 2 && oy / 2 + wy < pg.oh; wy++)
+      for (int wx = 0; wx < M / 2 && ox / 2 + wx < pg.ow; wx++) {
+        const long py = oy / 2 + wy, px = ox / 2 + wx;
+        const int32_t i0 = static_cast<int32_t>(((b * g.oh + 2 * py) * g.ow + 2 * px) * oc), i2 = i0 + static_cast<int32_t>(g.ow * oc);
+        const float* x0 = buf + (2 * wy * M + 2 * wx) * oc;
+        const long o = ((b * pg.oh + py) * pg.ow + px) * oc;
+        pool2x2_window(x0, x0 + oc, x0 + M * oc, x0 + (M + 1) * oc, i0, i0 + static_cast<int32_t>(oc), i2, i2 + static_cast<int32_t>(oc), oc,
+                       y + o, am + o);
+      }
+  }
+}
+
+/**
  * The filter gradient's blocks: `sub` tiles at a time (their transformed inputs and gradients, X·sub·(c + ocp)
  * floats, at most 512 KB, stay in L2 between the transforms and the GEMMs), `chunk` tiles (whole blocks) per
  * partial sum, at most 8 partials. Functions of the shape alone, so the summation order never depends on the
@@ -320,7 +350,15 @@ long winograd_products(const Geo& g, bool relu) {
   return tiles.total * tiles.X;
 }
 
-void winograd_forward(const float* x, const float* w, const float* bias, float* y, const Geo& g, bool relu) {
+namespace {
+
+/**
+ * The forward's plan: the filters transformed and packed, tiles in tasks; then per task its tiles' inputs are
+ * transformed and multiplied, and `out(m, P, t0, t1, bias, spare, tid)` transforms the products back, with
+ * `spare` 16·oc free floats.
+ */
+template <class Out>
+void forward_tasks(const float* x, const float* w, const float* bias, const Geo& g, bool relu, Out out) {
   const Tiles tiles(g, tile_size(g, relu));
   if (tiles.total == 0 || g.oc == 0) return;
   const UKernel& uk = ukernel();
@@ -334,11 +372,11 @@ void winograd_forward(const float* x, const float* w, const float* bias, float* 
   float* Vp = shared_scratch(kPartial).get(X * vstride);
   auto pack = [&](int xi, int) {
     const float* vx = v + xi * g.c * g.oc;
-    float* out = Vp + xi * vstride;
-    if (!panels) return pack_b(MatView{vx, g.oc, 1}, static_cast<int>(g.c), static_cast<int>(g.oc), out);
+    float* dst = Vp + xi * vstride;
+    if (!panels) return pack_b(MatView{vx, g.oc, 1}, static_cast<int>(g.c), static_cast<int>(g.oc), dst);
     for (long j = 0; j < g.oc; j += L)  // panel j: rows 0..c-1 of columns [j, j + L), zero padded
       for (long ci = 0; ci < g.c; ci++)
-        for (long l = 0; l < L; l++) *out++ = j + l < g.oc ? vx[ci * g.oc + j + l] : 0.f;
+        for (long l = 0; l < L; l++) *dst++ = j + l < g.oc ? vx[ci * g.oc + j + l] : 0.f;
   };
   if (g.c * g.oc >= 4096) parallel_for(X, pack);
   else for (int xi = 0; xi < X; xi++) pack(xi, 0);
@@ -357,15 +395,31 @@ void winograd_forward(const float* x, const float* w, const float* bias, float* 
   const float* b = bias ? bias : zero_bias;
   auto task = [&](int t, int tid) {
     const long t0 = t * T, t1 = std::min(tiles.total, t0 + T);
-    float* u = scratch(tid, kCol).get(T * (P.us + P.ms) + g.c + g.oc);
+    float* u = scratch(tid, kCol).get(T * (P.us + P.ms) + g.c + 16 * g.oc);
     float* m = u + T * P.us;
-    float* zeros = m + T * P.ms;  // c zeros for patch pixels outside the image, then oc floats of sink
+    float* zeros = m + T * P.ms;  // c zeros for patch pixels outside the image, then 16·oc spare floats
     std::memset(zeros, 0, g.c * sizeof(float));
     transform_inputs(x, g, tiles, P.k, t0, t1, P.us, g.c, zeros, u);
     multiply(P, t1 - t0, u, m);
-    transform_outputs(m, P, t0, t1, b, zeros + g.c, y);
+    out(m, P, t0, t1, b, zeros + g.c, tid);
   };
   parallel_for(tasks, task);
+}
+
+}  // namespace
+
+void winograd_forward(const float* x, const float* w, const float* bias, float* y, const Geo& g, bool relu) {
+  // Outputs past the bottom/right edge go to the spare floats.
+  forward_tasks(x, w, bias, g, relu, [&](const float* m, const Plan& P, long t0, long t1, const float* b, float* spare, int) {
+    transform_outputs(m, P, t0, t1, b, spare, y);
+  });
+}
+
+void winograd_forward_pooled(const float* x, const float* w, const float* bias, float* y, int32_t* argmax, const Geo& g, const Geo& pg,
+                             bool relu) {
+  forward_tasks(x, w, bias, g, relu, [&](const float* m, const Plan& P, long t0, long t1, const float* b, float* spare, int) {
+    transform_outputs_pooled(m, P, t0, t1, b, spare, y, argmax, pg);
+  });
 }
 
 void winograd_backward_filter(const float* x, const float* dy, float* dw, const Geo& g) {

@@ -15,6 +15,9 @@ bool winograd_applies(const Geo& g, bool relu = false);
 long winograd_products(const Geo& g, bool relu = false);
 /** y = act(conv(x, w) + b) for a geometry winograd_applies() accepts; w is (3, 3, c, oc); b may be null. */
 void winograd_forward(const float* x, const float* w, const float* b, float* y, const Geo& g, bool relu);
+/** winograd_forward pooled 2x2 (pg: pool2x2) into y and argmax as it goes, the convolution's output never written. */
+void winograd_forward_pooled(const float* x, const float* w, const float* b, float* y, int32_t* argmax, const Geo& g, const Geo& pg,
+                             bool relu);
 /** dw (3, 3, c, oc) of x and dy for a geometry winograd_applies() accepts (the bias gradient stays with the caller). */
 void winograd_backward_filter(const float* x, const float* dy, float* dw, const Geo& g);
 

@@ -179,6 +179,25 @@ const convCases: ConvCase[] = [
   { x: [2, 19, 17, 1], k: [4, 4], oc: 2, s: [1, 1], pad: 'same' },
   { x: [1, 11, 40, 1], k: [1, 7], oc: 4, s: [1, 1], pad: 'same' },
   { x: [2, 6, 33, 1], k: [3, 3], oc: 5, s: [1, 1], pad: 'valid' },
+  // One input channel, stride 1, more than 8 filters: the forward vectorized along the filters (a last vector
+  // of 5 lanes; 40 filters: a group of 4 vectors and one more on AVX2, 3 on AVX-512).
+  { x: [2, 9, 11, 1], k: [3, 3], oc: 13, s: [1, 1], pad: 'same' },
+  { x: [1, 7, 30, 1], k: [2, 3], oc: 40, s: [1, 1], pad: 'valid' },
+];
+// Convolutions that pool their own output (conv2dMaxPoolForward), with the pooling's window, strides and
+// padding. 2x2 windows, which the native backend pools while the outputs are in cache: one input channel
+// into 32 and 13 filters (vectorized along them) and into 6 (along the pixels), Winograd layers (2x2 tiles
+// under a ReLU, 4x4 without), the GEMM path on padded images, strided, and odd outputs whose last row and
+// column no window takes; and 3x3 windows with stride 2 and padding, which it runs as the two kernels.
+const convPoolCases: [ConvCase, [number, number], [number, number], Padding][] = [
+  [{ x: [3, 28, 28, 1], k: [3, 3], oc: 32, s: [1, 1], pad: 'valid' }, [2, 2], [2, 2], 'valid'],
+  [{ x: [2, 9, 11, 1], k: [3, 3], oc: 13, s: [1, 1], pad: 'same' }, [2, 2], [2, 2], 'valid'],
+  [{ x: [2, 11, 11, 1], k: [5, 5], oc: 6, s: [1, 1], pad: 'same' }, [2, 2], [2, 2], 'valid'],
+  [{ x: [5, 13, 13, 32], k: [3, 3], oc: 64, s: [1, 1], pad: 'valid' }, [2, 2], [2, 2], 'valid'],
+  [{ x: [2, 10, 10, 24], k: [3, 3], oc: 40, s: [1, 1], pad: 'same' }, [2, 2], [2, 2], 'valid'],
+  [{ x: [2, 9, 9, 3], k: [2, 2], oc: 33, s: [1, 1], pad: 'same' }, [2, 2], [2, 2], 'valid'],
+  [{ x: [1, 14, 14, 4], k: [3, 3], oc: 8, s: [2, 2], pad: 'same' }, [2, 2], [2, 2], 'valid'],
+  [{ x: [2, 12, 12, 8], k: [3, 3], oc: 16, s: [1, 1], pad: 'same' }, [3, 3], [2, 2], 'same'],
 ];
 interface PoolCase { x: [number, number, number, number]; k: [number, number]; s: [number, number]; pad: Padding }
 const poolCases: PoolCase[] = [
@@ -264,6 +283,31 @@ function conformance(be: () => Backend, precision: Precision = 'ulps'): void {
       close(dw, r.dwr, 'dw vs reference');
       close(db, r.dbr, 'db vs reference');
     });
+  }
+
+  for (const [c, pk, ps, ppad] of convPoolCases) {
+    const g = convGeometry('test', c.x, c.k, c.s, c.pad, c.oc);
+    const pg = windowGeometry('test', [g.n, g.oh, g.ow, g.oc], pk, ps, ppad);
+    const label = `x=${shape(c.x)} w=${shape([...c.k, c.x[3], c.oc])} s=${c.s[0]} ${c.pad}, pool ${shape(pk)} s=${ps[0]} ${ppad}`;
+    const seed = c.x.reduce((a, b) => a * 17 + b, c.oc);
+    const x = rand(c.x.reduce((a, b) => a * b, 1), seed), w = rand(c.k[0] * c.k[1] * c.x[3] * c.oc, seed + 1), bias = rand(c.oc, seed + 2, -0.5, 0.5);
+    for (const act of ['linear', 'relu'] as const) {
+      test(`conv2dMaxPoolForward ${label} ${act}: the bits of conv2dForward then maxPool2dForward`, () => {
+        const size = pg.n * pg.oh * pg.ow * pg.c;
+        const y = new Float32Array(size).fill(NaN), am = new Int32Array(size).fill(-1);
+        be().conv2dMaxPoolForward(x, w, bias, y, am, g, pg, act);
+        const out = new Float32Array(g.n * g.oh * g.ow * g.oc), y2 = new Float32Array(size), am2 = new Int32Array(size);
+        be().conv2dForward(x, w, bias, out, g, act);
+        be().maxPool2dForward(out, y2, am2, pg);
+        assertSameBits(y, y2, 'y');
+        assert.deepEqual(am, am2, 'argmax');
+        const want = once(`convPool ${label} ${act}`, () => {
+          const z = naiveConv(x, w, bias, g, act);
+          return Float64Array.from(naivePool(Float32Array.from(z), pg).am, (i) => z[i]);
+        });
+        close(y, want, 'vs naive');
+      });
+    }
   }
 
   for (const c of poolCases) {
@@ -582,6 +626,17 @@ describe('native binding rejects bad buffers', { skip: nativeSkip }, () => {
   });
   test('conv2dForward with an unknown activation throws', () => {
     assert.throws(() => nb().conv2dForward(ok.x, ok.w, ok.b, ok.y, g, 'tanh' as Activation), RangeError);
+  });
+  test('conv2dMaxPoolForward with a pooling geometry not over the convolution\'s output, a short y or a Float32Array argmax throws', () => {
+    const pg = windowGeometry('test', [2, 5, 5, 4], [2, 2], [2, 2], 'valid');
+    const y = new Float32Array(32), am = new Int32Array(32);
+    nb().conv2dMaxPoolForward(ok.x, ok.w, ok.b, y, am, g, pg, 'relu');
+    const other = windowGeometry('test', [2, 6, 5, 4], [2, 2], [2, 2], 'valid');
+    assert.throws(() => nb().conv2dMaxPoolForward(ok.x, ok.w, ok.b, y, am, g, other, 'relu'), {
+      name: 'RangeError', message: /conv2dMaxPoolForward: the pooling geometry's input \(2, 6, 5, 4\) is not the convolution's output \(2, 5, 5, 4\)/,
+    });
+    assert.throws(() => nb().conv2dMaxPoolForward(ok.x, ok.w, ok.b, new Float32Array(31), am, g, pg, 'relu'), { name: 'RangeError', message: /y has 31 elements/ });
+    assert.throws(() => nb().conv2dMaxPoolForward(ok.x, ok.w, ok.b, y, new Float32Array(32) as unknown as Int32Array, g, pg, 'relu'), TypeError);
   });
   test('setWinograd takes true, false, 2 or 4 and nothing else', () => {
     try {

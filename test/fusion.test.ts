@@ -127,8 +127,63 @@ describe('which pools gate the gradient for the ReLU before them', () => {
     assert.deepEqual(plan.gatePairs.map((p) => `${name(p.producer)}→${name(p.gate)}`), ['c1→p1', 'r2→p2', 'r3→p3', 'r4→p4']);
     // r3 fuses into nothing (bn3 is read by the add too) and so gates in p3; r4 runs inside bn4 and does not.
     assert.deepEqual(plan.reluPairs.map((p) => `${name(p.producer)}→${name(p.relu)}`), ['bn4→r4']);
+    // Of those, the Conv2D pools its own output in the forward.
+    assert.deepEqual(plan.poolPairs.map((p) => `${name(p.producer)}→${name(p.pool)}`), ['c1→p1']);
   });
 });
+
+/**
+ * Convolutions that pool their own output: one input channel into 16 filters (ReLU) → 2x2 pool; ReLU →
+ * overlapping 3x3 windows, stride 2, 'same' padding; a linear convolution → 2x2 pool (no gate: nothing to
+ * gate); and one that cannot: a tanh convolution (its activation is a pass of its own) → 1x1 pool.
+ */
+function poolingConvs(seed: number): Model {
+  const inp = input({ shape: [10, 10, 1] });
+  const wide = layers.conv2d({ filters: 16, kernelSize: 3, padding: 'same', activation: 'relu', name: 'wide' }).apply(inp);
+  const ov = layers.conv2d({ filters: 8, kernelSize: 3, padding: 'same', activation: 'relu', name: 'ov' }).apply(layers.maxPooling2d({ name: 'pa' }).apply(wide));
+  const lin = layers.conv2d({ filters: 6, kernelSize: 2, name: 'lin' }).apply(layers.maxPooling2d({ poolSize: 3, strides: 2, padding: 'same', name: 'po' }).apply(ov));
+  const th = layers.conv2d({ filters: 5, kernelSize: 1, activation: 'tanh', name: 'th' }).apply(layers.maxPooling2d({ name: 'pl' }).apply(lin));
+  const out = layers.dense({ units: 3, activation: 'softmax', name: 'head' }).apply(layers.flatten().apply(layers.maxPooling2d({ poolSize: 1, name: 'pt' }).apply(th)));
+  return model({ inputs: inp, outputs: out, seed });
+}
+
+const xc = randomTensor([5, 10, 10, 1], 8, -1, 1);
+const yc = new Tensor(oneHotRows(randomLabels(5, 3, 9), 3), [5, 3]);
+
+describe('which convolutions pool their own output', () => {
+  test('a Conv2D with a ReLU or no activation that a MaxPooling2D alone reads; not a tanh one', () => {
+    const plan = (poolingConvs(1) as unknown as { plan: Plan }).plan;
+    const name = (k: number) => plan.nodes[k].layer.name;
+    assert.deepEqual(plan.poolPairs.map((p) => `${name(p.producer)}→${name(p.pool)}`), ['wide→pa', 'ov→po', 'lin→pl']);
+  });
+});
+
+for (const [name, be] of backends()) {
+  describe(`convolutions pooling their own output agree with the plain passes bit for bit: ${name} backend`, () => {
+    test('three Adam steps, then predictions: the weights; three pools run inside their convolutions', () => {
+      const run = (fuse: boolean, calls: Record<string, number>) => {
+        const m = poolingConvs(5);
+        m.fuseLayers = fuse;
+        m.compile({ optimizer: adam({ learningRate: 0.05 }), loss: 'categoricalCrossentropy', backend: counted(be, calls) });
+        for (let i = 0; i < 3; i++) m.trainStep(xc, yc);
+        return m;
+      };
+      const fc: Record<string, number> = {}, pc: Record<string, number> = {};
+      const fused = run(true, fc), plain = run(false, pc);
+      assert.deepEqual([fc.conv2dMaxPoolForward, fc.maxPool2dForward, fc.conv2dForward], [9, 3, 3], 'fused: pooling convolutions, pools, convolutions');
+      assert.deepEqual([pc.conv2dMaxPoolForward, pc.maxPool2dForward, pc.conv2dForward], [undefined, 12, 12], 'plain');
+      assert.equal(fc.maxPool2dBackward, pc.maxPool2dBackward, 'every pool still runs its backward');
+      sameBits(fused.params, plain.params, 'weights');
+      assert.ok(fused.params.some((v, i) => v !== poolingConvs(5).params[i]), 'the steps changed the weights');
+      sameBits(fused.predict(xc).data, plain.predict(xc).data, 'predictions');
+      // Asked for by name, a pooled convolution's output is computed on its own (and the pool's from it).
+      const a = fused.activations(xc, ['wide', 'pa']), b = plain.activations(xc, ['wide', 'pa']);
+      sameBits(a.wide.data, b.wide.data, 'wide output');
+      sameBits(a.pa.data, b.pa.data, 'pa output');
+      assert.ok(a.wide.data.some((v) => v === 0) && a.wide.data.some((v) => v > 0), 'the ReLU zeroed some outputs and not others');
+    });
+  });
+}
 
 const xp = randomTensor([4, 12, 12, 2], 5, -1, 1);
 const yp = new Tensor(oneHotRows(randomLabels(4, 3, 6), 3), [4, 3]);

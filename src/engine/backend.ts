@@ -60,6 +60,16 @@ export interface Backend {
   /** x (n,h,w,c), w (kh,kw,c,oc), b (oc) → y (n,oh,ow,oc) = act(conv(x, w) + b); b null: no bias. */
   conv2dForward(x: Float32Array, w: Float32Array, b: Float32Array | null, y: Float32Array, g: ConvGeometry, act: FusedActivation): void;
 
+  /**
+   * maxPool2dForward over conv2dForward's output, in one call: y (n,ph,pw,oc) and argmax, whose indices point
+   * into the convolution's output (n,oh,ow,oc) as if it had been written (it need not be: the native backend
+   * pools 2x2 windows while the outputs are in cache). pool's input is that output. The same bits as the two calls.
+   */
+  conv2dMaxPoolForward(
+    x: Float32Array, w: Float32Array, b: Float32Array | null, y: Float32Array, argmax: Int32Array, g: ConvGeometry, pool: WindowGeometry,
+    act: FusedActivation,
+  ): void;
+
   /** dy (n,oh,ow,oc), w (kh,kw,c,oc) → dx (n,h,w,c). */
   conv2dBackwardInput(dy: Float32Array, w: Float32Array, dx: Float32Array, g: ConvGeometry): void;
 

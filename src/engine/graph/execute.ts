@@ -6,7 +6,10 @@
 // tensor between the two (a layer's output asked for by name) names it in `keep`; the forward and backward
 // of one step must be given the same `keep`. In the backward, a MaxPooling2D that alone reads a layer ending
 // in a ReLU (Conv2D with activation 'relu', a ReLU layer) gates the gradient for it on its own output, a
-// quarter of the size for 2x2 windows, and that layer skips its pass over the activations.
+// quarter of the size for 2x2 windows, and that layer skips its pass over the activations. In the forward,
+// a Conv2D that a MaxPooling2D alone reads pools its own output (Layer.poolsOutput): the convolution's output
+// is never written out and read back; where it ends in a ReLU, only when the pooling also gates its
+// gradient (its backward would otherwise read that output).
 
 import type { ReluGate, RunContext } from '../layers/layer.js';
 import type { Tensor } from '../tensor.js';
@@ -36,6 +39,18 @@ function fusions(plan: Plan, keep: ReadonlySet<number>, fuse: boolean): Fusion[]
   return f;
 }
 
+/** Producer node → the max-pooling node it runs in its own forward, for the plan's pool pairs that fuse in a pass. */
+function poolFusions(plan: Plan, keep: ReadonlySet<number>, fuse: boolean, f: Fusion[]): Map<number, number> {
+  const pools = new Map<number, number>();
+  if (!fuse) return pools;
+  for (const p of plan.poolPairs) {
+    const relu = plan.nodes[p.producer].layer.reluGate === 'ends';
+    if (keep.has(p.tensor) || (relu && f[p.producer] !== 'gated') || (!relu && f[p.producer] !== null)) continue;
+    pools.set(p.producer, p.pool);
+  }
+  return pools;
+}
+
 /** A node's part in a backward-only ReLU pair, for its backwardAll. */
 function gateOf(f: Fusion): ReluGate | undefined {
   return f === 'gates' || f === 'gated' ? f : undefined;
@@ -50,13 +65,21 @@ export interface PassOptions {
 
 /** Runs every node on x; returns each tensor's value (views into the layers' buffers, valid until the next pass). */
 export function forwardPass(plan: Plan, x: Tensor, ctx: RunContext, p: PassOptions = {}): Tensor[] {
-  const f = fusions(plan, p.keep ?? new Set(), p.fuse ?? true);
+  const keep = p.keep ?? new Set(), fuse = p.fuse ?? true;
+  const f = fusions(plan, keep, fuse);
+  const pools = poolFusions(plan, keep, fuse, f);
+  const pooled = new Set(pools.values());
   const values = new Array<Tensor>(plan.tensors);
   values[0] = x;
   plan.nodes.forEach((node, k) => {
-    // A fused ReLU's output is its producer's: that layer has already applied it.
+    const pool = pools.get(k);
+    // A fused ReLU's output is its producer's: that layer has already applied it. A pooling run by its
+    // producer has its output already; the producer's own output (read by nothing else) has no value.
     if (f[k] === 'fused') values[node.output] = values[node.inputs[0]];
-    else values[node.output] = node.layer.forwardAll(node.inputs.map((i) => values[i]), ctx, f[k] === 'fuses');
+    else if (pool !== undefined) {
+      const p = plan.nodes[pool];
+      values[p.output] = node.layer.forwardPooled(values[node.inputs[0]], ctx, p.layer.poolTarget(x.shape[0]));
+    } else if (!pooled.has(k)) values[node.output] = node.layer.forwardAll(node.inputs.map((i) => values[i]), ctx, f[k] === 'fuses');
   });
   return values;
 }

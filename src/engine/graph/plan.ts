@@ -30,6 +30,17 @@ export interface Plan {
    * the producer, the gating layer, and the tensor between them, which nothing else reads.
    */
   gatePairs: GatePair[];
+  /**
+   * Max poolings that the layer before them can run in its own forward pass (see Layer.poolsOutput): the
+   * producer, the pooling, and the tensor between them, which nothing else reads.
+   */
+  poolPairs: PoolPair[];
+}
+
+export interface PoolPair {
+  producer: number;
+  pool: number;
+  tensor: number;
 }
 
 export interface GatePair {
@@ -70,8 +81,8 @@ export function planGraph(input: SymbolicTensor, output: SymbolicTensor, op: str
   if (!nodes.some((n) => n.inputs.includes(0))) {
     throw new Error(`${op}: input '${input.producer.name}' is not connected to the output`);
   }
-  const plan = { nodes, inputLayer: input.producer as Layer, tensors: ids.size, reluPairs: [], gatePairs: [] };
-  return { ...plan, reluPairs: reluPairs(plan), gatePairs: gatePairs(plan) };
+  const plan = { nodes, inputLayer: input.producer as Layer, tensors: ids.size, reluPairs: [], gatePairs: [], poolPairs: [] };
+  return { ...plan, reluPairs: reluPairs(plan), gatePairs: gatePairs(plan), poolPairs: poolPairs(plan) };
 }
 
 /**
@@ -98,6 +109,11 @@ function reluPairs(plan: Plan): ReluPair[] {
 /** The layers that can gate the gradient for a ReLU-ending layer whose output only they read. */
 function gatePairs(plan: Plan): GatePair[] {
   return loneReaderPairs(plan, (p, r) => r.reluGate === 'gates' && p.reluGate === 'ends').map(([producer, gate, tensor]) => ({ producer, gate, tensor }));
+}
+
+/** The max poolings whose input is read by nothing else and comes from a layer that can pool its own output. */
+function poolPairs(plan: Plan): PoolPair[] {
+  return loneReaderPairs(plan, (p, r) => r.isMaxPool && p.poolsOutput).map(([producer, pool, tensor]) => ({ producer, pool, tensor }));
 }
 
 /** How many layers read each tensor (the output counts once more: the loss reads it). */

@@ -8,7 +8,9 @@ import {
   channelsLast, checkActivation, commonOptions, initializerConfig, LAYER_ACTIVATIONS, readActivation, readInitializer,
   readRegularizer, regularizerConfig, type LayerActivation, type Regularizer,
 } from './config.js';
-import { BatchBuffer, Layer, pair, type Initializer, type LayerConfig, type ParamSpec, type ReluGate, type RunContext } from './layer.js';
+import {
+  BatchBuffer, Layer, pair, type Initializer, type LayerConfig, type ParamSpec, type PoolTarget, type ReluGate, type RunContext,
+} from './layer.js';
 import { registerLayer } from './registry.js';
 
 const CONV_ACTIVATIONS = LAYER_ACTIVATIONS.filter((a) => a !== 'softmax');
@@ -81,6 +83,18 @@ export class Conv2D extends Layer {
     ctx.backend.conv2dForward(x.data, this.weights[0], bias, y.data, g, fused ? (this.activation as 'relu' | 'linear') : 'linear');
     this.x = x;
     return this.act.forward(ctx, y, y, fused);
+  }
+
+  override get poolsOutput(): boolean {
+    return this.act.fusable;
+  }
+
+  override forwardPooled(x: Tensor, ctx: RunContext, pool: PoolTarget): Tensor {
+    const g = withBatch(this.geometry, x.shape[0]);
+    const bias = this.useBias ? this.weights[1] : null;
+    ctx.backend.conv2dMaxPoolForward(x.data, this.weights[0], bias, pool.y.data, pool.argmax, g, pool.g, this.activation as 'relu' | 'linear');
+    this.x = x;
+    return pool.y;
   }
 
   override get reluGate(): 'ends' | null {

@@ -4,12 +4,20 @@
 // so training allocates nothing per batch. `apply` places the layer in a graph (see graph/symbolic.ts).
 
 import type { Backend } from '../backend.js';
+import type { WindowGeometry } from '../geometry.js';
 import { SymbolicTensor } from '../graph/symbolic.js';
 import type { Random } from '../random.js';
 import { fmtShape, Tensor } from '../tensor.js';
 
 /** A layer's part in a backward ReLU fusion of one pass (see Layer.reluGate). */
 export type ReluGate = 'gated' | 'gates';
+
+/** The buffers a max pooling hands the layer before it to pool into (see Layer.poolsOutput). */
+export interface PoolTarget {
+  y: Tensor;
+  argmax: Int32Array;
+  g: WindowGeometry;
+}
 
 export type Initializer = 'glorotUniform' | 'glorotNormal' | 'heNormal' | 'heUniform' | 'zeros' | 'ones';
 
@@ -120,6 +128,31 @@ export abstract class Layer {
   /** Whether this layer is a plain ReLU (max(x, 0)), which a layer that fusesRelu may run for it. */
   get isRelu(): boolean {
     return false;
+  }
+
+  /**
+   * A forward fusion with the MaxPooling2D that alone reads this layer's output: true where forwardPooled can
+   * compute that pooling's output and argmax in this layer's own pass (Conv2D with a fused activation), so
+   * that this layer's own output is never written out and read back. Its backward is unchanged: the pooling
+   * layer's backward gives it the gradient at its output as before (gated, where it ends in a ReLU).
+   */
+  get poolsOutput(): boolean {
+    return false;
+  }
+
+  /** Whether this layer is a max pooling that its input's producer may run (poolTarget gives its buffers). */
+  get isMaxPool(): boolean {
+    return false;
+  }
+
+  /** This layer's forward on x, pooled into `pool`'s buffers (see poolsOutput); returns the pooled output. */
+  forwardPooled(_x: Tensor, _ctx: RunContext, _pool: PoolTarget): Tensor {
+    throw new Error(`${this.describe()} cannot pool its output`);
+  }
+
+  /** The output and argmax buffers for a batch of n, for a producer that pools into them (where isMaxPool). */
+  poolTarget(_n: number): PoolTarget {
+    throw new Error(`${this.describe()} is not a max pooling`);
   }
 
   /** The graph calls these; layers of several inputs override them. relu: only where fusesRelu. */

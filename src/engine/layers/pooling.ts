@@ -4,7 +4,7 @@
 import { windowGeometry, withBatch, type Padding, type WindowGeometry } from '../geometry.js';
 import type { Tensor } from '../tensor.js';
 import { channelsLast, commonOptions } from './config.js';
-import { BatchBuffer, Layer, pair, type LayerConfig, type ReluGate, type RunContext } from './layer.js';
+import { BatchBuffer, Layer, pair, type LayerConfig, type PoolTarget, type ReluGate, type RunContext } from './layer.js';
 import { registerLayer } from './registry.js';
 
 export interface Pooling2dOptions {
@@ -62,11 +62,19 @@ export class MaxPooling2D extends Pooling2D {
   }
 
   forward(x: Tensor, ctx: RunContext): Tensor {
-    const g = withBatch(this.geometry, x.shape[0]);
-    const y = this.y.view(g.n, this.outputShape);
-    if (this.argmax.length < y.size) this.argmax = new Int32Array(y.size);
-    ctx.backend.maxPool2dForward(x.data, y.data, this.argmax, g);
+    const { y, argmax, g } = this.poolTarget(x.shape[0]);
+    ctx.backend.maxPool2dForward(x.data, y.data, argmax, g);
     return y;
+  }
+
+  override get isMaxPool(): boolean {
+    return true;
+  }
+
+  override poolTarget(n: number): PoolTarget {
+    const y = this.y.view(n, this.outputShape);
+    if (this.argmax.length < y.size) this.argmax = new Int32Array(y.size);
+    return { y, argmax: this.argmax, g: withBatch(this.geometry, n) };
   }
 
   override get reluGate(): 'gates' {

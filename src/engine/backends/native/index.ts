@@ -139,6 +139,7 @@ export function loadNativeBackend(opts: NativeOptions = {}): { backend: Backend;
     denseForward: (x, w, b, y, n, i, o, act) => nb.denseForward(x, w, b, y, n, i, o, act),
     denseBackward: (x, w, dy, dx, dw, db, n, i, o) => nb.denseBackward(x, w, dy, dx, dw, db, n, i, o),
     conv2dForward: (x, w, b, y, g, act) => nb.conv2dForward(x, w, b, y, g, act),
+    conv2dMaxPoolForward: (x, w, b, y, argmax, g, pool, act) => nb.conv2dMaxPoolForward(x, w, b, y, argmax, g, pool, act),
     conv2dBackwardInput: (dy, w, dx, g) => nb.conv2dBackwardInput(dy, w, dx, g),
     conv2dBackwardFilter: (x, dy, dw, db, g) => nb.conv2dBackwardFilter(x, dy, dw, db, g),
     maxPool2dForward: (x, y, argmax, g) => nb.maxPool2dForward(x, y, argmax, g),

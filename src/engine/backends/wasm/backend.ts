@@ -4,6 +4,7 @@
 
 import type { Activation, AdamParams, Backend, FusedActivation, RmspropParams, SgdParams } from '../../backend.js';
 import type { ConvGeometry, WindowGeometry } from '../../geometry.js';
+import { conv2dMaxPoolByParts } from '../by-parts.js';
 import { dropoutMask } from '../reference/elementwise.js';
 import { Arena } from './arena.js';
 import { ACTIVATION_CODES, type WasmKernels } from './kernels.js';
@@ -31,7 +32,10 @@ export function makeWasmBackend(k: WasmKernels, name: string): WasmBackend {
   const inSize = (g: WindowGeometry) => g.n * g.h * g.w * g.c;
   const outSize = (g: WindowGeometry, c = g.c) => g.n * g.oh * g.ow * c;
 
-  return {
+  // The fused convolution and pooling as the two kernels (the conv's output copied out and back in, as
+  // when the layers run them).
+  let convPool: Backend['conv2dMaxPoolForward'] | null = null;
+  const be: WasmBackend = {
     name,
     arena: A,
     kernels: k,
@@ -66,6 +70,10 @@ export function makeWasmBackend(k: WasmKernels, name: string): WasmBackend {
       geometry(g, g.oc);
       k.conv2dForward(px, pw, pb, py, relu(act), A.scratch());
       A.end();
+    },
+
+    conv2dMaxPoolForward(x, w, b, y, argmax, g, pool, act) {
+      (convPool ??= conv2dMaxPoolByParts(be))(x, w, b, y, argmax, g, pool, act);
     },
 
     conv2dBackwardInput(dy, w, dx, g: ConvGeometry) {
@@ -285,4 +293,5 @@ export function makeWasmBackend(k: WasmKernels, name: string): WasmBackend {
       A.end();
     },
   };
+  return be;
 }
