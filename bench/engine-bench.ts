@@ -55,6 +55,8 @@ function kernelFlops(kernel: string, args: unknown[]): number {
       return convFlops(args[5] as ConvGeometry);
     case 'conv2dBackwardInput':
       return convFlops(args[3] as ConvGeometry);
+    case 'conv2dBackwardFilterPooled':
+      return convFlops(args[5] as ConvGeometry);
     case 'conv2dBackwardFilter':
       return convFlops(args[4] as ConvGeometry);
     default:

@@ -102,14 +102,22 @@ Napi::Value Conv2dForward(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+/** Argument i: a pooling geometry over convolution g's output. */
+Geo pool_over(const Call& c, size_t i, const Geo& g) {
+  const Geo pg = c.geometry(i, false, true);
+  auto dims = [](const Geo& a, bool out) {
+    return "(" + std::to_string(a.n) + ", " + std::to_string(out ? a.oh : a.h) + ", " + std::to_string(out ? a.ow : a.w) + ", " +
+           std::to_string(out ? a.oc : a.c) + ")";
+  };
+  if (pg.n != g.n || pg.h != g.oh || pg.w != g.ow || pg.c != g.oc)
+    c.range_error("the pooling geometry's input " + dims(pg, false) + " is not the convolution's output " + dims(g, true));
+  return pg;
+}
+
 Napi::Value Conv2dMaxPoolForward(const Napi::CallbackInfo& info) {
   Call c{info, "conv2dMaxPoolForward"};
   c.need_args(8);
-  const Geo g = c.geometry(5, true, false), pg = c.geometry(6, false, true);
-  if (pg.n != g.n || pg.h != g.oh || pg.w != g.ow || pg.c != g.oc)
-    c.range_error("the pooling geometry's input (" + std::to_string(pg.n) + ", " + std::to_string(pg.h) + ", " + std::to_string(pg.w) + ", " +
-                  std::to_string(pg.c) + ") is not the convolution's output (" + std::to_string(g.n) + ", " + std::to_string(g.oh) + ", " +
-                  std::to_string(g.ow) + ", " + std::to_string(g.oc) + ")");
+  const Geo g = c.geometry(5, true, false), pg = pool_over(c, 6, g);
   const bool relu = activation(c, 7);
   const float* x = c.f32(0, "x", sz(g));
   const float* w = c.f32(1, "w", static_cast<double>(g.kh) * g.kw * g.c * g.oc);
@@ -140,6 +148,19 @@ Napi::Value Conv2dBackwardFilter(const Napi::CallbackInfo& info) {
   float* dw = c.f32(2, "dw", static_cast<double>(g.kh) * g.kw * g.c * g.oc);
   float* db = c.f32(3, "db", static_cast<double>(g.oc), true);
   dn::conv2d_backward_filter(x, dy, dw, db, g);
+  return info.Env().Undefined();
+}
+
+Napi::Value Conv2dBackwardFilterPooled(const Napi::CallbackInfo& info) {
+  Call c{info, "conv2dBackwardFilterPooled"};
+  c.need_args(7);
+  const Geo g = c.geometry(5, true, false), pg = pool_over(c, 6, g);
+  const float* x = c.f32(0, "x", sz(g));
+  const float* dy = c.f32(1, "dy", osz(pg));
+  const int32_t* am = c.i32(2, "argmax", osz(pg));
+  float* dw = c.f32(3, "dw", static_cast<double>(g.kh) * g.kw * g.c * g.oc);
+  float* db = c.f32(4, "db", static_cast<double>(g.oc), true);
+  if (!dn::conv2d_backward_filter_pooled(x, dy, am, dw, db, g, pg)) c.range_error("argmax holds an index outside the convolution's output");
   return info.Env().Undefined();
 }
 
@@ -332,6 +353,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("denseBackward", Napi::Function::New(env, DenseBackward));
   exports.Set("conv2dForward", Napi::Function::New(env, Conv2dForward));
   exports.Set("conv2dMaxPoolForward", Napi::Function::New(env, Conv2dMaxPoolForward));
+  exports.Set("conv2dBackwardFilterPooled", Napi::Function::New(env, Conv2dBackwardFilterPooled));
   exports.Set("conv2dBackwardInput", Napi::Function::New(env, Conv2dBackwardInput));
   exports.Set("conv2dBackwardFilter", Napi::Function::New(env, Conv2dBackwardFilter));
   exports.Set("maxPool2dForward", Napi::Function::New(env, MaxPoolForward));

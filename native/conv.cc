@@ -222,7 +222,7 @@ void conv2d_forward(const float* x, const float* w, const float* b, float* y, co
   const long K = g.kh * g.kw * g.c, N = g.oc;
   if (g.n * g.oh * g.ow == 0 || N == 0) return;
   if (winograd_applies(g, relu)) return winograd_forward(x, w, b, y, g, relu);
-  if (single_channel_forward_applies(g)) return single_channel_forward(x, w, b, y, g, relu);
+  if (single_channel_applies(g)) return single_channel_forward(x, w, b, y, g, relu);
   forward_pass(x, filters_for(w, K, N, g.n * g.oh * g.ow), b, y, g, relu);
 }
 
@@ -230,7 +230,7 @@ void conv2d_maxpool_forward(const float* x, const float* w, const float* b, floa
   if (pg.n * pg.oh * pg.ow * pg.c == 0) return;
   if (pool2x2(pg)) {
     if (winograd_applies(g, relu)) return winograd_forward_pooled(x, w, b, y, argmax, g, pg, relu);
-    if (single_channel_forward_applies(g)) return single_channel_forward_pooled(x, w, b, y, argmax, g, pg, relu);
+    if (single_channel_applies(g)) return single_channel_forward_pooled(x, w, b, y, argmax, g, pg, relu);
     return pooled_pass(x, filters_for(w, g.kh * g.kw * g.c, g.oc, g.n * g.oh * g.ow), b, y, argmax, g, pg, relu);
   }
   // Other windows: the two calls.

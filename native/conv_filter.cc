@@ -113,6 +113,15 @@ void bias_gradient(const float* dy, long rows, long N, float* db) {
 
 }  // namespace
 
+bool conv2d_backward_filter_pooled(const float* x, const float* dy, const int32_t* argmax, float* dw, float* db, const Geo& g, const Geo& pg) {
+  if (g.n * g.oh * g.ow > 0 && single_channel_applies(g) && single_channel_backward_filter_pooled(x, dy, argmax, dw, db, g, pg)) return true;
+  // Elsewhere (and where an argmax is not its window's, which the scatter then reports): the two calls.
+  float* dz = shared_scratch(kConvOut).get(g.n * g.oh * g.ow * g.oc);
+  if (!maxpool_backward(dy, argmax, dz, pg)) return false;
+  conv2d_backward_filter(x, dz, dw, db, g);
+  return true;
+}
+
 void conv2d_backward_filter(const float* x, const float* dy, float* dw, float* db, const Geo& g) {
   const long rows = g.n * g.oh * g.ow, K = g.kh * g.kw * g.c, N = g.oc;
   if (rows == 0) {

@@ -5,6 +5,7 @@
 // bodies in conv_single_simd.h; here, the split over the pool. The forward pass writes each pixel from its
 // own window; the filter gradient sums fixed chunks of images (a function of the batch size alone) into
 // their own partials, added in chunk order, so both results are the same on any thread count.
+#include <atomic>
 #include <vector>
 
 #include "conv.h"
@@ -30,6 +31,8 @@ struct SingleChannelKernels {
   void (*filter[kSingleMaxFilters + 1])(const SingleRows& s, const float* dy, float* dw, float* db);
   /** The forward with more filters (any count), vectorized along them. */
   void (*wide)(const SingleRows& s, const float* w, long oc, const float* bias, bool relu, float* y);
+  /** The filter gradient with more filters, vectorized along them: dw and db += rows [s.r0, s.r1)'s sums. */
+  void (*wide_filter)(const SingleRows& s, const float* dz, long oc, float* dw, float* db);
 };
 
 }  // namespace dn
@@ -80,11 +83,7 @@ long images_per_chunk(long n) { return ceil_div(n, std::min<long>(n, 8)); }
 
 }  // namespace
 
-bool single_channel_applies(const Geo& g) {
-  return g.c == 1 && g.sh == 1 && g.sw == 1 && g.oc >= 1 && g.oc <= kSingleMaxFilters && g.oh > 0 && g.ow > 0;
-}
-
-bool single_channel_forward_applies(const Geo& g) { return g.c == 1 && g.sh == 1 && g.sw == 1 && g.oc >= 1 && g.oh > 0 && g.ow > 0; }
+bool single_channel_applies(const Geo& g) { return g.c == 1 && g.sh == 1 && g.sw == 1 && g.oc >= 1 && g.oh > 0 && g.ow > 0; }
 
 void single_channel_forward(const float* x, const float* w, const float* b, float* y, const Geo& g, bool relu) {
   const PaddedInput pi(g);
@@ -124,7 +123,15 @@ void single_channel_forward_pooled(const float* x, const float* w, const float* 
   }
 }
 
-void single_channel_backward_filter(const float* x, const float* dy, float* dw, float* db, const Geo& g) {
+namespace {
+
+/**
+ * The filter gradient's frame: fixed chunks of images (a function of the batch size alone), each summed by
+ * body(kernels, rows, partial dw, partial db, thread) into its own zeroed partials, then added in chunk order
+ * into dw and db (db may be null), so the result is the same on any thread count.
+ */
+template <class Body>
+void filter_chunks(const float* x, const Geo& g, float* dw, float* db, Body body) {
   const SingleChannelKernels& k = DN_SIMD_TABLE(kSingleChannel);
   const PaddedInput pi(g);
   const std::vector<long> tap = tap_offsets(g, pi.copy ? pi.wp : g.w);
@@ -134,7 +141,9 @@ void single_channel_backward_filter(const float* x, const float* dy, float* dw, 
   float* pdb = shared_scratch(kPartialBias).get(S * N);
   auto chunk = [&](int s, int tid) {
     const long b0 = s * per, b1 = std::min(g.n, b0 + per);
-    on_images(x, g, pi, tap, b0, b1, tid, [&](const SingleRows& rows) { k.filter[g.oc](rows, dy, pdw + s * K * N, pdb + s * N); });
+    std::memset(pdw + s * K * N, 0, K * N * sizeof(float));
+    std::memset(pdb + s * N, 0, N * sizeof(float));
+    on_images(x, g, pi, tap, b0, b1, tid, [&](const SingleRows& rows) { body(k, rows, pdw + s * K * N, pdb + s * N, tid); });
   };
   if (g.n * g.oh * g.ow * K * N < 65536) {
     for (int s = 0; s < S; s++) chunk(s, 0);
@@ -143,6 +152,49 @@ void single_channel_backward_filter(const float* x, const float* dy, float* dw, 
   }
   sum_in_order(pdw, S, K * N, 0, K * N, dw);
   if (db) sum_in_order(pdb, S, N, 0, N, db);
+}
+
+/** Rows per call of the wide filter kernel: about 16 KB of the gradient, re-read once per group of taps. */
+long wide_block_rows(const Geo& g) { return std::max<long>(2, 4096 / (g.ow * g.oc)); }
+
+}  // namespace
+
+void single_channel_backward_filter(const float* x, const float* dy, float* dw, float* db, const Geo& g) {
+  const long block = wide_block_rows(g);
+  filter_chunks(x, g, dw, db, [&](const SingleChannelKernels& k, const SingleRows& rows, float* pdw, float* pdb, int) {
+    if (g.oc <= kSingleMaxFilters) return k.filter[g.oc](rows, dy, pdw, pdb);
+    for (long r = rows.r0; r < rows.r1; r += block) {
+      SingleRows sub = rows;
+      sub.r0 = r, sub.r1 = std::min(rows.r1, r + block);
+      k.wide_filter(sub, dy + r * g.ow * g.oc, g.oc, pdw, pdb);
+    }
+  });
+}
+
+bool single_channel_backward_filter_pooled(const float* x, const float* dy, const int32_t* argmax, float* dw, float* db, const Geo& g,
+                                           const Geo& pg) {
+  if (g.oc <= kSingleMaxFilters || !pool2x2(pg)) return false;
+  std::atomic<bool> ok{true};
+  const long row = g.ow * g.oc;
+  filter_chunks(x, g, dw, db, [&](const SingleChannelKernels& k, const SingleRows& rows, float* pdw, float* pdb, int tid) {
+    // The gradient at the convolution's output, one window row (two output rows) at a time, gathered into
+    // L1 and summed there: the plain gradient's rows in the plain gradient's order, so the same sums.
+    float* dz = scratch(tid, kConvOut).get(2 * row);
+    for (long b = rows.r0 / g.oh; b < rows.r1 / g.oh; b++) {
+      SingleRows sub = rows;
+      for (long py = 0; py < pg.oh; py++) {
+        if (!pool2x2_backward_rows(dy, argmax, pg, b, py, dz)) ok.store(false, std::memory_order_relaxed);
+        sub.r0 = b * g.oh + 2 * py, sub.r1 = sub.r0 + 2;
+        k.wide_filter(sub, dz, g.oc, pdw, pdb);
+      }
+      if (g.oh > 2 * pg.oh) {  // an odd last row: no window takes it, its gradient is 0
+        std::memset(dz, 0, row * sizeof(float));
+        sub.r0 = b * g.oh + 2 * pg.oh, sub.r1 = (b + 1) * g.oh;
+        k.wide_filter(sub, dz, g.oc, pdw, pdb);
+      }
+    }
+  });
+  return ok.load();
 }
 
 }  // namespace dn

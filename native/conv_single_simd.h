@@ -241,10 +241,92 @@ void single_wide_forward(const SingleRows& s, const float* w, long oc, const flo
   }
 }
 
+/**
+ * dw (ntaps x oc) for taps [t0, t0 + ng) and filter columns [j, j + NV·W), the last vector `last` lanes, plus
+ * the products of output rows [s.r0, s.r1): each sum starts from dw's value and adds every pixel's in raster
+ * order, one lane per filter (dz holds those rows, oc floats a pixel).
+ */
+template <int NV, int TG>
+void wide_filter_group(const SingleRows& s, const float* dz, long oc, long j, int last, int t0, int ng, float* dw) {
+  VF acc[TG][NV];
+  auto at = [&](int i, int v) { return dw + (t0 + i) * oc + j + v * W; };
+  const bool tail = last < W;
+  DN_UNROLL
+  for (int i = 0; i < TG; i++)
+    DN_UNROLL
+    for (int v = 0; v < NV; v++) acc[i][v] = i >= ng ? VF::zero() : v == NV - 1 && tail ? VF::load_n(at(i, v), last) : VF::load(at(i, v));
+  for (long r = s.r0; r < s.r1; r++) {
+    const long b = r / s.oh, oy = r % s.oh;
+    const float* in = s.src + (b - s.b0) * s.img + oy * s.rowstride;
+    const float* d = dz + (r - s.r0) * s.ow * oc + j;
+    for (long ox = 0; ox < s.ow; ox++, d += oc) {
+      VF dv[NV];
+      DN_UNROLL
+      for (int v = 0; v < NV; v++) dv[v] = v == NV - 1 && tail ? VF::load_n(d + v * W, last) : VF::load(d + v * W);
+      DN_UNROLL
+      for (int i = 0; i < TG; i++) {
+        if (i >= ng) continue;
+        const VF xv = VF::set1(in[ox + s.tap[t0 + i]]);
+        DN_UNROLL
+        for (int v = 0; v < NV; v++) acc[i][v] = fma(xv, dv[v], acc[i][v]);
+      }
+    }
+  }
+  DN_UNROLL
+  for (int i = 0; i < TG; i++) {
+    if (i >= ng) continue;
+    DN_UNROLL
+    for (int v = 0; v < NV; v++) {
+      if (v == NV - 1 && tail) acc[i][v].store_n(at(i, v), last);
+      else acc[i][v].store(at(i, v));
+    }
+  }
+}
+
+/** db (oc) += Σ dz over output rows [s.r0, s.r1), in raster order. */
+inline void wide_bias_rows(const SingleRows& s, const float* dz, long oc, float* db) {
+  const long pixels = (s.r1 - s.r0) * s.ow;
+  for (long j = 0; j < oc; j += W) {
+    const int n = static_cast<int>(std::min<long>(W, oc - j));
+    VF a = VF::load_n(db + j, n);
+    for (long p = 0; p < pixels; p++) a = a + VF::load_n(dz + p * oc + j, n);
+    a.store_n(db + j, n);
+  }
+}
+
+/** For columns [j, j + NV·W): every group of taps. */
+template <int NV>
+void wide_filter_columns(const SingleRows& s, const float* dz, long oc, long j, int last, float* dw) {
+  // Sums in registers beside NV gradient vectors and one broadcast input (AVX2, 4 vectors: 2 taps a group).
+  constexpr int TG = std::max(1, (W == 16 ? 24 : W == 8 ? 10 : 4) / NV);
+  for (int t0 = 0; t0 < s.ntaps; t0 += TG) wide_filter_group<NV, TG>(s, dz, oc, j, last, t0, std::min(TG, s.ntaps - t0), dw);
+}
+
+/**
+ * The filter gradient with more than 8 filters, vectorized along them: dw (ntaps x oc) and db (oc) += the sums
+ * over output rows [s.r0, s.r1) of dz (those rows). Each sum adds the pixels in raster order, so the result
+ * depends only on the order of the rows, not on how they are split between calls (the pooled gradient
+ * feeds two rows at a time what the plain one feeds at once).
+ */
+void single_wide_filter(const SingleRows& s, const float* dz, long oc, float* dw, float* db) {
+  for (long j = 0; j < oc; j += 4 * W) {
+    const long vecs = std::min<long>(4, ceil_div(oc - j, W));
+    const int last = static_cast<int>(oc - j - (vecs - 1) * W);
+    switch (vecs) {
+      case 1: wide_filter_columns<1>(s, dz, oc, j, last, dw); break;
+      case 2: wide_filter_columns<2>(s, dz, oc, j, last, dw); break;
+      case 3: wide_filter_columns<3>(s, dz, oc, j, last, dw); break;
+      default: wide_filter_columns<4>(s, dz, oc, j, last, dw); break;
+    }
+  }
+  if (db) wide_bias_rows(s, dz, oc, db);
+}
+
 const SingleChannelKernels kSingleChannel{
     {nullptr, single_forward_oc<1>, single_forward_oc<2>, single_forward_oc<3>, single_forward_oc<4>, single_forward_oc<5>,
      single_forward_oc<6>, single_forward_oc<7>, single_forward_oc<8>},
     {nullptr, single_filter_oc<1>, single_filter_oc<2>, single_filter_oc<3>, single_filter_oc<4>, single_filter_oc<5>,
      single_filter_oc<6>, single_filter_oc<7>, single_filter_oc<8>},
     single_wide_forward,
+    single_wide_filter,
 };

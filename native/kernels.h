@@ -13,6 +13,12 @@ void conv2d_forward(const float* x, const float* w, const float* b, float* y, co
 void conv2d_backward_input(const float* dy, const float* w, float* dx, const Geo& g);
 /** db may be null: the bias gradient is not computed (a layer without bias). */
 void conv2d_backward_filter(const float* x, const float* dy, float* dw, float* db, const Geo& g);
+/**
+ * conv2d_backward_filter(x, maxpool_backward(dy, argmax)) with dy the gradient at the pooling's output (pg over
+ * the convolution's output): the same bits, the convolution's output gradient written out only where no
+ * kernel gathers it as it goes. False when argmax holds an index outside that output.
+ */
+bool conv2d_backward_filter_pooled(const float* x, const float* dy, const int32_t* argmax, float* dw, float* db, const Geo& g, const Geo& pg);
 
 void maxpool_forward(const float* x, float* y, int32_t* argmax, const Geo& g);
 /**

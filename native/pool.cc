@@ -56,45 +56,54 @@ DN_CLONES void pool2x2_row(const float* x, long xoff, float* y, int32_t* am, con
   }
 }
 
+}  // namespace
+
 /**
- * The backward of pool2x2_row for image b, gathered: every dx cell of a window is written once, dy where the
- * window's argmax points at it, else 0 (+0 added, so a −0 gradient lands as +0, as the reference's scatter
- * gives), with no zeroing pass and no read-modify-write; cells no window covers (an odd last row or column)
- * are zeroed. Returns false if some argmax is not a cell of its own window (not this forward's output).
+ * The backward of pool2x2_row for window row oy of image b, gathered into d (conv rows 2·oy and 2·oy + 1,
+ * w·c floats each, one after the other): every cell of a window written once, dy where the window's argmax
+ * points at it, else 0 (+0 added, so a −0 gradient lands as +0, as the reference's scatter gives), with no
+ * zeroing pass and no read-modify-write; cells no window covers (an odd last column) are zeroed. Returns
+ * false if some argmax is not a cell of its own window (not this forward's output).
  */
-DN_CLONES bool pool2x2_backward_image(const float* __restrict dy, const int32_t* __restrict am, float* __restrict dx,
-                                      const Geo& g, long b) {
-  const long c = g.c, xb = b * g.h * g.w * c;
-  bool ok = true;
-  for (long oy = 0; oy < g.oh; oy++) {
-    for (long ox = 0; ox < g.ow; ox++) {
-      const int32_t i0 = static_cast<int32_t>(xb + ((2 * oy) * g.w + 2 * ox) * c), i1 = i0 + static_cast<int32_t>(c);
-      const int32_t i2 = i0 + static_cast<int32_t>(g.w * c), i3 = i2 + static_cast<int32_t>(c);
-      const long o = ((b * g.oh + oy) * g.ow + ox) * c;
-      const int32_t* a = am + o;
-      const float* s = dy + o;
-      float *d0 = dx + i0, *d1 = dx + i1, *d2 = dx + i2, *d3 = dx + i3;
-      // One pass along the channels writing all four cells, with no branch and no cross-lane sum, so that it
-      // vectorizes: the four rows never overlap (c apart at least).
-      int32_t miss = 0;
+DN_CLONES bool pool2x2_backward_rows(const float* __restrict dy, const int32_t* __restrict am, const Geo& g, long b, long oy,
+                                     float* __restrict d) {
+  const long c = g.c, xb = b * g.h * g.w * c, row0 = xb + 2 * oy * g.w * c;
+  int32_t miss = 0;
+  for (long ox = 0; ox < g.ow; ox++) {
+    const int32_t i0 = static_cast<int32_t>(row0 + 2 * ox * c), i1 = i0 + static_cast<int32_t>(c);
+    const int32_t i2 = i0 + static_cast<int32_t>(g.w * c), i3 = i2 + static_cast<int32_t>(c);
+    const long o = ((b * g.oh + oy) * g.ow + ox) * c;
+    const int32_t* a = am + o;
+    const float* s = dy + o;
+    float *d0 = d + (i0 - row0), *d1 = d + (i1 - row0), *d2 = d + (i2 - row0), *d3 = d + (i3 - row0);
+    // One pass along the channels writing all four cells, with no branch and no cross-lane sum, so that it
+    // vectorizes: the four rows never overlap (c apart at least).
 #pragma GCC ivdep
-      for (long ch = 0; ch < c; ch++) {
-        const int32_t k = a[ch] - static_cast<int32_t>(ch);
-        const float v = s[ch] + 0.f;
-        d0[ch] = k == i0 ? v : 0.f;
-        d1[ch] = k == i1 ? v : 0.f;
-        d2[ch] = k == i2 ? v : 0.f;
-        d3[ch] = k == i3 ? v : 0.f;
-        miss |= (k != i0) & (k != i1) & (k != i2) & (k != i3);
-      }
-      ok = ok && !miss;
-    }
-    if (g.w > 2 * g.ow) {
-      std::memset(dx + xb + ((2 * oy) * g.w + 2 * g.ow) * c, 0, (g.w - 2 * g.ow) * c * sizeof(float));
-      std::memset(dx + xb + ((2 * oy + 1) * g.w + 2 * g.ow) * c, 0, (g.w - 2 * g.ow) * c * sizeof(float));
+    for (long ch = 0; ch < c; ch++) {
+      const int32_t k = a[ch] - static_cast<int32_t>(ch);
+      const float v = s[ch] + 0.f;
+      d0[ch] = k == i0 ? v : 0.f;
+      d1[ch] = k == i1 ? v : 0.f;
+      d2[ch] = k == i2 ? v : 0.f;
+      d3[ch] = k == i3 ? v : 0.f;
+      miss |= (k != i0) & (k != i1) & (k != i2) & (k != i3);
     }
   }
-  if (g.h > 2 * g.oh) std::memset(dx + xb + 2 * g.oh * g.w * c, 0, (g.h - 2 * g.oh) * g.w * c * sizeof(float));
+  if (g.w > 2 * g.ow) {
+    std::memset(d + 2 * g.ow * c, 0, (g.w - 2 * g.ow) * c * sizeof(float));
+    std::memset(d + (g.w + 2 * g.ow) * c, 0, (g.w - 2 * g.ow) * c * sizeof(float));
+  }
+  return !miss;
+}
+
+namespace {
+
+/** pool2x2_backward_rows for every window row of image b, into its dx; an odd last row zeroed. */
+bool pool2x2_backward_image(const float* dy, const int32_t* am, float* dx, const Geo& g, long b) {
+  const long xb = b * g.h * g.w * g.c;
+  bool ok = true;
+  for (long oy = 0; oy < g.oh; oy++) ok = pool2x2_backward_rows(dy, am, g, b, oy, dx + xb + 2 * oy * g.w * g.c) && ok;
+  if (g.h > 2 * g.oh) std::memset(dx + xb + 2 * g.oh * g.w * g.c, 0, (g.h - 2 * g.oh) * g.w * g.c * sizeof(float));
   return ok;
 }
 

@@ -41,4 +41,11 @@ inline __attribute__((always_inline)) void pool2x2_window(const float* x0, const
  */
 void maxpool2x2_images(const float* x, long b0, long b1, float* y, int32_t* argmax, const Geo& pg);
 
+/**
+ * The pooling's backward for window row oy of image b (pg: pool2x2), gathered into d: the gradient at input
+ * rows 2·oy and 2·oy + 1 (pg.w·pg.c floats each, one after the other), dy where each window's argmax points,
+ * else 0. False if some argmax is not a cell of its own window.
+ */
+bool pool2x2_backward_rows(const float* dy, const int32_t* argmax, const Geo& pg, long b, long oy, float* d);
+
 }  // namespace dn

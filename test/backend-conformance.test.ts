@@ -308,6 +308,23 @@ function conformance(be: () => Backend, precision: Precision = 'ulps'): void {
         close(y, want, 'vs naive');
       });
     }
+    // Its backward where no input gradient is wanted: the filter gradient straight from the pooled gradient.
+    test(`conv2dBackwardFilterPooled ${label}: the bits of maxPool2dBackward then conv2dBackwardFilter`, () => {
+      const size = pg.n * pg.oh * pg.ow * pg.c;
+      const y = new Float32Array(size), am = new Int32Array(size), dy = rand(size, seed + 3);
+      be().conv2dMaxPoolForward(x, w, bias, y, am, g, pg, 'relu');
+      const dw = new Float32Array(w.length).fill(NaN), db = new Float32Array(c.oc).fill(NaN);
+      be().conv2dBackwardFilterPooled(x, dy, am, dw, db, g, pg);
+      const dz = new Float32Array(g.n * g.oh * g.ow * g.oc), dw2 = new Float32Array(w.length), db2 = new Float32Array(c.oc);
+      be().maxPool2dBackward(dy, am, dz, pg);
+      be().conv2dBackwardFilter(x, dz, dw2, db2, g);
+      assertSameBits(dw, dw2, 'dw');
+      assertSameBits(db, db2, 'db');
+      close(dw, naiveConvBackward(x, w, dz, g).dw, 'dw vs naive');
+      const dwNoBias = new Float32Array(w.length);
+      be().conv2dBackwardFilterPooled(x, dy, am, dwNoBias, null, g, pg);
+      assertSameBits(dwNoBias, dw, 'dw without the bias gradient');
+    });
   }
 
   for (const c of poolCases) {
@@ -627,7 +644,7 @@ describe('native binding rejects bad buffers', { skip: nativeSkip }, () => {
   test('conv2dForward with an unknown activation throws', () => {
     assert.throws(() => nb().conv2dForward(ok.x, ok.w, ok.b, ok.y, g, 'tanh' as Activation), RangeError);
   });
-  test('conv2dMaxPoolForward with a pooling geometry not over the convolution\'s output, a short y or a Float32Array argmax throws', () => {
+  test('conv2dMaxPoolForward / conv2dBackwardFilterPooled with a pooling geometry not over the convolution\'s output, a short y, a Float32Array or out-of-range argmax throw', () => {
     const pg = windowGeometry('test', [2, 5, 5, 4], [2, 2], [2, 2], 'valid');
     const y = new Float32Array(32), am = new Int32Array(32);
     nb().conv2dMaxPoolForward(ok.x, ok.w, ok.b, y, am, g, pg, 'relu');
@@ -637,6 +654,12 @@ describe('native binding rejects bad buffers', { skip: nativeSkip }, () => {
     });
     assert.throws(() => nb().conv2dMaxPoolForward(ok.x, ok.w, ok.b, new Float32Array(31), am, g, pg, 'relu'), { name: 'RangeError', message: /y has 31 elements/ });
     assert.throws(() => nb().conv2dMaxPoolForward(ok.x, ok.w, ok.b, y, new Float32Array(32) as unknown as Int32Array, g, pg, 'relu'), TypeError);
+    const dw = new Float32Array(ok.w.length), db = new Float32Array(4);
+    nb().conv2dBackwardFilterPooled(ok.x, y, am, dw, db, g, pg);
+    assert.throws(() => nb().conv2dBackwardFilterPooled(ok.x, y, am, dw, db, g, other), { name: 'RangeError', message: /conv2dBackwardFilterPooled: the pooling geometry's input/ });
+    assert.throws(() => nb().conv2dBackwardFilterPooled(ok.x, y, new Int32Array(32).fill(500), dw, db, g, pg), {
+      name: 'RangeError', message: /argmax holds an index outside the convolution's output/,
+    });
   });
   test('setWinograd takes true, false, 2 or 4 and nothing else', () => {
     try {

@@ -133,7 +133,8 @@ describe('which pools gate the gradient for the ReLU before them', () => {
 });
 
 /**
- * Convolutions that pool their own output: one input channel into 16 filters (ReLU) → 2x2 pool; ReLU →
+ * Convolutions that pool their own output: one input channel into 16 filters (ReLU) → 2x2 pool, the first
+ * layer, whose weight gradients then come from the pool's gradient directly; ReLU →
  * overlapping 3x3 windows, stride 2, 'same' padding; a linear convolution → 2x2 pool (no gate: nothing to
  * gate); and one that cannot: a tanh convolution (its activation is a pass of its own) → 1x1 pool.
  */
@@ -172,7 +173,9 @@ for (const [name, be] of backends()) {
       const fused = run(true, fc), plain = run(false, pc);
       assert.deepEqual([fc.conv2dMaxPoolForward, fc.maxPool2dForward, fc.conv2dForward], [9, 3, 3], 'fused: pooling convolutions, pools, convolutions');
       assert.deepEqual([pc.conv2dMaxPoolForward, pc.maxPool2dForward, pc.conv2dForward], [undefined, 12, 12], 'plain');
-      assert.equal(fc.maxPool2dBackward, pc.maxPool2dBackward, 'every pool still runs its backward');
+      // The first layer (no input gradient wanted) takes its weight gradients from pa's gradient and argmax.
+      assert.deepEqual([fc.conv2dBackwardFilterPooled, fc.maxPool2dBackward, fc.conv2dBackwardFilter], [3, 9, 9], 'fused backward');
+      assert.deepEqual([pc.conv2dBackwardFilterPooled, pc.maxPool2dBackward, pc.conv2dBackwardFilter], [undefined, 12, 12], 'plain backward');
       sameBits(fused.params, plain.params, 'weights');
       assert.ok(fused.params.some((v, i) => v !== poolingConvs(5).params[i]), 'the steps changed the weights');
       sameBits(fused.predict(xc).data, plain.predict(xc).data, 'predictions');

@@ -76,6 +76,16 @@ export interface Backend {
   /** x (n,h,w,c), dy (n,oh,ow,oc) → dw (kh,kw,c,oc), db (oc; skipped when null: a layer without bias). */
   conv2dBackwardFilter(x: Float32Array, dy: Float32Array, dw: Float32Array, db: Float32Array | null, g: ConvGeometry): void;
 
+  /**
+   * conv2dBackwardFilter of the gradient that maxPool2dBackward routes from dy (the pooling's output gradient)
+   * through argmax, in one call (conv2dMaxPoolForward's backward, where no input gradient is wanted): the
+   * convolution's output gradient need not be written (the native backend gathers it a window row at a
+   * time for one-channel layers). The same bits as the two calls.
+   */
+  conv2dBackwardFilterPooled(
+    x: Float32Array, dy: Float32Array, argmax: Int32Array, dw: Float32Array, db: Float32Array | null, g: ConvGeometry, pool: WindowGeometry,
+  ): void;
+
   /** x (n,h,w,c) → y (n,oh,ow,c) and argmax (n,oh,ow,c): the flat index into x of each maximum. */
   maxPool2dForward(x: Float32Array, y: Float32Array, argmax: Int32Array, g: WindowGeometry): void;
 

@@ -9,7 +9,9 @@
 // quarter of the size for 2x2 windows, and that layer skips its pass over the activations. In the forward,
 // a Conv2D that a MaxPooling2D alone reads pools its own output (Layer.poolsOutput): the convolution's output
 // is never written out and read back; where it ends in a ReLU, only when the pooling also gates its
-// gradient (its backward would otherwise read that output).
+// gradient (its backward would otherwise read that output). Where such a convolution wants no input
+// gradient (a first layer), its weight gradients come from the pooling's gradient and argmax directly
+// (Layer.backwardPooled), without the gradient at its own output.
 
 import type { ReluGate, RunContext } from '../layers/layer.js';
 import type { Tensor } from '../tensor.js';
@@ -109,15 +111,29 @@ export interface BackwardOptions extends PassOptions {
 
 /** Back-propagates dOut from the output; returns the gradient w.r.t. the input when need[0], else null. */
 export function backwardPass(plan: Plan, dOut: Tensor, ctx: RunContext, o: BackwardOptions): Tensor | null {
-  const f = fusions(plan, o.keep ?? new Set(), o.fuse ?? true);
+  const keep = o.keep ?? new Set(), fuse = o.fuse ?? true;
+  const f = fusions(plan, keep, fuse);
+  // Pooling node → its producer, for the pairs whose producer needs no input gradient.
+  const pooledBack = new Map<number, number>();
+  for (const [producer, pool] of poolFusions(plan, keep, fuse, f)) {
+    const p = plan.nodes[producer];
+    if (!o.need[p.inputs[0]] && o.need[p.output]) pooledBack.set(pool, producer);
+  }
+  const done = new Set<number>();
   const grads = new Array<Tensor | null>(plan.tensors).fill(null);
   const last = plan.nodes.length - 1;
   grads[plan.nodes[last].output] = dOut;
   for (let k = last; k >= 0; k--) {
     const node = plan.nodes[k];
     const dy = grads[node.output];
-    if (!dy || !o.need[node.output]) continue;
+    if (!dy || !o.need[node.output] || done.has(k)) continue;
     o.onGradient?.(node.output, dy);
+    const producer = pooledBack.get(k);
+    if (producer !== undefined) {
+      plan.nodes[producer].layer.backwardPooled(node.layer.gateGradient(dy, ctx, gateOf(f[k])), ctx, node.layer.poolTarget(dy.shape[0]));
+      done.add(producer);
+      continue;
+    }
     if (f[k] === 'fused') {
       // The producer's backward takes the gradient at the ReLU's output (its input is read by nothing else).
       grads[node.inputs[0]] = dy;

@@ -97,6 +97,12 @@ export class Conv2D extends Layer {
     return pool.y;
   }
 
+  override backwardPooled(dy: Tensor, ctx: RunContext, pool: PoolTarget): void {
+    if (!this.wantsWeightGrads(ctx)) return;
+    const g = withBatch(this.geometry, dy.shape[0]);
+    ctx.backend.conv2dBackwardFilterPooled(this.x!.data, dy.data, pool.argmax, this.grads[0], this.useBias ? this.grads[1] : null, g, pool.g);
+  }
+
   override get reluGate(): 'ends' | null {
     return this.activation === 'relu' ? 'ends' : null;
   }

@@ -155,6 +155,20 @@ export abstract class Layer {
     throw new Error(`${this.describe()} is not a max pooling`);
   }
 
+  /**
+   * forwardPooled's backward where no input gradient is wanted: the weight gradients from dy, the gradient at
+   * the pooling's output (gated by it), routed through its argmax; the gradient at this layer's own output is
+   * never formed.
+   */
+  backwardPooled(_dy: Tensor, _ctx: RunContext, _pool: PoolTarget): void {
+    throw new Error(`${this.describe()} cannot take a pooled gradient`);
+  }
+
+  /** A max pooling's part of backwardPooled: dy gated for the ReLU before it where gate is 'gates' (in place). */
+  gateGradient(_dy: Tensor, _ctx: RunContext, _gate?: ReluGate): Tensor {
+    throw new Error(`${this.describe()} is not a max pooling`);
+  }
+
   /** The graph calls these; layers of several inputs override them. relu: only where fusesRelu. */
   forwardAll(xs: Tensor[], ctx: RunContext, relu = false): Tensor {
     if (relu) throw new Error(`${this.describe()} cannot apply a fused ReLU`);

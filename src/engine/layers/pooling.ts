@@ -85,11 +85,15 @@ export class MaxPooling2D extends Pooling2D {
     if (!needDx) return null;
     const g = withBatch(this.geometry, dy.shape[0]);
     const dx = this.dx.view(g.n, this.inputShape!);
+    ctx.backend.maxPool2dBackward(this.gateGradient(dy, ctx, gate).data, this.argmax, dx.data, g);
+    return dx;
+  }
+
+  override gateGradient(dy: Tensor, ctx: RunContext, gate?: ReluGate): Tensor {
     // For the ReLU before: y is its value at each argmax (dy is ours to overwrite; a quarter of dx's size
     // with 2x2 windows).
-    if (gate === 'gates') ctx.backend.activationBackward('relu', this.y.view(g.n, this.outputShape).data, dy.data, dy.data, 0);
-    ctx.backend.maxPool2dBackward(dy.data, this.argmax, dx.data, g);
-    return dx;
+    if (gate === 'gates') ctx.backend.activationBackward('relu', this.y.view(dy.shape[0], this.outputShape).data, dy.data, dy.data, 0);
+    return dy;
   }
 }
 

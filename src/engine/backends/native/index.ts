@@ -142,6 +142,7 @@ export function loadNativeBackend(opts: NativeOptions = {}): { backend: Backend;
     conv2dMaxPoolForward: (x, w, b, y, argmax, g, pool, act) => nb.conv2dMaxPoolForward(x, w, b, y, argmax, g, pool, act),
     conv2dBackwardInput: (dy, w, dx, g) => nb.conv2dBackwardInput(dy, w, dx, g),
     conv2dBackwardFilter: (x, dy, dw, db, g) => nb.conv2dBackwardFilter(x, dy, dw, db, g),
+    conv2dBackwardFilterPooled: (x, dy, argmax, dw, db, g, pool) => nb.conv2dBackwardFilterPooled(x, dy, argmax, dw, db, g, pool),
     maxPool2dForward: (x, y, argmax, g) => nb.maxPool2dForward(x, y, argmax, g),
     maxPool2dBackward: (dy, argmax, dx, g) => nb.maxPool2dBackward(dy, argmax, dx, g),
     avgPool2dForward: (x, y, g) => nb.avgPool2dForward(x, y, g),

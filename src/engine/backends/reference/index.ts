@@ -2,7 +2,7 @@
 // browsers and in Node, and is the oracle that the native backend is tested against.
 
 import { setDefaultBackend, type Backend, type FusedActivation } from '../../backend.js';
-import { conv2dMaxPoolByParts } from '../by-parts.js';
+import { conv2dBackwardFilterPooledByParts, conv2dMaxPoolByParts } from '../by-parts.js';
 import { activationBackward, activationForward } from './activations.js';
 import { biasActivation, columnSums, conv2dBackwardFilter, conv2dBackwardInput, conv2dForward } from './conv.js';
 import {
@@ -32,6 +32,7 @@ export function referenceBackend(): Backend {
   return {
     name: 'reference',
     conv2dMaxPoolForward: conv2dMaxPoolByParts({ conv2dForward, maxPool2dForward }),
+    conv2dBackwardFilterPooled: conv2dBackwardFilterPooledByParts({ maxPool2dBackward, conv2dBackwardFilter }),
     matmul,
     denseForward,
     denseBackward,

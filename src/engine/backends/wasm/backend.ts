@@ -4,7 +4,7 @@
 
 import type { Activation, AdamParams, Backend, FusedActivation, RmspropParams, SgdParams } from '../../backend.js';
 import type { ConvGeometry, WindowGeometry } from '../../geometry.js';
-import { conv2dMaxPoolByParts } from '../by-parts.js';
+import { conv2dBackwardFilterPooledByParts, conv2dMaxPoolByParts } from '../by-parts.js';
 import { dropoutMask } from '../reference/elementwise.js';
 import { Arena } from './arena.js';
 import { ACTIVATION_CODES, type WasmKernels } from './kernels.js';
@@ -32,9 +32,10 @@ export function makeWasmBackend(k: WasmKernels, name: string): WasmBackend {
   const inSize = (g: WindowGeometry) => g.n * g.h * g.w * g.c;
   const outSize = (g: WindowGeometry, c = g.c) => g.n * g.oh * g.ow * c;
 
-  // The fused convolution and pooling as the two kernels (the conv's output copied out and back in, as
-  // when the layers run them).
+  // The fused convolution and pooling as the two kernels each way (the conv's output or its gradient copied
+  // out and back in, as when the layers run them).
   let convPool: Backend['conv2dMaxPoolForward'] | null = null;
+  let convPoolFilter: Backend['conv2dBackwardFilterPooled'] | null = null;
   const be: WasmBackend = {
     name,
     arena: A,
@@ -74,6 +75,10 @@ export function makeWasmBackend(k: WasmKernels, name: string): WasmBackend {
 
     conv2dMaxPoolForward(x, w, b, y, argmax, g, pool, act) {
       (convPool ??= conv2dMaxPoolByParts(be))(x, w, b, y, argmax, g, pool, act);
+    },
+
+    conv2dBackwardFilterPooled(x, dy, argmax, dw, db, g, pool) {
+      (convPoolFilter ??= conv2dBackwardFilterPooledByParts(be))(x, dy, argmax, dw, db, g, pool);
     },
 
     conv2dBackwardInput(dy, w, dx, g: ConvGeometry) {
