@@ -374,9 +374,15 @@ void forward_tasks(const float* x, const float* w, const float* bias, const Geo&
     const float* vx = v + xi * g.c * g.oc;
     float* dst = Vp + xi * vstride;
     if (!panels) return pack_b(MatView{vx, g.oc, 1}, static_cast<int>(g.c), static_cast<int>(g.oc), dst);
-    for (long j = 0; j < g.oc; j += L)  // panel j: rows 0..c-1 of columns [j, j + L), zero padded
-      for (long ci = 0; ci < g.c; ci++)
-        for (long l = 0; l < L; l++) *dst++ = j + l < g.oc ? vx[ci * g.oc + j + l] : 0.f;
+    for (long j = 0; j < g.oc; j += L) {  // panel j: rows 0..c-1 of columns [j, j + L), zero padded
+      const long n = std::min(L, g.oc - j);
+      for (long ci = 0; ci < g.c; ci++, dst += L) {
+        // A branch-free copy of whole panels (the common case) vectorizes; a batch-1 call packs every time.
+        const float* src = vx + ci * g.oc + j;
+        if (n == L) for (long l = 0; l < L; l++) dst[l] = src[l];
+        else for (long l = 0; l < L; l++) dst[l] = l < n ? src[l] : 0.f;
+      }
+    }
   };
   if (g.c * g.oc >= 4096) parallel_for(X, pack);
   else for (int xi = 0; xi < X; xi++) pack(xi, 0);
