@@ -119,19 +119,18 @@ export function backwardPass(plan: Plan, dOut: Tensor, ctx: RunContext, o: Backw
     const p = plan.nodes[producer];
     if (!o.need[p.inputs[0]] && o.need[p.output]) pooledBack.set(pool, producer);
   }
-  const done = new Set<number>();
   const grads = new Array<Tensor | null>(plan.tensors).fill(null);
   const last = plan.nodes.length - 1;
   grads[plan.nodes[last].output] = dOut;
   for (let k = last; k >= 0; k--) {
     const node = plan.nodes[k];
     const dy = grads[node.output];
-    if (!dy || !o.need[node.output] || done.has(k)) continue;
+    if (!dy || !o.need[node.output]) continue;
     o.onGradient?.(node.output, dy);
     const producer = pooledBack.get(k);
     if (producer !== undefined) {
+      // The producer's output gradient is never formed, so its node finds none and runs no backward.
       plan.nodes[producer].layer.backwardPooled(node.layer.gateGradient(dy, ctx, gateOf(f[k])), ctx, node.layer.poolTarget(dy.shape[0]));
-      done.add(producer);
       continue;
     }
     if (f[k] === 'fused') {

@@ -133,8 +133,9 @@ export abstract class Layer {
   /**
    * A forward fusion with the MaxPooling2D that alone reads this layer's output: true where forwardPooled can
    * compute that pooling's output and argmax in this layer's own pass (Conv2D with a fused activation), so
-   * that this layer's own output is never written out and read back. Its backward is unchanged: the pooling
-   * layer's backward gives it the gradient at its output as before (gated, where it ends in a ReLU).
+   * that this layer's own output is never written out and read back. In the backward the pooling layer
+   * gives it the gradient at its output as before (gated, where it ends in a ReLU), or, where this layer
+   * wants no input gradient, the pooled gradient itself (backwardPooled).
    */
   get poolsOutput(): boolean {
     return false;
