@@ -8,7 +8,6 @@
 #include "conv.h"
 #include "conv_single.h"
 #include "gemm.h"
-#include "pool.h"
 #include "winograd.h"
 
 namespace dn {
@@ -157,18 +156,11 @@ void forward_pass(const float* x, const Filters& W, const float* b, float* y, co
   }
 }
 
-/**
- * forward_pass pooled 2x2 (pg) as it goes: a task convolves whole images into its scratch, a quarter of L2 at
- * most, and pools them from there; the output is never written out and read back.
- */
+/** forward_pass pooled 2x2 (pg) as it goes (pool_by_images). */
 void pooled_pass(const float* x, const Filters& W, const float* b, float* y, int32_t* argmax, const Geo& g, const Geo& pg, bool relu) {
-  const long ohw = g.oh * g.ow, img = ohw * g.oc, K = g.kh * g.kw * g.c;
+  const long ohw = g.oh * g.ow;
   const PaddedInput pi(g);
-  const long per = std::max<long>(1, std::min(chunk_floats() / img, ceil_div(g.n, 4L * pool_threads())));
-  const int tasks = static_cast<int>(ceil_div(g.n, per));
-  auto task = [&](int t, int tid) {
-    const long b0 = t * per, b1 = std::min(g.n, b0 + per);
-    float* out = scratch(tid, kConvOut).get((b1 - b0) * img);
+  pool_by_images(g, pg, y, argmax, g.n * ohw * g.kh * g.kw * g.c * g.oc, [&](long b0, long b1, float* out, int tid) {
     const float* src = x;
     if (pi.copy) {
       float* padded = scratch(tid, kCol).get((b1 - b0) * pi.image() * g.c);
@@ -176,13 +168,7 @@ void pooled_pass(const float* x, const Filters& W, const float* b, float* y, int
       src = padded;
     }
     forward_rows(src, pi.copy ? b0 : 0, g, pi, W, b, out, b0 * ohw, b1 * ohw, relu);
-    maxpool2x2_images(out, b0, b1, y, argmax, pg);
-  };
-  if (g.n * ohw * K * g.oc < 65536) {
-    for (int t = 0; t < tasks; t++) task(t, 0);
-  } else {
-    parallel_for(tasks, task);
-  }
+  });
 }
 
 /** dx as a convolution of dy (stride 1): dy padded by kernel − 1 − padding, the kernel turned 180° with its channel axes swapped. */

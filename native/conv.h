@@ -8,6 +8,7 @@
 
 #include "common.h"
 #include "kernels.h"
+#include "pool.h"
 #include "threadpool.h"
 
 namespace dn {
@@ -79,6 +80,30 @@ inline long chunk_floats() {
     return l2 / 4 / static_cast<long>(sizeof(float));
   }();
   return f;
+}
+
+/**
+ * A convolution pooled 2x2 (pg) as it goes: tasks of whole images, each convolved by
+ * convolve(b0, b1, out, tid) into out (the task's scratch, a quarter of L2 at most, image b0 first) and pooled
+ * from there into y and argmax; the convolution's output is never written out and read back. `work` (the
+ * call's multiply-adds) decides whether the pool's threads are worth waking.
+ */
+template <class Convolve>
+void pool_by_images(const Geo& g, const Geo& pg, float* y, int32_t* argmax, long work, Convolve convolve) {
+  const long img = g.oh * g.ow * g.oc;
+  const long per = std::max<long>(1, std::min(chunk_floats() / img, ceil_div(g.n, 4L * pool_threads())));
+  const int tasks = static_cast<int>(ceil_div(g.n, per));
+  auto task = [&](int t, int tid) {
+    const long b0 = t * per, b1 = std::min(g.n, b0 + per);
+    float* out = scratch(tid, kConvOut).get((b1 - b0) * img);
+    convolve(b0, b1, out, tid);
+    maxpool2x2_images(out, b0, b1, y, argmax, pg);
+  };
+  if (work < 65536) {
+    for (int t = 0; t < tasks; t++) task(t, 0);
+  } else {
+    parallel_for(tasks, task);
+  }
 }
 
 }  // namespace dn

@@ -10,7 +10,6 @@
 
 #include "conv.h"
 #include "conv_single.h"
-#include "pool.h"
 #include "simd.h"
 
 namespace dn {
@@ -106,21 +105,9 @@ void single_channel_forward_pooled(const float* x, const float* w, const float* 
                                    bool relu) {
   const PaddedInput pi(g);
   const std::vector<long> tap = tap_offsets(g, pi.copy ? pi.wp : g.w);
-  // Images per task: their outputs in a quarter of L2 at most (pooled from there), at least 4 tasks a thread.
-  const long img = g.oh * g.ow * g.oc;
-  const long per = std::max<long>(1, std::min(chunk_floats() / img, ceil_div(g.n, 4L * pool_threads())));
-  const int tasks = static_cast<int>(ceil_div(g.n, per));
-  auto task = [&](int t, int tid) {
-    const long b0 = t * per, b1 = std::min(g.n, b0 + per);
-    float* out = scratch(tid, kConvOut).get((b1 - b0) * img);
+  pool_by_images(g, pg, y, argmax, g.n * g.oh * g.ow * g.kh * g.kw * g.oc, [&](long b0, long b1, float* out, int tid) {
     forward_images(x, g, pi, tap, w, b, relu, b0, b1, tid, out);
-    maxpool2x2_images(out, b0, b1, y, argmax, pg);
-  };
-  if (g.n * g.oh * g.ow * g.kh * g.kw * g.oc < 65536) {
-    for (int t = 0; t < tasks; t++) task(t, 0);
-  } else {
-    parallel_for(tasks, task);
-  }
+  });
 }
 
 namespace {

@@ -172,6 +172,35 @@ void single_filter_oc(const SingleRows& s, const float* dy, float* dw, float* db
 /** Sums a block may keep in registers, beside its weight vectors and one broadcast input. */
 constexpr int kWideSums = W == 16 ? 24 : W == 8 ? 12 : 4;
 
+/** Vector v of a group of NV filter columns at p: the last one `last` lanes (masked), the others whole. */
+template <int NV>
+inline VF load_cols(const float* p, int v, int last) {
+  return v == NV - 1 && last < W ? VF::load_n(p + v * W, last) : VF::load(p + v * W);
+}
+template <int NV>
+inline void store_cols(VF a, float* p, int v, int last) {
+  if (v == NV - 1 && last < W) a.store_n(p + v * W, last);
+  else a.store(p + v * W);
+}
+
+/**
+ * f(integral_constant<NV>, j, last) for each group of filter columns [j, j + NV·W), up to 4 vectors a group
+ * (the last vector `last` lanes), so that each group's sums stay in registers.
+ */
+template <class F>
+inline void column_groups(long oc, F f) {
+  for (long j = 0; j < oc; j += 4 * W) {
+    const long vecs = std::min<long>(4, ceil_div(oc - j, W));
+    const int last = static_cast<int>(oc - j - (vecs - 1) * W);
+    switch (vecs) {
+      case 1: f(std::integral_constant<int, 1>{}, j, last); break;
+      case 2: f(std::integral_constant<int, 2>{}, j, last); break;
+      case 3: f(std::integral_constant<int, 3>{}, j, last); break;
+      default: f(std::integral_constant<int, 4>{}, j, last); break;
+    }
+  }
+}
+
 /**
  * P consecutive output pixels (the top-left input pixel of the first one's window at `in`) times filter columns
  * [j, j + NV·W), the last vector `last` lanes: each tap one broadcast of each pixel's input times NV weight
@@ -190,7 +219,7 @@ inline void wide_block(const float* in, const long* tap, int ntaps, const float*
     const float* wt = w + t * oc + j;
     VF wv[NV];
     DN_UNROLL
-    for (int v = 0; v < NV; v++) wv[v] = v == NV - 1 && last < W ? VF::load_n(wt + v * W, last) : VF::load(wt + v * W);
+    for (int v = 0; v < NV; v++) wv[v] = load_cols<NV>(wt, v, last);
     const float* xt = in + tap[t];
     DN_UNROLL
     for (int p = 0; p < P; p++) {
@@ -201,14 +230,12 @@ inline void wide_block(const float* in, const long* tap, int ntaps, const float*
   }
   DN_UNROLL
   for (int v = 0; v < NV; v++) {
-    const bool tail = v == NV - 1 && last < W;
-    const VF bv = bias ? (tail ? VF::load_n(bias + j + v * W, last) : VF::load(bias + j + v * W)) : VF::zero();
+    const VF bv = bias ? load_cols<NV>(bias + j, v, last) : VF::zero();
     DN_UNROLL
     for (int p = 0; p < P; p++) {
       VF a = bias ? acc[p][v] + bv : acc[p][v];
       if (relu) a = vmax(a, VF::zero());
-      if (tail) a.store_n(y + p * oc + j + v * W, last);
-      else a.store(y + p * oc + j + v * W);
+      store_cols<NV>(a, y + p * oc + j, v, last);
     }
   }
 }
@@ -229,16 +256,7 @@ void wide_columns(const SingleRows& s, const float* w, long oc, long j, int last
 
 /** single_forward_t for any filter count: groups of up to 4 vectors of filters, each over every output pixel. */
 void single_wide_forward(const SingleRows& s, const float* w, long oc, const float* bias, bool relu, float* y) {
-  for (long j = 0; j < oc; j += 4 * W) {
-    const long vecs = std::min<long>(4, ceil_div(oc - j, W));
-    const int last = static_cast<int>(oc - j - (vecs - 1) * W);
-    switch (vecs) {
-      case 1: wide_columns<1>(s, w, oc, j, last, bias, relu, y); break;
-      case 2: wide_columns<2>(s, w, oc, j, last, bias, relu, y); break;
-      case 3: wide_columns<3>(s, w, oc, j, last, bias, relu, y); break;
-      default: wide_columns<4>(s, w, oc, j, last, bias, relu, y); break;
-    }
-  }
+  column_groups(oc, [&](auto nv, long j, int last) { wide_columns<decltype(nv)::value>(s, w, oc, j, last, bias, relu, y); });
 }
 
 /**
@@ -249,12 +267,10 @@ void single_wide_forward(const SingleRows& s, const float* w, long oc, const flo
 template <int NV, int TG>
 void wide_filter_group(const SingleRows& s, const float* dz, long oc, long j, int last, int t0, int ng, float* dw) {
   VF acc[TG][NV];
-  auto at = [&](int i, int v) { return dw + (t0 + i) * oc + j + v * W; };
-  const bool tail = last < W;
   DN_UNROLL
   for (int i = 0; i < TG; i++)
     DN_UNROLL
-    for (int v = 0; v < NV; v++) acc[i][v] = i >= ng ? VF::zero() : v == NV - 1 && tail ? VF::load_n(at(i, v), last) : VF::load(at(i, v));
+    for (int v = 0; v < NV; v++) acc[i][v] = i >= ng ? VF::zero() : load_cols<NV>(dw + (t0 + i) * oc + j, v, last);
   for (long r = s.r0; r < s.r1; r++) {
     const long b = r / s.oh, oy = r % s.oh;
     const float* in = s.src + (b - s.b0) * s.img + oy * s.rowstride;
@@ -262,7 +278,7 @@ void wide_filter_group(const SingleRows& s, const float* dz, long oc, long j, in
     for (long ox = 0; ox < s.ow; ox++, d += oc) {
       VF dv[NV];
       DN_UNROLL
-      for (int v = 0; v < NV; v++) dv[v] = v == NV - 1 && tail ? VF::load_n(d + v * W, last) : VF::load(d + v * W);
+      for (int v = 0; v < NV; v++) dv[v] = load_cols<NV>(d, v, last);
       DN_UNROLL
       for (int i = 0; i < TG; i++) {
         if (i >= ng) continue;
@@ -276,10 +292,7 @@ void wide_filter_group(const SingleRows& s, const float* dz, long oc, long j, in
   for (int i = 0; i < TG; i++) {
     if (i >= ng) continue;
     DN_UNROLL
-    for (int v = 0; v < NV; v++) {
-      if (v == NV - 1 && tail) acc[i][v].store_n(at(i, v), last);
-      else acc[i][v].store(at(i, v));
-    }
+    for (int v = 0; v < NV; v++) store_cols<NV>(acc[i][v], dw + (t0 + i) * oc + j, v, last);
   }
 }
 
@@ -309,16 +322,7 @@ void wide_filter_columns(const SingleRows& s, const float* dz, long oc, long j, 
  * feeds two rows at a time what the plain one feeds at once).
  */
 void single_wide_filter(const SingleRows& s, const float* dz, long oc, float* dw, float* db) {
-  for (long j = 0; j < oc; j += 4 * W) {
-    const long vecs = std::min<long>(4, ceil_div(oc - j, W));
-    const int last = static_cast<int>(oc - j - (vecs - 1) * W);
-    switch (vecs) {
-      case 1: wide_filter_columns<1>(s, dz, oc, j, last, dw); break;
-      case 2: wide_filter_columns<2>(s, dz, oc, j, last, dw); break;
-      case 3: wide_filter_columns<3>(s, dz, oc, j, last, dw); break;
-      default: wide_filter_columns<4>(s, dz, oc, j, last, dw); break;
-    }
-  }
+  column_groups(oc, [&](auto nv, long j, int last) { wide_filter_columns<decltype(nv)::value>(s, dz, oc, j, last, dw); });
   if (db) wide_bias_rows(s, dz, oc, db);
 }
 
