@@ -198,7 +198,7 @@ void backward_input_as_convolution(const float* dy, const float* w, float* dx, c
         for (long ci = 0; ci < g.c; ci++)
           wt[((ky * g.kw + kx) * g.oc + o) * N + ci] = w[(((g.kh - 1 - ky) * g.kw + (g.kw - 1 - kx)) * g.c + ci) * g.oc + o];
   const Geo t = turned(g);
-  if (winograd_applies(t)) return winograd_forward(dy, wt, nullptr, dx, t, false);
+  if (winograd_applies(t)) return winograd_forward(dy, wt, nullptr, dx, t, false, false);
   forward_pass(dy, filters_for(wt, K, N, t.n * t.oh * t.ow), nullptr, dx, t, false);
 }
 
@@ -207,7 +207,7 @@ void backward_input_as_convolution(const float* dy, const float* w, float* dx, c
 void conv2d_forward(const float* x, const float* w, const float* b, float* y, const Geo& g, bool relu) {
   const long K = g.kh * g.kw * g.c, N = g.oc;
   if (g.n * g.oh * g.ow == 0 || N == 0) return;
-  if (winograd_applies(g, relu)) return winograd_forward(x, w, b, y, g, relu);
+  if (winograd_applies(g, relu, true)) return winograd_forward(x, w, b, y, g, relu, true);
   if (single_channel_applies(g)) return single_channel_forward(x, w, b, y, g, relu);
   forward_pass(x, filters_for(w, K, N, g.n * g.oh * g.ow), b, y, g, relu);
 }
@@ -215,7 +215,7 @@ void conv2d_forward(const float* x, const float* w, const float* b, float* y, co
 void conv2d_maxpool_forward(const float* x, const float* w, const float* b, float* y, int32_t* argmax, const Geo& g, const Geo& pg, bool relu) {
   if (pg.n * pg.oh * pg.ow * pg.c == 0) return;
   if (pool2x2(pg)) {
-    if (winograd_applies(g, relu)) return winograd_forward_pooled(x, w, b, y, argmax, g, pg, relu);
+    if (winograd_applies(g, relu, true)) return winograd_forward_pooled(x, w, b, y, argmax, g, pg, relu);
     if (single_channel_applies(g)) return single_channel_forward_pooled(x, w, b, y, argmax, g, pg, relu);
     return pooled_pass(x, filters_for(w, g.kh * g.kw * g.c, g.oc, g.n * g.oh * g.ow), b, y, argmax, g, pg, relu);
   }

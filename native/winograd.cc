@@ -332,7 +332,7 @@ bool set_winograd(int mode) {
 }
 int winograd_mode() { return g_mode.load(); }
 
-bool winograd_applies(const Geo& g, bool relu) {
+bool winograd_applies(const Geo& g, bool relu, bool kept) {
   // With fewer channels the GEMMs are too shallow (or too narrow) to pay for the transforms: with 2x2 tiles
   // below 24 (128x28x28, 16 -> 32 channels: 4.6 ms against the direct kernel's 4.6; 24 -> 24: 6.3 against
   // 6.9), with 4x4 tiles below 16 (16 -> 16: 1.95 ms against 2.6).
@@ -340,9 +340,10 @@ bool winograd_applies(const Geo& g, bool relu) {
   const int m = tile_size(g, relu);
   const long least = m == 4 ? 16 : 24;
   // A call transforms and packs X·c·oc filter values whatever the batch: at batch 1 with few tiles that
-  // costs more than the tiles save (resnet20's 16- to 64-channel layers: 1.19 ms against 0.87 direct).
+  // costs more than the tiles save (resnet20's 16- to 64-channel layers: 1.19 ms against 0.87 direct),
+  // unless the filters are a layer's weights, prepared once and kept (FilterCache).
   const long work = Tiles(g, m).total * g.c * g.oc;
-  return g.c >= least && g.oc >= least && work >= 32768;
+  return g.c >= least && g.oc >= least && (kept || work >= 32768);
 }
 
 long winograd_products(const Geo& g, bool relu) {
@@ -352,24 +353,11 @@ long winograd_products(const Geo& g, bool relu) {
 
 namespace {
 
-/**
- * The forward's plan: the filters transformed and packed, tiles in tasks; then per task its tiles' inputs are
- * transformed and multiplied, and `out(m, P, t0, t1, bias, spare, tid)` transforms the products back, with
- * `spare` 16·oc free floats.
- */
-template <class Out>
-void forward_tasks(const float* x, const float* w, const float* bias, const Geo& g, bool relu, Out out) {
-  const Tiles tiles(g, tile_size(g, relu));
-  if (tiles.total == 0 || g.oc == 0) return;
-  const UKernel& uk = ukernel();
-  const int Npad = static_cast<int>(round_up(g.oc, uk.nr)), X = tiles.X;
-  const WinogradKernels& K = kernels_for(tiles.m);
-  const bool panels = few_channels(g);
+/** The X transformed filter matrices (c x oc each) packed for multiply(), `vstride` floats apart, into Vp. */
+void prepare_filters(const float* w, const Geo& g, const Tiles& tiles, const WinogradKernels& K, bool panels, size_t vstride, float* Vp) {
   const long L = K.lanes;
-  const size_t vstride = panels ? static_cast<size_t>(round_up(g.oc, L) * g.c) : packed_b_size(static_cast<int>(g.c), static_cast<int>(g.oc));
-  float* v = shared_scratch(kPackB).get(X * g.c * g.oc);
+  float* v = shared_scratch(kPackB).get(tiles.X * g.c * g.oc);
   K.filter(w, g.c * g.oc, 0, g.c * g.oc, v);
-  float* Vp = shared_scratch(kPartial).get(X * vstride);
   auto pack = [&](int xi, int) {
     const float* vx = v + xi * g.c * g.oc;
     float* dst = Vp + xi * vstride;
@@ -377,19 +365,112 @@ void forward_tasks(const float* x, const float* w, const float* bias, const Geo&
     for (long j = 0; j < g.oc; j += L) {  // panel j: rows 0..c-1 of columns [j, j + L), zero padded
       const long n = std::min(L, g.oc - j);
       for (long ci = 0; ci < g.c; ci++, dst += L) {
-        // A branch-free copy of whole panels (the common case) vectorizes; a batch-1 call packs every time.
+        // A branch-free copy of whole panels (the common case) vectorizes.
         const float* src = vx + ci * g.oc + j;
         if (n == L) for (long l = 0; l < L; l++) dst[l] = src[l];
         else for (long l = 0; l < L; l++) dst[l] = l < n ? src[l] : 0.f;
       }
     }
   };
-  if (g.c * g.oc >= 4096) parallel_for(X, pack);
-  else for (int xi = 0; xi < X; xi++) pack(xi, 0);
+  if (g.c * g.oc >= 4096) parallel_for(tiles.X, pack);
+  else for (int xi = 0; xi < tiles.X; xi++) pack(xi, 0);
+}
+
+/**
+ * Prepared filters kept between forward calls on few tiles (batch-1 inference), where preparing them costs
+ * as much as the tiles themselves: 4 tiles of a 7x7x64 layer make 0.6 M multiply-adds, its 64x64 filters
+ * 147 K transformed values. An entry is found by the filter's address and shape and used only while the
+ * filter holds the values it was made from: one compare, a quarter of the transformed values' size, so
+ * weights changed in place by an optimizer or a load, or freed and their memory reused, never give a stale
+ * result. The least recently used of kEntries is replaced.
+ */
+class FilterCache {
+ public:
+  static constexpr int kEntries = 128;
+  /** Whether a forward on this many tiles keeps its filters here rather than preparing them per call. */
+  static bool worth(const Tiles& tiles) { return tiles.total <= 256; }
+
+  const float* get(const float* w, const Geo& g, const Tiles& tiles, const WinogradKernels& K, bool panels, size_t vstride) {
+    const size_t raw = 9 * g.c * g.oc;
+    // The layout also depends on the instruction set's kernels, which a process may switch between calls.
+    const Key key{w, g.c, g.oc, &K, &ukernel(), panels, 0};
+    Entry* e = find(key);
+    if (e && std::memcmp(e->raw.get(raw), w, raw * sizeof(float)) == 0) {
+      e->used = ++clock_;
+      return e->packed.p;
+    }
+    if (!e) e = victim();
+    *e = key;
+    e->used = ++clock_;
+    std::memcpy(e->raw.get(raw), w, raw * sizeof(float));
+    prepare_filters(w, g, tiles, K, panels, vstride, e->packed.get(tiles.X * vstride));
+    return e->packed.p;
+  }
+
+ private:
+  struct Key {
+    const float* w = nullptr;
+    long c = 0, oc = 0;
+    const WinogradKernels* k = nullptr;  // the tile size and the transforms' vector width
+    const UKernel* uk = nullptr;         // the micro-kernel's panel layout
+    bool panels = false;
+    uint64_t used = 0;
+    bool same(const Key& o) const { return w == o.w && c == o.c && oc == o.oc && k == o.k && uk == o.uk && panels == o.panels; }
+  };
+  struct Entry : Key {
+    FBuf raw, packed;
+    Entry& operator=(const Key& k) {
+      static_cast<Key&>(*this) = k;
+      return *this;
+    }
+  };
+  Entry entries_[kEntries];
+  uint64_t clock_ = 0;
+
+  Entry* find(const Key& key) {
+    for (Entry& e : entries_)
+      if (e.used && e.same(key)) return &e;
+    return nullptr;
+  }
+  Entry* victim() {
+    Entry* v = &entries_[0];
+    for (Entry& e : entries_)
+      if (e.used < v->used) v = &e;
+    return v;
+  }
+};
+
+FilterCache& filter_cache() {
+  static FilterCache* c = new FilterCache;  // never destroyed: kernels may run until the process exits
+  return *c;
+}
+
+/**
+ * The forward's plan: the filters transformed and packed (kept between calls when `keep` and the call has
+ * few tiles), tiles in tasks; then per task its tiles' inputs are transformed and multiplied, and
+ * `out(m, P, t0, t1, bias, spare, tid)` transforms the products back, with `spare` 16·oc free floats.
+ */
+template <class Out>
+void forward_tasks(const float* x, const float* w, const float* bias, const Geo& g, bool relu, bool keep, Out out) {
+  const Tiles tiles(g, tile_size(g, relu));
+  if (tiles.total == 0 || g.oc == 0) return;
+  const UKernel& uk = ukernel();
+  const int Npad = static_cast<int>(round_up(g.oc, uk.nr));
+  const WinogradKernels& K = kernels_for(tiles.m);
+  const bool panels = few_channels(g);
+  const size_t vstride = panels ? static_cast<size_t>(round_up(g.oc, K.lanes) * g.c) : packed_b_size(static_cast<int>(g.c), static_cast<int>(g.oc));
+  const float* Vp;
+  if (keep && FilterCache::worth(tiles)) {
+    Vp = filter_cache().get(w, g, tiles, K, panels, vstride);
+  } else {
+    float* buf = shared_scratch(kPartial).get(tiles.X * vstride);
+    prepare_filters(w, g, tiles, K, panels, vstride, buf);
+    Vp = buf;
+  }
   const Plan P{g, tiles, Vp, vstride, panels, Npad, depth_block(static_cast<int>(g.c)), relu, K};
   // Tiles per task: their transformed inputs and products (X·(c + oc) floats a tile) in half of L2, and
   // at least 4 tasks a thread where there are enough tiles.
-  const long fit = std::max<long>(uk.mr, (2 * chunk_floats()) / (X * (g.c + g.oc)) / uk.mr * uk.mr);
+  const long fit = std::max<long>(uk.mr, (2 * chunk_floats()) / (tiles.X * (g.c + g.oc)) / uk.mr * uk.mr);
   const long T = std::min(fit, round_up(ceil_div(tiles.total, 4L * pool_threads()), uk.mr));
   const int tasks = static_cast<int>(ceil_div(tiles.total, T));
   // Bias-free layers (every one before a BatchNormalization, every input gradient) add zeros.
@@ -414,16 +495,16 @@ void forward_tasks(const float* x, const float* w, const float* bias, const Geo&
 
 }  // namespace
 
-void winograd_forward(const float* x, const float* w, const float* bias, float* y, const Geo& g, bool relu) {
+void winograd_forward(const float* x, const float* w, const float* bias, float* y, const Geo& g, bool relu, bool keep) {
   // Outputs past the bottom/right edge go to the spare floats.
-  forward_tasks(x, w, bias, g, relu, [&](const float* m, const Plan& P, long t0, long t1, const float* b, float* spare, int) {
+  forward_tasks(x, w, bias, g, relu, keep, [&](const float* m, const Plan& P, long t0, long t1, const float* b, float* spare, int) {
     transform_outputs(m, P, t0, t1, b, spare, y);
   });
 }
 
 void winograd_forward_pooled(const float* x, const float* w, const float* bias, float* y, int32_t* argmax, const Geo& g, const Geo& pg,
                              bool relu) {
-  forward_tasks(x, w, bias, g, relu, [&](const float* m, const Plan& P, long t0, long t1, const float* b, float* spare, int) {
+  forward_tasks(x, w, bias, g, relu, true, [&](const float* m, const Plan& P, long t0, long t1, const float* b, float* spare, int) {
     transform_outputs_pooled(m, P, t0, t1, b, spare, y, argmax, pg);
   });
 }
