@@ -100,7 +100,7 @@ struct BSource {
  * contiguous; edge panels (fewer than MR rows) and other strides are packed into this thread's scratch.
  */
 void macro_kernel(int M, int n0, int n1, int K, const MatView& A, const BSource& B, float* C, long ldc, bool accumulate,
-                  const float* bias, bool relu, int tid, bool a_padded = false) {
+                  const float* bias, bool relu, int tid) {
   if (M <= 0 || n1 <= n0) return;
   if (K <= 0) {
     epilogue_fill(C, ldc, M, n0, n1, accumulate, bias, relu);
@@ -123,7 +123,7 @@ void macro_kernel(int M, int n0, int n1, int K, const MatView& A, const BSource&
       const int mr = std::min(MR, M - ir);
       const float* a = A.at(ir, pc);
       long ars = A.rs, acs = A.cs;
-      if ((mr < MR && !(a_padded && colA)) || !(colA || rowA) || packRows) {
+      if (mr < MR || !(colA || rowA) || packRows) {
         pack_a_panel(A, ir, pc, mr, kc, MR, Ap);
         a = Ap;
         ars = 1;
@@ -263,11 +263,6 @@ void pack_b(const MatView& B, int K, int N, float* dst) {
 void gemm_serial(int M, int n0, int n1, int K, const MatView& A, const float* Bp, int Npad, float* C, long ldc,
                  bool accumulate, const float* bias, bool relu, int tid) {
   macro_kernel(M, n0, n1, K, A, BSource{Bp, 0, Npad}, C, ldc, accumulate, bias, relu, tid);
-}
-
-void gemm_serial_unpacked_b(int M, int N, int K, const MatView& A, const float* B, long ldb, float* C, long ldc,
-                            bool accumulate, int tid, bool a_padded) {
-  macro_kernel(M, 0, N, K, A, BSource{B, ldb, 0}, C, ldc, accumulate, nullptr, false, tid, a_padded);
 }
 
 void sgemm_naive(int M, int N, int K, const MatView& A, const MatView& B, float* C, long ldc, const float* bias, bool relu) {

@@ -111,15 +111,6 @@ void pack_b(const MatView& B, int K, int N, float* dst);
 void gemm_serial(int M, int n0, int n1, int K, const MatView& A, const float* Bp, int Npad, float* C, long ldc,
                  bool accumulate, const float* bias, bool relu, int tid);
 
-/**
- * Serial GEMM with B read in place, row-major with unit column stride and N a multiple of NR (no packing):
- * C (M x N) (+)= A (M x K) · B. For short sums whose B is used once (a filter gradient's dy rows).
- * a_padded: A is column-major and rows up to M rounded up to MR may be read (their values are ignored),
- * so the edge panel is read in place too.
- */
-void gemm_serial_unpacked_b(int M, int N, int K, const MatView& A, const float* B, long ldb, float* C, long ldc,
-                            bool accumulate, int tid, bool a_padded);
-
 /** Threaded C (M x N, ldc) = A · B (+ bias, ReLU). The result does not depend on the thread count. */
 void sgemm(int M, int N, int K, const MatView& A, const MatView& B, float* C, long ldc, const float* bias, bool relu);
 
