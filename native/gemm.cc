@@ -356,6 +356,40 @@ void sgemm_b_in_place(int M, int N, int K, const MatView& A, const MatView& B, f
   });
 }
 
+/**
+ * Few outputs and a long sum (a weight gradient over many rows: 288 x 64 summed over 15,488). Split by rows
+ * and columns, every task would take the whole sum and stream all of B from L3; the sum is split instead,
+ * in fixed chunks of kSumChunk (by shape alone, so the result does not depend on the thread count), each
+ * chunk's B packed by its task and multiplied into the chunk's own partial C, added in chunk order.
+ */
+constexpr int kSumChunk = 2048;
+bool split_sum(int M, int N, int K) { return K >= 2 * kSumChunk && static_cast<long>(M) * N <= 65536; }
+
+void sgemm_split_sum(int M, int N, int K, const MatView& A, const MatView& B, float* C, long ldc, const float* bias, bool relu) {
+  const int NR = ukernel().nr, chunks = static_cast<int>(ceil_div(K, kSumChunk));
+  const int Npad = static_cast<int>(round_up(N, NR));
+  const long plane = static_cast<long>(M) * N;
+  float* part = shared_scratch(kPartial).get(chunks * plane);
+  parallel_for(chunks, [&](int s, int tid) {
+    const int p0 = s * kSumChunk, kc = std::min(kSumChunk, K - p0);
+    float* Bp = scratch(tid, kPackB).get(packed_b_size(kc, N));
+    pack_b(MatView{B.at(p0, 0), B.rs, B.cs}, kc, N, Bp);
+    gemm_serial(M, 0, N, kc, MatView{A.at(0, p0), A.rs, A.cs}, Bp, Npad, part + s * plane, N, false, nullptr, false, tid);
+  });
+  parallel_for(static_cast<int>(ceil_div(M, 16)), [&](int t, int) {
+    const int i0 = t * 16, i1 = std::min(M, i0 + 16);
+    for (int i = i0; i < i1; i++) {
+      float* c = C + i * ldc;
+      for (int j = 0; j < N; j++) {
+        float v = part[static_cast<long>(i) * N + j];
+        for (int s = 1; s < chunks; s++) v += part[s * plane + static_cast<long>(i) * N + j];
+        if (bias) v += bias[j];
+        c[j] = relu && v < 0.f ? 0.f : v;
+      }
+    }
+  });
+}
+
 }  // namespace
 
 void sgemm(int M, int N, int K, const MatView& A, const MatView& B, float* C, long ldc, const float* bias, bool relu) {
@@ -367,6 +401,7 @@ void sgemm(int M, int N, int K, const MatView& A, const MatView& B, float* C, lo
   if (M < 4 && B.cs == 1) return small_m(M, N, K, A, B, C, ldc, bias, relu);
   const UKernel& uk = ukernel();
   const int MR = uk.mr, NR = uk.nr, T = pool_threads();
+  if (split_sum(M, N, K)) return sgemm_split_sum(M, N, K, A, B, C, ldc, bias, relu);
   if (B.cs == 1 && N % NR == 0 && M <= 256) return sgemm_b_in_place(M, N, K, A, B, C, ldc, bias, relu);
   const int kc = depth_block(K);
   const int nc = std::min(static_cast<int>(round_up(N, NR)), column_block(kc));

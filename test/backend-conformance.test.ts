@@ -209,10 +209,11 @@ const poolCases: PoolCase[] = [
 ];
 // Awkward on purpose: edges of every micro-tile (MR 12/6/4, NR 32/16), sums longer than one depth block,
 // more columns than one column block, fewer than 4 rows (the row-vector path), an empty sum, and up to 256
-// rows over whole panels (B read in place, uneven row chunks, several depth blocks).
+// rows over whole panels (B read in place, uneven row chunks, several depth blocks), and few outputs over a
+// long sum (split into fixed chunks, the last one short).
 const matmulCases: [number, number, number][] = [
   [1, 1, 1], [7, 129, 13], [129, 7, 300], [1, 128, 1600], [128, 10, 128], [300, 64, 600], [13, 33, 0], [13, 777, 700], [3, 1000, 50], [25, 48, 1030],
-  [200, 96, 1100], [256, 64, 40],
+  [200, 96, 1100], [256, 64, 40], [37, 29, 5000],
 ];
 const denseCases: [number, number, number, Activation][] = [[1, 1600, 128, 'relu'], [128, 1600, 128, 'relu'], [7, 13, 129, 'linear'], [129, 3, 1, 'linear'], [2, 128, 10, 'linear']];
 const sizes = [1, 7, 129, 100003];

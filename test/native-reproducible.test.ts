@@ -99,4 +99,21 @@ describe('native training is bit-reproducible', { skip: binding ? false : `nativ
   test('conv2dBackwardFilter of a one-channel batch of 128 with 6 filters gives the same bits on every call, on 1, 2 and 3 threads', () => {
     sameBitsOnAnyThreads([128, 28, 28, 1], 5, 'same', 6, false);
   });
+
+  // Few outputs over a long sum (a weight gradient's form) split the sum into fixed chunks added in order.
+  test('matmul of a 288 x 64 result over a sum of 9,000 (transposed A) gives the same bits on 1, 2 and 3 threads', () => {
+    const m = 288, n = 64, k = 9000;
+    let s = 3;
+    const rnd = () => ((s = (s * 1664525 + 1013904223) >>> 0) / 4294967296) * 2 - 1;
+    const a = new Float32Array(m * k).map(rnd), b = new Float32Array(k * n).map(rnd);
+    binding!.setThreads(2);
+    const first = new Float32Array(m * n);
+    binding!.matmul(a, b, first, m, n, k, true, false);
+    for (const t of [1, 3, 2]) {
+      binding!.setThreads(t);
+      const y = new Float32Array(m * n);
+      binding!.matmul(a, b, y, m, n, k, true, false);
+      assert.equal(firstDifference(first, y), -1, `${t} threads: the result differs`);
+    }
+  });
 });
