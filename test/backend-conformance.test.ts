@@ -208,9 +208,9 @@ const poolCases: PoolCase[] = [
   { x: [3, 1, 1, 7], k: [1, 1], s: [1, 1], pad: 'valid' },
 ];
 // Awkward on purpose: edges of every micro-tile (MR 12/6/4, NR 32/16), sums longer than one depth block,
-// more columns than one column block, fewer than 4 rows (the row-vector path), an empty sum, and up to 256
-// rows over whole panels (B read in place, uneven row chunks, several depth blocks), and few outputs over a
-// long sum (split into fixed chunks, the last one short).
+// more columns than one column block, fewer than 4 rows (the row-vector path), an empty sum, fewer than 32
+// rows or a sum shorter than 64 over whole panels (B read in place, uneven row chunks, several depth blocks),
+// and few outputs over a long sum (split into fixed chunks, the last one short).
 const matmulCases: [number, number, number][] = [
   [1, 1, 1], [7, 129, 13], [129, 7, 300], [1, 128, 1600], [128, 10, 128], [300, 64, 600], [13, 33, 0], [13, 777, 700], [3, 1000, 50], [25, 48, 1030],
   [200, 96, 1100], [256, 64, 40], [37, 29, 5000],
