@@ -338,6 +338,7 @@ Napi::Value SetWinograd(const Napi::CallbackInfo& info) {
 Napi::Value ReleaseScratch(const Napi::CallbackInfo& info) {
   Call c{info, "releaseScratch"};
   dn::release_scratch();
+  dn::release_kept_filters();
   return info.Env().Undefined();
 }
 

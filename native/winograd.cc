@@ -407,6 +407,14 @@ class FilterCache {
     return e->packed.p;
   }
 
+  void clear() {
+    for (Entry& e : entries_) {
+      e = Key{};
+      e.raw.release();
+      e.packed.release();
+    }
+  }
+
  private:
   struct Key {
     const float* w = nullptr;
@@ -508,6 +516,8 @@ void winograd_forward_pooled(const float* x, const float* w, const float* bias, 
     transform_outputs_pooled(m, P, t0, t1, b, spare, y, argmax, pg);
   });
 }
+
+void release_kept_filters() { filter_cache().clear(); }
 
 void winograd_backward_filter(const float* x, const float* dy, float* dw, const Geo& g) {
   const Tiles tiles(g, tile_size(g, false));

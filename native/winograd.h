@@ -26,6 +26,8 @@ void winograd_forward(const float* x, const float* w, const float* b, float* y, 
 /** winograd_forward pooled 2x2 (pg: pool2x2) into y and argmax as it goes, the convolution's output never written; w kept as by keep. */
 void winograd_forward_pooled(const float* x, const float* w, const float* b, float* y, int32_t* argmax, const Geo& g, const Geo& pg,
                              bool relu);
+/** Frees the filters winograd_forward keeps between calls (they are prepared again on the next call). */
+void release_kept_filters();
 /** dw (3, 3, c, oc) of x and dy for a geometry winograd_applies() accepts (the bias gradient stays with the caller). */
 void winograd_backward_filter(const float* x, const float* dy, float* dw, const Geo& g);
 

@@ -118,6 +118,14 @@ describe('native Winograd forward: filters kept between calls', { skip }, () => 
     assert.ok(!sameBits(firsts[0], direct(many[0])), 'the Winograd path ran');
   });
 
+  test('releaseScratch frees the kept filters; the next call prepares them again, with the same bits', () => {
+    const l = layers()[1];
+    const first = forward(nb, l);
+    binding!.releaseScratch();
+    assert.ok(sameBits(forward(nb, l), first), 'after releaseScratch, same bits');
+    assert.ok(sameBits(forward(nb, l), first), 'and again, kept');
+  });
+
   test('a convolution that pools its output keeps its filters the same way', () => {
     const l = layer([1, 13, 13, 32], 64, 'valid', 'relu', 40);
     const pg = windowGeometry('cache test pool', [1, 11, 11, 64], [2, 2], [2, 2], 'valid');

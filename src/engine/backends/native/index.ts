@@ -24,7 +24,7 @@ export interface NativeBinding extends Omit<Backend, 'name'> {
    * default), not (false), or with 2x2 or 4x4 output tiles on every such layer (2, 4: tests, benchmarks).
    */
   setWinograd(mode: boolean | 2 | 4): boolean | 2 | 4;
-  /** Frees the grow-only scratch buffers. */
+  /** Frees the grow-only scratch buffers and the Winograd filters kept between batch-1 calls. */
   releaseScratch(): void;
   /** Augments n one-channel h×w images of src into dst (native/augment.cc; defined by src/data/augment/reference.ts), across the pool. */
   augmentBatch(src: Float32Array, dst: Float32Array, n: number, h: number, w: number, spec: AugmentKernelSpec, seed: number): void;
