@@ -16,6 +16,7 @@
 #include <atomic>
 
 #include "conv.h"
+#include "kept_filters.h"
 #include "pool.h"
 #include "simd.h"
 #include "winograd.h"
@@ -341,7 +342,7 @@ bool winograd_applies(const Geo& g, bool relu, bool kept) {
   const long least = m == 4 ? 16 : 24;
   // A call transforms and packs X·c·oc filter values whatever the batch: at batch 1 with few tiles that
   // costs more than the tiles save (resnet20's 16- to 64-channel layers: 1.19 ms against 0.87 direct),
-  // unless the filters are a layer's weights, prepared once and kept (FilterCache).
+  // unless the filters are a layer's weights, prepared once and kept (kept_filters.h).
   const long work = Tiles(g, m).total * g.c * g.oc;
   return g.c >= least && g.oc >= least && (kept || work >= 32768);
 }
@@ -376,87 +377,16 @@ void prepare_filters(const float* w, const Geo& g, const Tiles& tiles, const Win
   else for (int xi = 0; xi < tiles.X; xi++) pack(xi, 0);
 }
 
-/**
- * Prepared filters kept between forward calls on few tiles (batch-1 inference), where preparing them costs
- * as much as the tiles themselves: 4 tiles of a 7x7x64 layer make 0.6 M multiply-adds, its 64x64 filters
- * 147 K transformed values. An entry is found by the filter's address and shape and used only while the
- * filter holds the values it was made from: one compare, a quarter of the transformed values' size, so
- * weights changed in place by an optimizer or a load, or freed and their memory reused, never give a stale
- * result. The least recently used of kEntries is replaced.
- */
-class FilterCache {
- public:
-  static constexpr int kEntries = 128;
-  /** Whether a forward on this many tiles keeps its filters here rather than preparing them per call. */
-  static bool worth(const Tiles& tiles) { return tiles.total <= 256; }
-
-  const float* get(const float* w, const Geo& g, const Tiles& tiles, const WinogradKernels& K, bool panels, size_t vstride) {
-    const size_t raw = 9 * g.c * g.oc;
-    // The layout also depends on the instruction set's kernels, which a process may switch between calls.
-    const Key key{w, g.c, g.oc, &K, &ukernel(), panels, 0};
-    Entry* e = find(key);
-    if (e && std::memcmp(e->raw.get(raw), w, raw * sizeof(float)) == 0) {
-      e->used = ++clock_;
-      return e->packed.p;
-    }
-    if (!e) e = victim();
-    *e = key;
-    e->used = ++clock_;
-    std::memcpy(e->raw.get(raw), w, raw * sizeof(float));
-    prepare_filters(w, g, tiles, K, panels, vstride, e->packed.get(tiles.X * vstride));
-    return e->packed.p;
-  }
-
-  void clear() {
-    for (Entry& e : entries_) {
-      e = Key{};
-      e.raw.release();
-      e.packed.release();
-    }
-  }
-
- private:
-  struct Key {
-    const float* w = nullptr;
-    long c = 0, oc = 0;
-    const WinogradKernels* k = nullptr;  // the tile size and the transforms' vector width
-    const UKernel* uk = nullptr;         // the micro-kernel's panel layout
-    bool panels = false;
-    uint64_t used = 0;
-    bool same(const Key& o) const { return w == o.w && c == o.c && oc == o.oc && k == o.k && uk == o.uk && panels == o.panels; }
-  };
-  struct Entry : Key {
-    FBuf raw, packed;
-    Entry& operator=(const Key& k) {
-      static_cast<Key&>(*this) = k;
-      return *this;
-    }
-  };
-  Entry entries_[kEntries];
-  uint64_t clock_ = 0;
-
-  Entry* find(const Key& key) {
-    for (Entry& e : entries_)
-      if (e.used && e.same(key)) return &e;
-    return nullptr;
-  }
-  Entry* victim() {
-    Entry* v = &entries_[0];
-    for (Entry& e : entries_)
-      if (e.used < v->used) v = &e;
-    return v;
-  }
-};
-
-FilterCache& filter_cache() {
-  static FilterCache* c = new FilterCache;  // never destroyed: kernels may run until the process exits
+KeptFilters& kept_filters() {
+  static KeptFilters* c = new KeptFilters;  // never destroyed: kernels may run until the process exits
   return *c;
 }
 
 /**
  * The forward's plan: the filters transformed and packed (kept between calls when `keep` and the call has
- * few tiles), tiles in tasks; then per task its tiles' inputs are transformed and multiplied, and
- * `out(m, P, t0, t1, bias, spare, tid)` transforms the products back, with `spare` 16·oc free floats.
+ * few tiles: kept_filters.h), tiles in tasks; then per task its tiles' inputs are transformed and
+ * multiplied, and `out(m, P, t0, t1, bias, spare, tid)` transforms the products back, with `spare` 16·oc
+ * free floats.
  */
 template <class Out>
 void forward_tasks(const float* x, const float* w, const float* bias, const Geo& g, bool relu, bool keep, Out out) {
@@ -468,8 +398,13 @@ void forward_tasks(const float* x, const float* w, const float* bias, const Geo&
   const bool panels = few_channels(g);
   const size_t vstride = panels ? static_cast<size_t>(round_up(g.oc, K.lanes) * g.c) : packed_b_size(static_cast<int>(g.c), static_cast<int>(g.oc));
   const float* Vp;
-  if (keep && FilterCache::worth(tiles)) {
-    Vp = filter_cache().get(w, g, tiles, K, panels, vstride);
+  if (keep && tiles.total <= 256) {
+    // Few tiles (batch-1 inference): preparing the filters costs as much as the tiles themselves (4 tiles of a
+    // 7x7x64 layer make 0.6 M multiply-adds, its filters 147 K transformed values), so their prepared form is
+    // kept for the next call on the same weights. The layout depends on the tile size, the panels and the
+    // instruction set's kernels (K and the micro-kernel), which a process may switch between calls.
+    const KeptKey key{w, static_cast<size_t>(9 * g.c * g.oc), g.c, g.oc, &K, &ukernel(), panels};
+    Vp = kept_filters().get(key, tiles.X * vstride, [&](float* dst) { prepare_filters(w, g, tiles, K, panels, vstride, dst); });
   } else {
     float* buf = shared_scratch(kPartial).get(tiles.X * vstride);
     prepare_filters(w, g, tiles, K, panels, vstride, buf);
@@ -517,7 +452,7 @@ void winograd_forward_pooled(const float* x, const float* w, const float* bias, 
   });
 }
 
-void release_kept_filters() { filter_cache().clear(); }
+void release_kept_filters() { kept_filters().clear(); }
 
 void winograd_backward_filter(const float* x, const float* dy, float* dw, const Geo& g) {
   const Tiles tiles(g, tile_size(g, false));
