@@ -51,4 +51,17 @@ void release_scratch();
 inline long ceil_div(long a, long b) { return (a + b - 1) / b; }
 inline long round_up(long a, long b) { return ceil_div(a, b) * b; }
 
+/**
+ * out[i] = Σ_s part[s·stride + i] for i in [i0, i1), s = 0 … S − 1 added in that order (S ≥ 1): the partial
+ * sums of fixed chunks combined in a fixed order, so the result does not depend on which thread computed
+ * which chunk, nor on the thread count.
+ */
+inline void sum_in_order(const float* part, long S, long stride, long i0, long i1, float* out) {
+  for (long i = i0; i < i1; i++) out[i] = part[i];
+  for (long s = 1; s < S; s++) {
+    const float* p = part + s * stride;
+    for (long i = i0; i < i1; i++) out[i] += p[i];
+  }
+}
+
 }  // namespace dn

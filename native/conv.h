@@ -48,19 +48,6 @@ DN_NO_MEMCPY_CALLS inline void pad_images(const float* x, const Geo& g, const Pa
   }
 }
 
-/**
- * out[i] = Σ_s part[s·stride + i] for i in [i0, i1), s = 0 … S − 1 added in that order (S ≥ 1): the partial
- * sums of fixed chunks combined in a fixed order, so the result does not depend on which thread computed
- * which chunk, nor on the thread count.
- */
-inline void sum_in_order(const float* part, long S, long stride, long i0, long i1, float* out) {
-  for (long i = i0; i < i1; i++) out[i] = part[i];
-  for (long s = 1; s < S; s++) {
-    const float* p = part + s * stride;
-    for (long i = i0; i < i1; i++) out[i] += p[i];
-  }
-}
-
 /** Rows per chunk: about `target_floats` of window data (rows x K), a multiple of `mult`, ≥ `per_thread` chunks per thread. */
 inline long chunk_rows(long rows, long K, long target_floats, long mult, long per_thread) {
   const int T = pool_threads();

@@ -382,15 +382,8 @@ void sgemm_split_sum(int M, int N, int K, const MatView& A, const MatView& B, fl
   });
   parallel_for(static_cast<int>(ceil_div(M, 16)), [&](int t, int) {
     const int i0 = t * 16, i1 = std::min(M, i0 + 16);
-    for (int i = i0; i < i1; i++) {
-      float* c = C + i * ldc;
-      for (int j = 0; j < N; j++) {
-        float v = part[static_cast<long>(i) * N + j];
-        for (int s = 1; s < chunks; s++) v += part[s * plane + static_cast<long>(i) * N + j];
-        if (bias) v += bias[j];
-        c[j] = relu && v < 0.f ? 0.f : v;
-      }
-    }
+    for (int i = i0; i < i1; i++) sum_in_order(part + static_cast<long>(i) * N, chunks, plane, 0, N, C + static_cast<long>(i) * ldc);
+    if (bias || relu) epilogue_fill(C + static_cast<long>(i0) * ldc, ldc, i1 - i0, 0, N, true, bias, relu);
   });
 }
 

@@ -333,7 +333,7 @@ bool set_winograd(int mode) {
 }
 int winograd_mode() { return g_mode.load(); }
 
-bool winograd_applies(const Geo& g, bool relu, bool kept) {
+bool winograd_applies(const Geo& g, bool relu, bool keep) {
   // With fewer channels the GEMMs are too shallow (or too narrow) to pay for the transforms: with 2x2 tiles
   // below 24 (128x28x28, 16 -> 32 channels: 4.6 ms against the direct kernel's 4.6; 24 -> 24: 6.3 against
   // 6.9), with 4x4 tiles below 16 (16 -> 16: 1.95 ms against 2.6).
@@ -344,7 +344,7 @@ bool winograd_applies(const Geo& g, bool relu, bool kept) {
   // costs more than the tiles save (resnet20's 16- to 64-channel layers: 1.19 ms against 0.87 direct),
   // unless the filters are a layer's weights, prepared once and kept (kept_filters.h).
   const long work = Tiles(g, m).total * g.c * g.oc;
-  return g.c >= least && g.oc >= least && (kept || work >= 32768);
+  return g.c >= least && g.oc >= least && (keep || work >= 32768);
 }
 
 long winograd_products(const Geo& g, bool relu) {
@@ -403,7 +403,7 @@ void forward_tasks(const float* x, const float* w, const float* bias, const Geo&
     // 7x7x64 layer make 0.6 M multiply-adds, its filters 147 K transformed values), so their prepared form is
     // kept for the next call on the same weights. The layout depends on the tile size, the panels and the
     // instruction set's kernels (K and the micro-kernel), which a process may switch between calls.
-    const KeptKey key{w, static_cast<size_t>(9 * g.c * g.oc), g.c, g.oc, &K, &ukernel(), panels};
+    const KeptKey key{w, static_cast<size_t>(9 * g.c * g.oc), g.c, g.oc, &K, &uk, panels};
     Vp = kept_filters().get(key, tiles.X * vstride, [&](float* dst) { prepare_filters(w, g, tiles, K, panels, vstride, dst); });
   } else {
     float* buf = shared_scratch(kPartial).get(tiles.X * vstride);

@@ -11,10 +11,10 @@ bool set_winograd(int mode);
 int winograd_mode();
 /**
  * Whether the convolution kernels take the Winograd path for this geometry (3x3, stride 1, ≥ 16 or 24
- * channels in and out). kept: the filters are a layer's weights, whose prepared form winograd_forward may
+ * channels in and out). keep: the filters are a layer's weights, whose prepared form winograd_forward may
  * keep between calls (then small batches take it too).
  */
-bool winograd_applies(const Geo& g, bool relu = false, bool kept = false);
+bool winograd_applies(const Geo& g, bool relu = false, bool keep = false);
 /** Multiplications per channel pair for the whole batch, with the tile size this geometry would take. */
 long winograd_products(const Geo& g, bool relu = false);
 /**
