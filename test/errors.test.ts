@@ -105,6 +105,21 @@ describe('non-finite inputs', () => {
     });
   }
 
+  test('every place of an input is checked, the last ones too, and the first bad value is named (trainStep)', () => {
+    // 3 examples of 3 values: 9 floats, so the scan's four-wide part ends before the last one.
+    const model = sequential([layers.dense({ units: 2, activation: 'softmax', inputShape: [3] })], { seed: 1, name: 'd3' });
+    model.compile({ optimizer: sgd(), loss: 'sparseCategoricalCrossentropy', backend });
+    const y = new Tensor([0, 1, 0], [3]);
+    for (let at = 0; at < 9; at++) {
+      const data = new Float32Array(9).fill(0.5);
+      data[at] = at % 2 ? Infinity : NaN;
+      if (at < 8) data[8] = -Infinity;
+      const re = new RegExp(`trainStep: input example ${Math.floor(at / 3)} holds ${String(data[at])} at position ${at % 3};`);
+      assert.throws(() => model.trainStep(new Tensor(data, [3, 3]), y), re);
+    }
+    assert.ok(Number.isFinite(model.trainStep(new Tensor(new Float32Array(9).fill(0.5), [3, 3]), y)), 'finite inputs pass');
+  });
+
   test('non-finite validation data is named as such', async () => {
     const model = tinyCnn();
     const data = x.data.slice();
