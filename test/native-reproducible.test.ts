@@ -10,6 +10,7 @@ import { seedCnn } from '../src/train/zoo/index.js';
 import { loadNativeBackend } from '../src/engine/backends/native/index.js';
 import { convGeometry } from '../src/engine/geometry.js';
 import { loadMnist } from '../src/data/mnist.js';
+import { rand } from './helpers/kernel-cases.js';
 
 const native = loadNativeBackend();
 const binding = 'binding' in native ? native.binding : null;
@@ -103,9 +104,7 @@ describe('native training is bit-reproducible', { skip: binding ? false : `nativ
   // Few outputs over a long sum (a weight gradient's form) split the sum into fixed chunks added in order.
   test('matmul of a 288 x 64 result over a sum of 9,000 (transposed A) gives the same bits on 1, 2 and 3 threads', () => {
     const m = 288, n = 64, k = 9000;
-    let s = 3;
-    const rnd = () => ((s = (s * 1664525 + 1013904223) >>> 0) / 4294967296) * 2 - 1;
-    const a = new Float32Array(m * k).map(rnd), b = new Float32Array(k * n).map(rnd);
+    const a = rand(m * k, 3), b = rand(k * n, 4);
     binding!.setThreads(2);
     const first = new Float32Array(m * n);
     binding!.matmul(a, b, first, m, n, k, true, false);

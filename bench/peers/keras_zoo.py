@@ -10,7 +10,7 @@ and run this file with VENV/bin/python. Prints one JSON line like torch_zoo.py.
 With --bench B: digitnet's bench protocol, as in torch_zoo.py (warm-up, --runs timed fits of B steps,
 median images/s; batch-1 latency and batch-1,000 throughput through a compiled tf.function; peak RSS).
 """
-import argparse, gzip, json, os, struct, time
+import argparse, json, os, time
 
 ap = argparse.ArgumentParser()
 ap.add_argument("idx_dir")
@@ -28,20 +28,13 @@ import numpy as np
 import tensorflow as tf
 import keras
 from keras import layers as L
+from mnist_idx import idx
 
 if a.threads:
     tf.config.threading.set_intra_op_parallelism_threads(a.threads)
     tf.config.threading.set_inter_op_parallelism_threads(1)
 
 
-def idx(path):
-    with open(path, "rb") as f:
-        data = f.read()
-    if data[:2] == b"\x1f\x8b":  # gzipped, as digitnet itself reads them
-        data = gzip.decompress(data)
-    nd = struct.unpack(">I", data[:4])[0] & 0xFF
-    dims = struct.unpack(">" + "I" * nd, data[4:4 + 4 * nd])
-    return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * nd).reshape(dims)
 
 
 def seed():

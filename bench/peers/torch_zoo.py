@@ -27,22 +27,14 @@ PyTorch momentum 0.01 / eps 1e-3; convolutions followed by BatchNormalization ha
            filters, stages 2 and 3 start with stride 2 and a Conv(1x1, stride 2) BN projection shortcut;
            block = Conv(3) BN ReLU Conv(3) BN, + shortcut, ReLU; GlobalAveragePooling, Dense 10
 """
-import argparse, gzip, json, struct, time
+import argparse, json, time
 import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from mnist_idx import idx
 
 
-def idx(path):
-    with open(path, "rb") as f:
-        data = f.read()
-    if data[:2] == b"\x1f\x8b":  # gzipped, as digitnet itself reads them
-        data = gzip.decompress(data)
-    magic, = struct.unpack(">I", data[:4])
-    ndim = magic & 0xFF
-    dims = struct.unpack(">" + "I" * ndim, data[4:4 + 4 * ndim])
-    return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * ndim).reshape(dims)
 
 
 def bn(c):
