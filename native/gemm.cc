@@ -39,18 +39,20 @@ const UKernel* active = nullptr;
 
 /** Data cache sizes in bytes (glibc reads them from cpuid); common values when the system does not say. */
 struct Caches {
-  long l1, l2;
+  long l1, l2, l3;
 };
 const Caches& caches() {
   static const Caches c = [] {
-    long l1 = 0, l2 = 0;
-#if defined(_SC_LEVEL1_DCACHE_SIZE) && defined(_SC_LEVEL2_CACHE_SIZE)
+    long l1 = 0, l2 = 0, l3 = 0;
+#if defined(_SC_LEVEL1_DCACHE_SIZE) && defined(_SC_LEVEL2_CACHE_SIZE) && defined(_SC_LEVEL3_CACHE_SIZE)
     l1 = sysconf(_SC_LEVEL1_DCACHE_SIZE);
     l2 = sysconf(_SC_LEVEL2_CACHE_SIZE);
+    l3 = sysconf(_SC_LEVEL3_CACHE_SIZE);
 #endif
     if (l1 < 16 * 1024 || l1 > 256 * 1024) l1 = 32 * 1024;
     if (l2 < 128 * 1024 || l2 > 16 * 1024 * 1024) l2 = 512 * 1024;
-    return Caches{l1, l2};
+    if (l3 < l2) l3 = 4 * l2;
+    return Caches{l1, l2, l3};
   }();
   return c;
 }
@@ -224,6 +226,13 @@ int column_block(int kc) {
   return static_cast<int>(std::max<long>(4L * NR, nc / NR * NR));
 }
 
+int wide_column_block(int kc) {
+  const int NR = ukernel().nr;
+  const long budget = std::clamp(caches().l3 / 4, caches().l2 / 2, 4L << 20);
+  const long nc = budget / (static_cast<long>(kc) * sizeof(float));
+  return static_cast<int>(std::max<long>(column_block(kc), nc / NR * NR));
+}
+
 size_t packed_b_size(int K, int N) {
   const int NR = ukernel().nr;
   return static_cast<size_t>(std::max(K, 1)) * round_up(std::max(N, 1), NR);
@@ -387,6 +396,35 @@ void sgemm_split_sum(int M, int N, int K, const MatView& A, const MatView& B, fl
   });
 }
 
+/**
+ * C[:, 0:N) (+)= A · B (K deep) for N within one column block: B packed whole (threaded when big), then tasks
+ * of row chunks (multiples of MR, at most 16 micro-panels) x column groups, about 3 per thread so that a
+ * thread slowed by others does not hold the rest back.
+ */
+void gemm_block(int M, int N, int K, const MatView& A, const MatView& B, float* C, long ldc, bool accumulate, const float* bias,
+                bool relu, bool threaded) {
+  const int MR = ukernel().mr, NR = ukernel().nr, T = pool_threads();
+  const int Npad = static_cast<int>(round_up(N, NR));
+  float* Bp = shared_scratch(kPackB).get(packed_b_size(K, N));
+  pack_b_threaded(B, K, N, Bp);
+  if (!threaded) return gemm_serial(M, 0, N, K, A, Bp, Npad, C, ldc, accumulate, bias, relu, 0);
+  const long rowPanels = ceil_div(M, MR);
+  long mchunk = std::min<long>(16, std::max<long>(1, ceil_div(rowPanels, 3L * T)));
+  const long mtasks = ceil_div(rowPanels, mchunk);
+  const int panels = Npad / NR;
+  const int ngroups = static_cast<int>(std::min<long>(panels, std::max<long>(1, ceil_div(3L * T, mtasks))));
+  const int ppg = static_cast<int>(ceil_div(panels, ngroups));
+  mchunk *= MR;
+  parallel_for(static_cast<int>(mtasks * ngroups), [&](int t, int tid) {
+    const int mi = t / ngroups, ni = t % ngroups;
+    const int i0 = static_cast<int>(mi * mchunk), i1 = static_cast<int>(std::min<long>(M, i0 + mchunk));
+    const int n0 = ni * ppg * NR, n1 = std::min(N, n0 + ppg * NR);
+    if (n1 <= n0) return;
+    gemm_serial(i1 - i0, n0, n1, K, MatView{A.at(i0, 0), A.rs, A.cs}, Bp, Npad, C + static_cast<long>(i0) * ldc, ldc, accumulate,
+                bias, relu, tid);
+  });
+}
+
 }  // namespace
 
 void sgemm(int M, int N, int K, const MatView& A, const MatView& B, float* C, long ldc, const float* bias, bool relu) {
@@ -396,41 +434,26 @@ void sgemm(int M, int N, int K, const MatView& A, const MatView& B, float* C, lo
     return;
   }
   if (M < 4 && B.cs == 1) return small_m(M, N, K, A, B, C, ldc, bias, relu);
-  const UKernel& uk = ukernel();
-  const int MR = uk.mr, NR = uk.nr, T = pool_threads();
+  const int NR = ukernel().nr, T = pool_threads();
   if (split_sum(M, N, K)) return sgemm_split_sum(M, N, K, A, B, C, ldc, bias, relu);
   if (B.cs == 1 && N % NR == 0 && (M < 32 || K < 64)) return sgemm_b_in_place(M, N, K, A, B, C, ldc, bias, relu);
   const int kc = depth_block(K);
-  const int nc = std::min(static_cast<int>(round_up(N, NR)), column_block(kc));
-  float* Bp = shared_scratch(kPackB).get(packed_b_size(K, nc));
-  const long work = static_cast<long>(M) * N * K;
+  const int Nall = static_cast<int>(round_up(N, NR));
+  const bool threaded = T > 1 && static_cast<long>(M) * N * K >= 65536;
+  if (Nall <= column_block(kc)) return gemm_block(M, N, K, A, B, C, ldc, false, bias, relu, threaded);
+  // Wide: B in blocks of kc x nc sized for L3, each packed and multiplied in turn, the depth blocks added in
+  // order (the sums run as in the narrow path: the same bits). An A micro-panel in L1 then meets nc / NR
+  // panels of B instead of the few an L2-sized block holds, so A is read and packed that much less often:
+  // 4096^3 on 2 Zen 3 cores 79 -> 131 GFLOP/s (both builds alternating in one process), B blocks of 4 MB, not 256 KB.
+  const int nc = std::min(Nall, wide_column_block(kc));
   for (int jc = 0; jc < N; jc += nc) {
     const int nb = std::min(nc, N - jc);
-    const int Npad = static_cast<int>(round_up(nb, NR));
-    const MatView Bj{B.at(0, jc), B.rs, B.cs};
-    pack_b_threaded(Bj, K, nb, Bp);
-    const float* bj = bias ? bias + jc : nullptr;
-    if (T == 1 || work < 65536) {
-      gemm_serial(M, 0, nb, K, A, Bp, Npad, C + jc, ldc, false, bj, relu, 0);
-      continue;
+    for (int pc = 0; pc < K; pc += kc) {
+      const int kb = std::min(kc, K - pc);
+      const bool last = pc + kb >= K;
+      gemm_block(M, nb, kb, MatView{A.at(0, pc), A.rs, A.cs}, MatView{B.at(pc, jc), B.rs, B.cs}, C + jc, ldc, pc > 0,
+                 last && bias ? bias + jc : nullptr, last && relu, threaded);
     }
-    // Tasks: row chunks (multiples of MR, at most 16 micro-panels) x column groups, about 3 per thread so
-    // that a thread slowed by others does not hold the rest back.
-    const long rowPanels = ceil_div(M, MR);
-    long mchunk = std::min<long>(16, std::max<long>(1, ceil_div(rowPanels, 3L * T)));
-    const long mtasks = ceil_div(rowPanels, mchunk);
-    const int panels = Npad / NR;
-    const int ngroups = static_cast<int>(std::min<long>(panels, std::max<long>(1, ceil_div(3L * T, mtasks))));
-    const int ppg = static_cast<int>(ceil_div(panels, ngroups));
-    mchunk *= MR;
-    parallel_for(static_cast<int>(mtasks * ngroups), [&](int t, int tid) {
-      const int mi = t / ngroups, ni = t % ngroups;
-      const int i0 = static_cast<int>(mi * mchunk), i1 = static_cast<int>(std::min<long>(M, i0 + mchunk));
-      const int n0 = ni * ppg * NR, n1 = std::min(nb, n0 + ppg * NR);
-      if (n1 <= n0) return;
-      gemm_serial(i1 - i0, n0, n1, K, MatView{A.at(i0, 0), A.rs, A.cs}, Bp, Npad, C + static_cast<long>(i0) * ldc + jc, ldc,
-                  false, bj, relu, tid);
-    });
   }
 }
 

@@ -101,18 +101,24 @@ describe('native training is bit-reproducible', { skip: binding ? false : `nativ
     sameBitsOnAnyThreads([128, 28, 28, 1], 5, 'same', 6, false);
   });
 
-  // Few outputs over a long sum (a weight gradient's form) split the sum into fixed chunks added in order.
-  test('matmul of a 288 x 64 result over a sum of 9,000 (transposed A) gives the same bits on 1, 2 and 3 threads', () => {
-    const m = 288, n = 64, k = 9000;
-    const a = rand(m * k, 3), b = rand(k * n, 4);
-    binding!.setThreads(2);
-    const first = new Float32Array(m * n);
-    binding!.matmul(a, b, first, m, n, k, true, false);
-    for (const t of [1, 3, 2]) {
-      binding!.setThreads(t);
-      const y = new Float32Array(m * n);
-      binding!.matmul(a, b, y, m, n, k, true, false);
-      assert.equal(firstDifference(first, y), -1, `${t} threads: the result differs`);
-    }
-  });
+  // Few outputs over a long sum (a weight gradient's form) split the sum into fixed chunks added in order;
+  // a wide product packs B in L3-sized blocks and adds its depth blocks in order.
+  const products: [string, number, number, number, boolean][] = [
+    ['a 288 x 64 result over a sum of 9,000 (transposed A)', 288, 64, 9000, true],
+    ['a wide 40 x 3,100 result over a sum of 1,030', 40, 3100, 1030, false],
+  ];
+  for (const [what, m, n, k, ta] of products) {
+    test(`matmul of ${what} gives the same bits on 1, 2 and 3 threads`, () => {
+      const a = rand(m * k, 3), b = rand(k * n, 4);
+      binding!.setThreads(2);
+      const first = new Float32Array(m * n);
+      binding!.matmul(a, b, first, m, n, k, ta, false);
+      for (const t of [1, 3, 2]) {
+        binding!.setThreads(t);
+        const y = new Float32Array(m * n);
+        binding!.matmul(a, b, y, m, n, k, ta, false);
+        assert.equal(firstDifference(first, y), -1, `${t} threads: the result differs`);
+      }
+    });
+  }
 });
