@@ -226,13 +226,6 @@ int column_block(int kc) {
   return static_cast<int>(std::max<long>(4L * NR, nc / NR * NR));
 }
 
-int wide_column_block(int kc) {
-  const int NR = ukernel().nr;
-  const long budget = std::clamp(caches().l3 / 4, caches().l2 / 2, 4L << 20);
-  const long nc = budget / (static_cast<long>(kc) * sizeof(float));
-  return static_cast<int>(std::max<long>(column_block(kc), nc / NR * NR));
-}
-
 size_t packed_b_size(int K, int N) {
   const int NR = ukernel().nr;
   return static_cast<size_t>(std::max(K, 1)) * round_up(std::max(N, 1), NR);
@@ -394,6 +387,14 @@ void sgemm_split_sum(int M, int N, int K, const MatView& A, const MatView& B, fl
     for (int i = i0; i < i1; i++) sum_in_order(part + static_cast<long>(i) * N, chunks, plane, 0, N, C + static_cast<long>(i) * ldc);
     if (bias || relu) epilogue_fill(C + static_cast<long>(i0) * ldc, ldc, i1 - i0, 0, N, true, bias, relu);
   });
+}
+
+/** Columns of B packed at once for a wide product (more columns than column_block): a kc x nc block in a quarter of L3, at most 4 MB. */
+int wide_column_block(int kc) {
+  const int NR = ukernel().nr;
+  const long budget = std::clamp(caches().l3 / 4, caches().l2 / 2, 4L << 20);
+  const long nc = budget / (static_cast<long>(kc) * sizeof(float));
+  return static_cast<int>(std::max<long>(column_block(kc), nc / NR * NR));
 }
 
 /**

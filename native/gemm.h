@@ -94,8 +94,6 @@ struct MatView {
 int depth_block(int K);
 /** Columns of B packed at once: a kc x nc block of packed B fits in half of L2. */
 int column_block(int kc);
-/** Columns of B packed at once for a wide product (more columns than column_block): a kc x nc block in a share of L3. */
-int wide_column_block(int kc);
 
 /** Floats needed to pack B (K x N), padded to whole NR panels. */
 size_t packed_b_size(int K, int N);
