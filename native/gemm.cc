@@ -392,7 +392,8 @@ void sgemm_split_sum(int M, int N, int K, const MatView& A, const MatView& B, fl
 /** Columns of B packed at once for a wide product (more columns than column_block): a kc x nc block in a quarter of L3, at most 4 MB. */
 int wide_column_block(int kc) {
   const int NR = ukernel().nr;
-  const long budget = std::clamp(caches().l3 / 4, caches().l2 / 2, 4L << 20);
+  // min of max, not std::clamp: an L2 reported above 8 MB would put clamp's floor over its ceiling (undefined).
+  const long budget = std::min(std::max(caches().l3 / 4, caches().l2 / 2), 4L << 20);
   const long nc = budget / (static_cast<long>(kc) * sizeof(float));
   return static_cast<int>(std::max<long>(column_block(kc), nc / NR * NR));
 }
