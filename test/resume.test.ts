@@ -67,7 +67,11 @@ before(() => {
 const weights = (run: string): Buffer => readFileSync(join(cwd, run, 'model', 'weights.bin'));
 
 test('killed with SIGKILL during epoch 2, resumed: the same weights and history as the uninterrupted run', async () => {
-  await trainAndKill('cut', () => epochsIn('cut') >= 1, Math.floor(Math.random() * 150));
+  // A random moment of epoch 2: within the first half of the time the uninterrupted run's epoch 2 took
+  // (at most 150 ms), so that a fast machine, whose epochs of 3,000 small images pass in a few hundred
+  // milliseconds, does not finish epochs 2 and 3 before the kill.
+  const epoch2Ms = 1000 * JSON.parse(readFileSync(join(cwd, 'whole', 'history.json'), 'utf8')).seconds[1];
+  await trainAndKill('cut', () => epochsIn('cut') >= 1, Math.floor(Math.random() * Math.min(150, epoch2Ms / 2)));
   const left = epochsIn('cut');
   assert.ok(left >= 1 && left < 3, `the backup holds ${left} epochs`);
   const r = digitnet(['train', '--resume', 'cut']);
