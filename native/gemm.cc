@@ -351,7 +351,7 @@ void sgemm_b_in_place(int M, int N, int K, const MatView& A, const MatView& B, f
   const BSource Bs{B.at(0, 0), B.rs, 0};
   if (T == 1 || static_cast<long>(M) * N * K < 65536) return macro_kernel(M, 0, N, K, A, Bs, C, ldc, false, bias, relu, 0);
   const int panels = N / NR, rowPanels = static_cast<int>(ceil_div(M, MR));
-  const int ngroups = std::min(panels, 2 * T);
+  const int ngroups = rowPanels >= 12 * T ? 1 : std::min(panels, 2 * T);
   const int mtasks = std::min(rowPanels, static_cast<int>(ceil_div(3L * T, ngroups)));
   const int ppg = static_cast<int>(ceil_div(panels, ngroups)), mchunk = static_cast<int>(ceil_div(rowPanels, mtasks)) * MR;
   parallel_for(mtasks * ngroups, [&](int t, int tid) {
