@@ -2,6 +2,8 @@
 // of the 16 registers). Compiled with a target attribute, as the AVX-512 one.
 #include "gemm.h"
 
+#include "avx2_store.h"
+
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #include <immintrin.h>
 
@@ -17,27 +19,6 @@ enum { kRowA, kPackedA, kColA, kRowPtrA };
 DN_AVX2 inline __m256i lanes(int nr, int base) {
   const __m256i idx = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
   return _mm256_cmpgt_epi32(_mm256_set1_epi32(nr - base), idx);
-}
-
-/**
- * The first n lanes of v (none when n <= 0) to p, in 128-, 64- and 32-bit stores: a VMASKMOVPS store is
- * microcoded on AMD (a 6x8 tile stored masked took 77 ns a call on Zen 3, the same tile's full stores 21).
- */
-DN_AVX2 inline __attribute__((always_inline)) void store_first(float* p, __m256 v, int n) {
-  if (n >= 8) return _mm256_storeu_ps(p, v);
-  if (n <= 0) return;
-  __m128 h = _mm256_castps256_ps128(v);
-  if (n & 4) {
-    _mm_storeu_ps(p, h);
-    h = _mm256_extractf128_ps(v, 1);
-    p += 4;
-  }
-  if (n & 2) {
-    _mm_storel_pi(reinterpret_cast<__m64*>(p), h);
-    h = _mm_movehl_ps(h, h);
-    p += 2;
-  }
-  if (n & 1) _mm_store_ss(p, h);
 }
 
 DN_AVX2 inline __attribute__((always_inline)) void store_row(float* cr, __m256 v0, __m256 v1, int nr, __m256i m0, __m256i m1,

@@ -17,6 +17,8 @@
 #if defined(DN_X86) && defined(__GNUC__) && !defined(__clang__)
 // GCC: '#pragma GCC target' regions (clang builds get the portable set only).
 #include <immintrin.h>
+
+#include "avx2_store.h"
 #define DN_SIMD_X86 1
 #endif
 

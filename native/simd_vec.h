@@ -81,22 +81,7 @@ struct VF {
   static VF load(const float* p) { return {_mm256_loadu_ps(p)}; }
   static VF load_n(const float* p, int n) { return {_mm256_maskload_ps(p, tail(n))}; }
   void store(float* p) const { _mm256_storeu_ps(p, v); }
-  // Not VMASKMOVPS, which AMD runs as microcode (about 14 cycles a store on Zen 3): 128-, 64- and 32-bit stores.
-  void store_n(float* p, int n) const {
-    if (n >= W) return store(p);
-    __m128 h = _mm256_castps256_ps128(v);
-    if (n & 4) {
-      _mm_storeu_ps(p, h);
-      h = _mm256_extractf128_ps(v, 1);
-      p += 4;
-    }
-    if (n & 2) {
-      _mm_storel_pi(reinterpret_cast<__m64*>(p), h);
-      h = _mm_movehl_ps(h, h);
-      p += 2;
-    }
-    if (n & 1) _mm_store_ss(p, h);
-  }
+  void store_n(float* p, int n) const { store_first(p, v, n); }  // not VMASKMOVPS: see avx2_store.h
 };
 inline VF operator+(VF a, VF b) { return {_mm256_add_ps(a.v, b.v)}; }
 inline VF operator-(VF a, VF b) { return {_mm256_sub_ps(a.v, b.v)}; }
