@@ -340,7 +340,8 @@ void pack_b_threaded(const MatView& B, int K, int N, float* Bp) {
  * Few rows (a dense layer on a few images) or a short sum: packing B would cost about as much as the
  * multiply, each panel being met by only a few A micro-panels. With whole panels in each row of B, the
  * micro-kernel reads B in place; tasks split the columns into panel groups and the rows into micro-panel
- * chunks. From 32 rows on, packing pays: a panel read in place takes one line per step from rows a
+ * chunks, or, with many rows (a short sum over a whole batch of pixels), the rows alone: column groups had
+ * both threads writing neighbouring halves of the same lines of C (86528x32x9: 21 -> 49 GFLOP/s). From 32 rows on, packing pays: a panel read in place takes one line per step from rows a
  * layer's width apart, and at widths of a multiple of 128 floats those lines share a few L1 sets (the seed
  * CNN's dense layer at batch 64 and 128, forward and input gradient: 51-83 -> 60-98 GFLOP/s packed; the
  * same bits, as the sums run in the same order).
