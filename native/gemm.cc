@@ -340,11 +340,13 @@ void pack_b_threaded(const MatView& B, int K, int N, float* Bp) {
  * Few rows (a dense layer on a few images) or a short sum: packing B would cost about as much as the
  * multiply, each panel being met by only a few A micro-panels. With whole panels in each row of B, the
  * micro-kernel reads B in place; tasks split the columns into panel groups and the rows into micro-panel
- * chunks, or, with many rows (a short sum over a whole batch of pixels), the rows alone: column groups had
- * both threads writing neighbouring halves of the same lines of C (86528x32x9: 21 -> 49 GFLOP/s). From 32 rows on, packing pays: a panel read in place takes one line per step from rows a
- * layer's width apart, and at widths of a multiple of 128 floats those lines share a few L1 sets (the seed
- * CNN's dense layer at batch 64 and 128, forward and input gradient: 51-83 -> 60-98 GFLOP/s packed; the
- * same bits, as the sums run in the same order).
+ * chunks, or, with rows enough for 3 tasks a thread of at least 4 micro-panels each (a short sum over a
+ * batch of pixels), the rows alone, as gemm_block does: column groups had both threads writing
+ * neighbouring halves of the same lines of C (86528x32x9: 21 -> 49 GFLOP/s). From 32 rows on, packing
+ * pays: a panel read in place takes one line per step from rows a layer's width apart, and at widths of a
+ * multiple of 128 floats those lines share a few L1 sets (the seed CNN's dense layer at batch 64 and 128,
+ * forward and input gradient: 51-83 -> 60-98 GFLOP/s packed; the same bits, as the sums run in the same
+ * order).
  */
 void sgemm_b_in_place(int M, int N, int K, const MatView& A, const MatView& B, float* C, long ldc, const float* bias, bool relu) {
   const UKernel& uk = ukernel();
@@ -352,7 +354,7 @@ void sgemm_b_in_place(int M, int N, int K, const MatView& A, const MatView& B, f
   const BSource Bs{B.at(0, 0), B.rs, 0};
   if (T == 1 || static_cast<long>(M) * N * K < 65536) return macro_kernel(M, 0, N, K, A, Bs, C, ldc, false, bias, relu, 0);
   const int panels = N / NR, rowPanels = static_cast<int>(ceil_div(M, MR));
-  const int ngroups = rowPanels >= 12 * T ? 1 : std::min(panels, 2 * T);
+  const int ngroups = rowPanels >= 3 * T * 4 ? 1 : std::min(panels, 2 * T);
   const int mtasks = std::min(rowPanels, static_cast<int>(ceil_div(3L * T, ngroups)));
   const int ppg = static_cast<int>(ceil_div(panels, ngroups)), mchunk = static_cast<int>(ceil_div(rowPanels, mtasks)) * MR;
   parallel_for(mtasks * ngroups, [&](int t, int tid) {

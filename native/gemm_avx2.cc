@@ -2,10 +2,10 @@
 // of the 16 registers). Compiled with a target attribute, as the AVX-512 one.
 #include "gemm.h"
 
-#include "avx2_store.h"
-
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #include <immintrin.h>
+
+#include "avx2_store.h"
 
 namespace dn {
 
