@@ -368,19 +368,33 @@ void sgemm_b_in_place(int M, int N, int K, const MatView& A, const MatView& B, f
 /**
  * Few outputs and a long sum (a weight gradient over many rows: 288 x 64 summed over 15,488). Split by rows
  * and columns, every task would take the whole sum and stream all of B from L3; the sum is split instead,
- * in fixed chunks of kSumChunk (by shape alone, so the result does not depend on the thread count), each
- * chunk's B packed by its task and multiplied into the chunk's own partial C, added in chunk order.
+ * in fixed chunks (by shape alone, so the result does not depend on the thread count), each chunk's B
+ * packed by its task and multiplied into the chunk's own partial C, added in chunk order.
  */
 constexpr int kSumChunk = 2048;
-bool split_sum(int M, int N, int K) { return K >= 2 * kSumChunk && static_cast<long>(M) * N <= 65536; }
+/**
+ * The chunk length, or 0 where the sum is not split: chunks of kSumChunk for long sums; halves for a sum of
+ * 1,024 to 4,095 into at most 16,384 outputs from 32 rows on (a dense layer's forward, 128 x 128 from
+ * 1,600). There a whole packed B is larger than L2 (800 KB), and each of gemm_block's row tasks would read
+ * it all from L3; a half is packed by its own task into its own L2 (bench --gemm, Zen 3: 144 -> 160 GFLOP/s,
+ * OpenBLAS 169). Fewer rows take the in-place path, where packing B would cost as much as the multiply.
+ */
+int sum_chunk(int M, int N, int K) {
+  const long outputs = static_cast<long>(M) * N;
+  if (K >= 2 * kSumChunk && outputs <= 65536) return kSumChunk;
+  if (M >= 32 && K >= 1024 && outputs <= 16384) return static_cast<int>(round_up(ceil_div(K, 2), 8));
+  return 0;
+}
+bool split_sum(int M, int N, int K) { return sum_chunk(M, N, K) > 0; }
 
 void sgemm_split_sum(int M, int N, int K, const MatView& A, const MatView& B, float* C, long ldc, const float* bias, bool relu) {
-  const int NR = ukernel().nr, chunks = static_cast<int>(ceil_div(K, kSumChunk));
+  const int chunk = sum_chunk(M, N, K);
+  const int NR = ukernel().nr, chunks = static_cast<int>(ceil_div(K, chunk));
   const int Npad = static_cast<int>(round_up(N, NR));
   const long plane = static_cast<long>(M) * N;
   float* part = shared_scratch(kPartial).get(chunks * plane);
   parallel_for(chunks, [&](int s, int tid) {
-    const int p0 = s * kSumChunk, kc = std::min(kSumChunk, K - p0);
+    const int p0 = s * chunk, kc = std::min(chunk, K - p0);
     float* Bp = scratch(tid, kPackB).get(packed_b_size(kc, N));
     pack_b(MatView{B.at(p0, 0), B.rs, B.cs}, kc, N, Bp);
     gemm_serial(M, 0, N, kc, MatView{A.at(0, p0), A.rs, A.cs}, Bp, Npad, part + s * plane, N, false, nullptr, false, tid);

@@ -210,12 +210,13 @@ const poolCases: PoolCase[] = [
 // Awkward on purpose: edges of every micro-tile (MR 12/6/4, NR 32/16), sums longer than one depth block,
 // more columns than one column block, fewer than 4 rows (the row-vector path), an empty sum, fewer than 32
 // rows or a sum shorter than 64 over whole panels (B read in place, uneven row chunks, several depth blocks),
-// few outputs over a long sum (split into fixed chunks, the last one short), and wide products (B in
+// few outputs over a long sum (split into fixed chunks, the last one short; or into two halves, the second
+// shorter, for a dense layer's form: 32 rows or more, a sum of 1,024 to 4,095), and wide products (B in
 // L3-sized blocks: several depth blocks added in order, more columns than one such block where L3 allows
 // about 4 MB for it).
 const matmulCases: [number, number, number][] = [
   [1, 1, 1], [7, 129, 13], [129, 7, 300], [1, 128, 1600], [128, 10, 128], [300, 64, 600], [13, 33, 0], [13, 777, 700], [3, 1000, 50], [25, 48, 1030],
-  [200, 96, 1100], [256, 64, 40], [37, 29, 5000], [40, 3100, 1030],
+  [200, 96, 1100], [256, 64, 40], [37, 29, 5000], [40, 3100, 1030], [33, 40, 1031],
 ];
 const denseCases: [number, number, number, Activation][] = [
   [1, 1600, 128, 'relu'], [128, 1600, 128, 'relu'], [7, 13, 129, 'linear'], [129, 3, 1, 'linear'], [2, 128, 10, 'linear'], [64, 1030, 400, 'relu'],

@@ -101,10 +101,12 @@ describe('native training is bit-reproducible', { skip: binding ? false : `nativ
     sameBitsOnAnyThreads([128, 28, 28, 1], 5, 'same', 6, false);
   });
 
-  // Few outputs over a long sum (a weight gradient's form) split the sum into fixed chunks added in order;
-  // a wide product packs B in L3-sized blocks and adds its depth blocks in order.
+  // Few outputs over a long sum (a weight gradient's form) split the sum into fixed chunks added in order,
+  // a dense layer's forward (at most 16,384 outputs over a sum of 1,024 to 4,095) into halves; a wide
+  // product packs B in L3-sized blocks and adds its depth blocks in order.
   const products: [string, number, number, number, boolean][] = [
     ['a 288 x 64 result over a sum of 9,000 (transposed A)', 288, 64, 9000, true],
+    ['a dense 128 x 128 result over a sum of 1,600', 128, 128, 1600, false],
     ['a wide 40 x 3,100 result over a sum of 1,030', 40, 3100, 1030, false],
   ];
   for (const [what, m, n, k, ta] of products) {
