@@ -115,6 +115,8 @@ function printTable(rows: AnyRow[], arch: string, threads: number): void {
       const step = Object.values(r.profile).reduce((a, b) => a + b, 0);
       const parts = Object.entries(r.profile).map(([k, v]) => `${k} ${v} ms (${Math.round((100 * v) / step)}%)`);
       console.log(`  one training step, ${step.toFixed(2)} ms: ${parts.join(', ')}`);
+      const convs = Object.entries(r.convProfile ?? {}).map(([k, v]) => `${k} ${v} ms (${Math.round((100 * v) / step)}%)`);
+      if (convs.length) console.log(`  its convolutions by shape (input -> filters, window/stride): ${convs.join(', ')}`);
     }
   }
   for (const r of rows) if (isError(r)) console.log(`${r.backend}: not measured: ${r.error}`);

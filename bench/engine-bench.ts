@@ -39,9 +39,31 @@ export function mnistBatches(count: number): { x: Float32Array; y: Float32Array 
 
 const convFlops = (g: ConvGeometry) => 2 * g.n * g.oh * g.ow * g.kh * g.kw * g.c * g.oc;
 
+/** Where each convolution kernel takes its geometry among its arguments. */
+const CONV_GEOMETRY_ARG: Record<string, number> = {
+  conv2dForward: 4,
+  conv2dMaxPoolForward: 5,
+  conv2dBackwardInput: 3,
+  conv2dBackwardFilterPooled: 5,
+  conv2dBackwardFilter: 4,
+};
+
+function convGeometryOf(kernel: string, args: unknown[]): ConvGeometry | null {
+  const i = CONV_GEOMETRY_ARG[kernel];
+  return i === undefined ? null : (args[i] as ConvGeometry);
+}
+
+/** A convolution call's profile key: kernel, input (h x w x c) -> filters, window and stride. */
+function convKey(kernel: string, g: ConvGeometry): string {
+  const stride = g.strideH === g.strideW ? `${g.strideH}` : `${g.strideH}x${g.strideW}`;
+  return `${kernel} ${g.h}x${g.w}x${g.c}->${g.oc} ${g.kh}x${g.kw}/${stride}`;
+}
+
 /** Multiply-add FLOPs of one kernel call, from its arguments (0 for kernels that do no GEMM-like work). */
 function kernelFlops(kernel: string, args: unknown[]): number {
   const n = (i: number) => args[i] as number;
+  const g = convGeometryOf(kernel, args);
+  if (g) return convFlops(g);
   switch (kernel) {
     case 'matmul':
       return 2 * n(3) * n(4) * n(5);
@@ -49,23 +71,16 @@ function kernelFlops(kernel: string, args: unknown[]): number {
       return 2 * n(4) * n(5) * n(6);
     case 'denseBackward':
       return 2 * n(6) * n(7) * n(8) * (args[3] ? 2 : 1);
-    case 'conv2dForward':
-      return convFlops(args[4] as ConvGeometry);
-    case 'conv2dMaxPoolForward':
-      return convFlops(args[5] as ConvGeometry);
-    case 'conv2dBackwardInput':
-      return convFlops(args[3] as ConvGeometry);
-    case 'conv2dBackwardFilterPooled':
-      return convFlops(args[5] as ConvGeometry);
-    case 'conv2dBackwardFilter':
-      return convFlops(args[4] as ConvGeometry);
     default:
       return 0;
   }
 }
 
-/** Wraps a backend so that each kernel's time and FLOPs are summed while `on.active`. */
-function instrumented(b: Backend, ms: Record<string, number>, flops: { total: number }, on: { time: boolean }): Backend {
+/**
+ * Wraps a backend so that each kernel's FLOPs are summed, and while `on.time` its time too: by kernel in
+ * `ms`, and for convolutions by kernel and shape in `byShape` (which layers of a model take the step).
+ */
+function instrumented(b: Backend, ms: Record<string, number>, byShape: Record<string, number>, flops: { total: number }, on: { time: boolean }): Backend {
   const out: Record<string, unknown> = { name: b.name };
   for (const k of Object.keys(b) as (keyof Backend)[]) {
     const f = b[k];
@@ -75,7 +90,10 @@ function instrumented(b: Backend, ms: Record<string, number>, flops: { total: nu
       if (!on.time) return (f as (...a: unknown[]) => unknown).apply(b, args);
       const t = performance.now();
       const r = (f as (...a: unknown[]) => unknown).apply(b, args);
-      ms[k] = (ms[k] ?? 0) + performance.now() - t;
+      const dt = performance.now() - t;
+      ms[k] = (ms[k] ?? 0) + dt;
+      const g = convGeometryOf(k, args);
+      if (g) byShape[convKey(k, g)] = (byShape[convKey(k, g)] ?? 0) + dt;
       return r;
     };
   }
@@ -100,6 +118,7 @@ export type EngineKind = 'native' | 'reference' | 'wasm';
 export function benchEngine(which: EngineKind, o: EngineOptions): Row {
   const { backend, threads } = pickBackend(which, o);
   const ms: Record<string, number> = {};
+  const byShape: Record<string, number> = {};
   const flops = { total: 0 };
   const timing = { time: false };
   const model = buildArch(o.arch, 1);
@@ -107,7 +126,7 @@ export function benchEngine(which: EngineKind, o: EngineOptions): Row {
     optimizer: adam({ learningRate: 1e-3 }),
     loss: 'categoricalCrossentropy',
     metrics: ['accuracy'],
-    backend: instrumented(backend, ms, flops, timing),
+    backend: instrumented(backend, ms, byShape, flops, timing),
   });
   const warm = Math.min(3, o.batches);
   const nb = Math.min(warm + o.batches * o.runs, 400);
@@ -149,7 +168,13 @@ export function benchEngine(which: EngineKind, o: EngineOptions): Row {
     peakRssMB: round(process.resourceUsage().maxRSS / 1024),
     note: `median of ${o.runs} runs of ${o.batches} steps of ${BATCH}; ${round(trainFlopsPerImage / 1e6, 2)} MFLOP per training image`,
   };
-  if (o.profile) row.profile = profileShares(ms, stepMs / (o.batches * o.runs), o.batches * o.runs);
+  if (o.profile) {
+    const steps = o.batches * o.runs;
+    row.profile = profileShares(ms, stepMs / steps, steps);
+    row.convProfile = Object.fromEntries(
+      Object.entries(byShape).map(([k, v]) => [k, round(v / steps, 3)] as [string, number]).sort((a, b) => b[1] - a[1]),
+    );
+  }
   return row;
 }
 

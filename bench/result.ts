@@ -16,6 +16,8 @@ export interface Row {
   peakRssMB: number;
   /** Per-kernel milliseconds per training step (--profile), largest first. */
   profile?: Record<string, number>;
+  /** Per convolution kernel and shape ('conv2dForward 28x28x16->16 3x3/1'), milliseconds per step, largest first. */
+  convProfile?: Record<string, number>;
   note?: string;
 }
 
