@@ -376,8 +376,9 @@ constexpr int kSumChunk = 2048;
  * The chunk length, or 0 where the sum is not split: chunks of kSumChunk for long sums; halves for a sum of
  * 1,024 to 4,095 into at most 16,384 outputs from 32 rows on (a dense layer's forward, 128 x 128 from
  * 1,600). There a whole packed B is larger than L2 (800 KB), and each of gemm_block's row tasks would read
- * it all from L3; a half is packed by its own task into its own L2 (bench --gemm, Zen 3: 144 -> 160 GFLOP/s,
- * OpenBLAS 169). Fewer rows take the in-place path, where packing B would cost as much as the multiply.
+ * it all from L3; a half is packed by its own task into its own L2 (bench --gemm on Zen 3: 144 -> 156 GFLOP/s,
+ * OpenBLAS 137-169 in the same runs). Fewer rows take the in-place path, where packing B would cost as much
+ * as the multiply.
  */
 int sum_chunk(int M, int N, int K) {
   const long outputs = static_cast<long>(M) * N;
