@@ -113,10 +113,9 @@ function printTable(rows: AnyRow[], arch: string, threads: number): void {
     );
     if (r.profile) {
       const step = Object.values(r.profile).reduce((a, b) => a + b, 0);
-      const parts = Object.entries(r.profile).map(([k, v]) => `${k} ${v} ms (${Math.round((100 * v) / step)}%)`);
-      console.log(`  one training step, ${step.toFixed(2)} ms: ${parts.join(', ')}`);
-      const convs = Object.entries(r.convProfile ?? {}).map(([k, v]) => `${k} ${v} ms (${Math.round((100 * v) / step)}%)`);
-      if (convs.length) console.log(`  its convolutions by shape (input -> filters, window/stride): ${convs.join(', ')}`);
+      const shares = (ms: Record<string, number>) => Object.entries(ms).map(([k, v]) => `${k} ${v} ms (${Math.round((100 * v) / step)}%)`).join(', ');
+      console.log(`  one training step, ${step.toFixed(2)} ms: ${shares(r.profile)}`);
+      if (r.convProfile && Object.keys(r.convProfile).length) console.log(`  its convolutions by shape (input -> filters, window/stride): ${shares(r.convProfile)}`);
     }
   }
   for (const r of rows) if (isError(r)) console.log(`${r.backend}: not measured: ${r.error}`);

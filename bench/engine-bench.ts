@@ -93,7 +93,10 @@ function instrumented(b: Backend, ms: Record<string, number>, byShape: Record<st
       const dt = performance.now() - t;
       ms[k] = (ms[k] ?? 0) + dt;
       const g = convGeometryOf(k, args);
-      if (g) byShape[convKey(k, g)] = (byShape[convKey(k, g)] ?? 0) + dt;
+      if (g) {
+        const key = convKey(k, g);
+        byShape[key] = (byShape[key] ?? 0) + dt;
+      }
       return r;
     };
   }
@@ -171,16 +174,19 @@ export function benchEngine(which: EngineKind, o: EngineOptions): Row {
   if (o.profile) {
     const steps = o.batches * o.runs;
     row.profile = profileShares(ms, stepMs / steps, steps);
-    row.convProfile = Object.fromEntries(
-      Object.entries(byShape).map(([k, v]) => [k, round(v / steps, 3)] as [string, number]).sort((a, b) => b[1] - a[1]),
-    );
+    row.convProfile = Object.fromEntries(perStep(byShape, steps).map(([k, v]) => [k, round(v, 3)]));
   }
   return row;
 }
 
+/** Summed milliseconds as milliseconds per step, largest first. */
+function perStep(ms: Record<string, number>, steps: number): [string, number][] {
+  return Object.entries(ms).map(([k, v]) => [k, v / steps] as [string, number]).sort((a, b) => b[1] - a[1]);
+}
+
 /** Per-kernel ms per step, with the rest of the step (JavaScript: layers, loss, bookkeeping) as 'other'. */
 function profileShares(ms: Record<string, number>, stepMs: number, steps: number): Record<string, number> {
-  const per = Object.entries(ms).map(([k, v]) => [k, v / steps] as [string, number]).sort((a, b) => b[1] - a[1]);
+  const per = perStep(ms, steps);
   const kernels = per.reduce((s, [, v]) => s + v, 0);
   const out: Record<string, number> = Object.fromEntries(per.map(([k, v]) => [k, round(v, 3)]));
   out.other = round(Math.max(0, stepMs - kernels), 3);

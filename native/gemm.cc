@@ -386,10 +386,9 @@ int sum_chunk(int M, int N, int K) {
   if (M >= 32 && K >= 1024 && outputs <= 16384) return static_cast<int>(round_up(ceil_div(K, 2), 8));
   return 0;
 }
-bool split_sum(int M, int N, int K) { return sum_chunk(M, N, K) > 0; }
 
-void sgemm_split_sum(int M, int N, int K, const MatView& A, const MatView& B, float* C, long ldc, const float* bias, bool relu) {
-  const int chunk = sum_chunk(M, N, K);
+void sgemm_split_sum(int M, int N, int K, int chunk, const MatView& A, const MatView& B, float* C, long ldc, const float* bias,
+                     bool relu) {
   const int NR = ukernel().nr, chunks = static_cast<int>(ceil_div(K, chunk));
   const int Npad = static_cast<int>(round_up(N, NR));
   const long plane = static_cast<long>(M) * N;
@@ -455,7 +454,7 @@ void sgemm(int M, int N, int K, const MatView& A, const MatView& B, float* C, lo
   }
   if (M < 4 && B.cs == 1) return small_m(M, N, K, A, B, C, ldc, bias, relu);
   const int NR = ukernel().nr, T = pool_threads();
-  if (split_sum(M, N, K)) return sgemm_split_sum(M, N, K, A, B, C, ldc, bias, relu);
+  if (const int chunk = sum_chunk(M, N, K)) return sgemm_split_sum(M, N, K, chunk, A, B, C, ldc, bias, relu);
   if (B.cs == 1 && N % NR == 0 && (M < 32 || K < 64)) return sgemm_b_in_place(M, N, K, A, B, C, ldc, bias, relu);
   const int kc = depth_block(K);
   const int Nall = static_cast<int>(round_up(N, NR));
