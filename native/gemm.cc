@@ -220,11 +220,14 @@ int depth_block(int K) {
   return static_cast<int>(round_up(ceil_div(K, blocks), 8));
 }
 
+namespace {
+/** Columns of B packed at once: a kc x nc block of packed B fits in half of L2. */
 int column_block(int kc) {
   const int NR = ukernel().nr;
   const long nc = caches().l2 / 2 / (static_cast<long>(kc) * sizeof(float));
   return static_cast<int>(std::max<long>(4L * NR, nc / NR * NR));
 }
+}  // namespace
 
 size_t packed_b_size(int K, int N) {
   const int NR = ukernel().nr;

@@ -92,8 +92,6 @@ struct MatView {
  * function of K and the active micro-kernel, so packing and multiplying always agree.
  */
 int depth_block(int K);
-/** Columns of B packed at once: a kc x nc block of packed B fits in half of L2. */
-int column_block(int kc);
 
 /** Floats needed to pack B (K x N), padded to whole NR panels. */
 size_t packed_b_size(int K, int N);
